@@ -1,0 +1,53 @@
+# The two commands a new machine needs: `make run` serves the portal, `make test` runs the tests.
+# Nothing else has to be installed by hand beyond Python 3.11+ and Node.js's npm.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format install install-dev messages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Front-end libraries (Leaflet, ECharts) from package-lock.json, served as static files.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(VENV)/.installed node_modules/.package-lock.json
+install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
+
+# Serve the portal at http://127.0.0.1:8000 (with a Celery worker and beat when REDIS_URL is set).
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@if [ -n "$$REDIS_URL" ]; then \
+		$(BIN)/honcho start -f Procfile; \
+	else \
+		$(BIN)/python manage.py runserver 127.0.0.1:8000; \
+	fi
+
+# The whole test suite. Tests needing PostgreSQL/Redis/Chromium skip (saying how to enable them)
+# unless DATABASE_URL/REDIS_URL point at them and /usr/bin/chromium exists; under CI=true they fail.
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Update every app's .po catalogue from the code and compile the .mo files (committed).
+messages: install-dev
+	bash scripts/messages.sh

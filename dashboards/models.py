@@ -1,0 +1,1 @@
+"""Dashboards: see issue 6."""

@@ -1,0 +1,4 @@
+"""Page URLs of the dashboards app."""
+
+app_name = "dashboards"
+urlpatterns: list = []

@@ -1,0 +1,192 @@
+"""Grids (社会治理网格), their buildings, and the party-mass service stations that serve them."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from organization.models import OrgUnit, Person, UnitKind
+
+LAT_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
+LNG_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
+
+
+class Grid(TimeStampedModel):
+    SCOPE_PATH = "unit"
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    community = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="community_grids",
+        limit_choices_to={"kind": UnitKind.COMMUNITY},
+    )
+    # "支部建在网格上": one grid, one grid branch (or party group), enforced by the database.
+    unit = models.OneToOneField(
+        OrgUnit,
+        verbose_name=_("grid party branch or group"),
+        on_delete=models.PROTECT,
+        related_name="grid",
+        limit_choices_to={"kind": UnitKind.GRID},
+    )
+    leader = models.ForeignKey(
+        Person,
+        verbose_name=_("grid leader (网格长)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_grids",
+    )
+    households = models.PositiveIntegerField(_("households"), default=0)
+    population = models.PositiveIntegerField(_("population"), default=0)
+    boundary = models.JSONField(_("boundary (GeoJSON polygon)"), null=True, blank=True)
+    center_lat = models.FloatField(
+        _("centre latitude"), null=True, blank=True, validators=LAT_VALIDATORS
+    )
+    center_lng = models.FloatField(
+        _("centre longitude"), null=True, blank=True, validators=LNG_VALIDATORS
+    )
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.unit_id and self.unit.kind != UnitKind.GRID:
+            raise ValidationError({"unit": _("Choose a grid party branch or grid party group.")})
+        if self.community_id and self.community.kind != UnitKind.COMMUNITY:
+            raise ValidationError({"community": _("Choose a community.")})
+        if self.unit_id and self.community_id and self.unit.parent_id != self.community_id:
+            raise ValidationError(
+                {"unit": _("The grid's party branch must belong to the grid's community.")}
+            )
+
+
+class Building(TimeStampedModel):
+    SCOPE_PATH = "grid__unit"
+
+    name = models.CharField(_("name or number"), max_length=100)
+    address = models.CharField(_("address"), max_length=200)
+    grid = models.ForeignKey(
+        Grid, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="buildings"
+    )
+    unit = models.OneToOneField(
+        OrgUnit,
+        verbose_name=_("building party group"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="building",
+        limit_choices_to={"kind": UnitKind.BUILDING},
+    )
+    lat = models.FloatField(_("latitude"), validators=LAT_VALIDATORS)
+    lng = models.FloatField(_("longitude"), validators=LNG_VALIDATORS)
+    households = models.PositiveIntegerField(_("households"), default=0)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["grid_id", "name"]
+        indexes = [models.Index(fields=["address"], name="building_address_idx")]
+
+    def __str__(self):
+        return self.address
+
+
+class StationLevel(models.TextChoices):
+    DISTRICT = "district", _("District party-mass service centre")
+    STREET = "street", _("Street party-mass service centre")
+    COMMUNITY = "community", _("Community party-mass service centre (社区党群服务中心)")
+    GRID = "grid", _("Grid party-mass service station (网格党群服务站)")
+
+
+class StationService(models.Model):
+    """A service a station offers (a tag residents filter by)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        verbose_name = _("station service")
+        verbose_name_plural = _("station services")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class ServiceStation(TimeStampedModel):
+    SCOPE_PATH = "owner_unit"
+
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=16, choices=StationLevel.choices, db_index=True)
+    owner_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="stations"
+    )
+    grids_served = models.ManyToManyField(
+        Grid, verbose_name=_("grids served"), blank=True, related_name="stations"
+    )
+    address = models.CharField(_("address"), max_length=200)
+    lat = models.FloatField(_("latitude"), validators=LAT_VALIDATORS)
+    lng = models.FloatField(_("longitude"), validators=LNG_VALIDATORS)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    services = models.ManyToManyField(
+        StationService, verbose_name=_("services offered"), blank=True, related_name="stations"
+    )
+    is_demonstration = models.BooleanField(_("demonstration centre"), default=False)
+    upgraded_year = models.PositiveSmallIntegerField(_("year last upgraded"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("party-mass service station")
+        verbose_name_plural = _("party-mass service stations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class OpeningHours(models.Model):
+    """One opening period on one weekday. `closes` earlier than `opens` runs past midnight into
+    the next day (a night service 20:00–02:00)."""
+
+    station = models.ForeignKey(
+        ServiceStation, verbose_name=_("station"), on_delete=models.CASCADE, related_name="hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(opens=models.F("closes")),
+                name="hours_not_empty",
+                violation_error_message=_("Opening and closing times must differ."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"

@@ -1,0 +1,4 @@
+"""Page URLs of the grids app."""
+
+app_name = "grids"
+urlpatterns: list = []

@@ -1,0 +1,22 @@
+"""The portal's URLs: public pages, staff admin, API. Each app mounts its own urls modules."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("jingkou.api_urls")),
+    path("", include("grids.urls")),
+    path("", include("resident_requests.urls")),
+    path("", include("notifications.urls")),
+    path("", include("dashboards.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

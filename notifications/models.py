@@ -1,0 +1,1 @@
+"""The notification outbox: see issue 5."""

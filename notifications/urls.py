@@ -1,0 +1,4 @@
+"""Page URLs of the notifications app."""
+
+app_name = "notifications"
+urlpatterns: list = []

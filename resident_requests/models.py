@@ -1,0 +1,1 @@
+"""Resident requests (群众诉求) and their workflow: see issue 4."""

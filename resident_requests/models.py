@@ -1,1 +1,533 @@
-"""Resident requests (群众诉求) and their workflow: see issue 4."""
+"""Resident requests (群众诉求 / 点单), their categories, photos, departments and timeline.
+
+Every status change goes through resident_requests.services; nothing else writes `status`.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from core.validators import validate_mainland_mobile
+from grids.models import LAT_VALIDATORS, LNG_VALIDATORS, Building, Grid
+from organization.models import Department, Person
+
+# Crockford-like alphabet without look-alikes (no 0/O, 1/I/L): easy to read out on the phone.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# 31**9 ≈ 2**44.6: at least 40 random bits, so codes cannot be enumerated.
+CODE_RANDOM_LENGTH = 9
+
+
+def new_tracking_code(now=None) -> str:
+    """JK-20261125-7KQ3MX2PA: the date for people, a random part for security."""
+    day = timezone.localdate(now or timezone.now())
+    random_part = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_RANDOM_LENGTH))
+    return f"JK-{day:%Y%m%d}-{random_part}"
+
+
+def new_access_token() -> str:
+    """256 random bits, URL-safe: the key of a link sent to the resident (track and rate)."""
+    return secrets.token_urlsafe(32)
+
+
+class HandlingLevel(models.TextChoices):
+    GRID = "grid", _("Grid (网格)")
+    COMMUNITY = "community", _("Community (社区)")
+    STREET = "street", _("Street (街道)")
+    DEPARTMENT = "department", _("Departments (职能部门)")
+
+
+# Escalation climbs this list one step at a time: 分级响应.
+LEVEL_ORDER = [level.value for level in HandlingLevel]
+
+
+def next_level(level: str) -> str | None:
+    index = LEVEL_ORDER.index(level)
+    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    WALK_IN = "walk_in", _("Walk-in at a station")
+    PATROL = "patrol", _("Found by the grid on patrol (网格发现)")
+    PHONE = "phone", _("Phone")
+    RECEPTION_DAY = "reception_day", _("Reception day (温暖20)")
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted (待受理)")
+    ACCEPTED = "accepted", _("Accepted (已受理)")
+    REJECTED = "rejected", _("Rejected (不予受理)")
+    MERGED = "merged", _("Merged as a duplicate")
+    DISPATCHED = "dispatched", _("Dispatched (已派单)")
+    TAKEN = "taken", _("Taken (已接单)")
+    RESOLVED = "resolved", _("Resolved (已办结)")
+    CLOSED = "closed", _("Closed")
+
+
+# Still waiting for someone to act: the states escalation, deadlines and "me too" apply to.
+OPEN_STATUSES = [Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN]
+FINAL_STATUSES = [Status.REJECTED, Status.MERGED, Status.CLOSED]
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied (满意)")
+    BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied (基本满意)")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied (不满意)")
+
+
+class Category(TimeStampedModel):
+    """Two levels (环境卫生 › 垃圾清运); requests use second-level categories."""
+
+    name = models.CharField(_("name"), max_length=60)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    default_level = models.CharField(
+        _("default handling level"),
+        max_length=16,
+        choices=HandlingLevel.choices,
+        default=HandlingLevel.GRID,
+    )
+    default_department = models.ForeignKey(
+        Department,
+        verbose_name=_("default department"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="default_for_categories",
+    )
+    hours_to_accept = models.PositiveSmallIntegerField(
+        _("hours to accept"), default=24, validators=[MinValueValidator(1)]
+    )
+    hours_to_resolve = models.PositiveSmallIntegerField(
+        _("hours to resolve"), default=72, validators=[MinValueValidator(1)]
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("request category")
+        verbose_name_plural = _("request categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        if self.parent_id:
+            return f"{self.parent.name} › {self.name}"
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.parent_id:
+            if self.parent_id == self.pk:
+                raise ValidationError({"parent": _("A category cannot be its own parent.")})
+            if self.parent.parent_id:
+                raise ValidationError(
+                    {"parent": _("Categories have two levels: choose a top-level parent.")}
+                )
+
+
+class ResidentRequest(TimeStampedModel):
+    """A resident's request (群众点单), from submission to closing."""
+
+    SCOPE_PATH = "grid__unit"
+
+    code = models.CharField(_("tracking code"), max_length=24, unique=True, editable=False)
+    access_token = models.CharField(
+        _("access token"), max_length=64, unique=True, editable=False, default=new_access_token
+    )
+    # The one-time token of the form that created it: a double submit finds this row again.
+    submission_token = models.CharField(
+        _("form token"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB
+    )
+    submitter_name = models.CharField(_("name"), max_length=50)
+    submitter_phone = models.CharField(
+        _("mobile phone"), max_length=11, validators=[validate_mainland_mobile], db_index=True
+    )
+    building = models.ForeignKey(
+        Building, verbose_name=_("building"), on_delete=models.PROTECT, related_name="requests"
+    )
+    # Copied from the building so that scoped lists filter without a join through buildings.
+    grid = models.ForeignKey(
+        Grid, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="requests"
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True, validators=LAT_VALIDATORS)
+    lng = models.FloatField(_("longitude"), null=True, blank=True, validators=LNG_VALIDATORS)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="requests"
+    )
+    description = models.TextField(_("description"), max_length=2000)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+    level = models.CharField(
+        _("handling level"),
+        max_length=16,
+        choices=HandlingLevel.choices,
+        default=HandlingLevel.GRID,
+    )
+    assignee = models.ForeignKey(
+        Person,
+        verbose_name=_("assigned party member"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+    )
+    departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("departments involved"),
+        through="RequestDepartment",
+        blank=True,
+        related_name="requests",
+    )
+    accept_deadline = models.DateTimeField(_("accept by"), null=True, blank=True)
+    resolve_deadline = models.DateTimeField(_("resolve by"), null=True, blank=True)
+    overdue = models.BooleanField(_("overdue"), default=False)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("last escalated at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    resolution_note = models.TextField(_("what was done"), max_length=2000, blank=True)
+    reject_reason = models.TextField(_("reason for rejecting"), max_length=2000, blank=True)
+    supporters_count = models.PositiveIntegerField(_("supporters (me too)"), default=0)
+    reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    rating = models.CharField(
+        _("rating"), max_length=24, choices=Rating.choices, blank=True, default=""
+    )
+    rating_comment = models.TextField(_("rating comment"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+    # Staff who entered a walk-in, patrol, phone or reception-day request.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("resident request")
+        verbose_name_plural = _("resident requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The admin's default order, scoped by grid (grid leaders) or not (wider scopes).
+            models.Index(fields=["grid", "-created_at"], name="rr_grid_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="rr_created_idx"),
+            models.Index(fields=["status", "-created_at"], name="rr_status_created_idx"),
+            models.Index(fields=["level", "status"], name="rr_level_status_idx"),
+            models.Index(fields=["category", "status"], name="rr_category_status_idx"),
+            models.Index(
+                fields=["resolve_deadline"],
+                name="rr_overdue_open_idx",
+                condition=Q(status__in=["submitted", "accepted", "dispatched", "taken"]),
+            ),
+            models.Index(fields=["overdue", "status"], name="rr_overdue_status_idx"),
+            models.Index(fields=["building", "category", "status"], name="rr_building_cat_idx"),
+            models.Index(fields=["assignee", "status"], name="rr_assignee_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("id")),
+                name="rr_not_merged_into_itself",
+                violation_error_message=_("A request cannot be merged into itself."),
+            ),
+            models.CheckConstraint(
+                condition=Q(rating="") | Q(rated_at__isnull=False),
+                name="rr_rating_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def save(self, *args, **kwargs):
+        if not self.code:
+            self.code = new_tracking_code()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class RequestSupporter(models.Model):
+    """A resident who said "me too" on an open request; they get its updates too."""
+
+    request = models.ForeignKey(
+        ResidentRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="supporters",
+    )
+    phone = models.CharField(
+        _("mobile phone"), max_length=11, validators=[validate_mainland_mobile]
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("supporter")
+        verbose_name_plural = _("supporters")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "phone"], name="rr_supporter_once")
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} · {self.phone[-4:]}"
+
+
+class RequestDepartment(models.Model):
+    """A department called in by the street (街社吹哨、部门报到), with its own deadlines."""
+
+    request = models.ForeignKey(
+        ResidentRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="department_links",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="request_links",
+    )
+    created_at = models.DateTimeField(_("called in at"), auto_now_add=True, db_index=True)
+    acknowledge_deadline = models.DateTimeField(_("acknowledge by"))
+    done_deadline = models.DateTimeField(_("report done by"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at (报到)"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reported_done_at = models.DateTimeField(_("reported done at"), null=True, blank=True)
+    reported_done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported done by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    done_note = models.TextField(_("what the department did"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("department involved")
+        verbose_name_plural = _("departments involved")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "department"], name="rr_department_once")
+        ]
+        indexes = [
+            models.Index(fields=["department", "reported_done_at"], name="rr_dept_open_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.request} · {self.department}"
+
+
+class PhotoStage(models.TextChoices):
+    SUBMISSION = "submission", _("Submitted by the resident")
+    RESOLUTION = "resolution", _("Taken when resolved")
+
+
+MAX_PHOTOS_PER_STAGE = 3
+
+
+def _photo_path(instance, filename):
+    # Random names: photo URLs reveal neither the request nor the original file name.
+    return f"requests/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{filename.rsplit('.', 1)[-1]}"
+
+
+class RequestPhoto(models.Model):
+    """A photo, already decoded and re-encoded (no EXIF, no GPS) by the service."""
+
+    request = models.ForeignKey(
+        ResidentRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="photos"
+    )
+    stage = models.CharField(_("stage"), max_length=16, choices=PhotoStage.choices)
+    image = models.ImageField(_("image"), upload_to=_photo_path)
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.image.name
+
+
+class EventKind(models.TextChoices):
+    """What happened. The notifications app decides whom to tell from the kind."""
+
+    SUBMITTED = "submitted", _("Submitted")
+    SUPPORTED = "supported", _("Someone else reported it too (me too)")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    MERGED = "merged", _("Merged into another request")
+    DISPATCHED = "dispatched", _("Dispatched to a party member")
+    TAKEN = "taken", _("Taken by the party member")
+    DECLINED = "declined", _("Declined by the party member")
+    ESCALATED = "escalated", _("Escalated")
+    DEPARTMENT_CALLED = "department_called", _("Department called in (吹哨)")
+    DEPARTMENT_ACKNOWLEDGED = "department_acknowledged", _("Department reported in (报到)")
+    DEPARTMENT_DONE = "department_done", _("Department reported its part done")
+    RESOLVED = "resolved", _("Resolved")
+    RATED = "rated", _("Rated by the resident")
+    REOPENED = "reopened", _("Reopened after a dissatisfied rating")
+    CLOSED = "closed", _("Closed")
+    OVERDUE = "overdue", _("Deadline passed")
+
+
+class RequestEvent(models.Model):
+    """One line of a request's timeline. Append-only: rows are never updated or deleted."""
+
+    request = models.ForeignKey(
+        ResidentRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("what happened"), max_length=32, choices=EventKind.choices)
+    # None: the resident (public pages) or the system (deadlines, automatic closing).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Frozen at the time of the event, for the public timeline ("网格长 王").
+    actor_role = models.CharField(_("role"), max_length=60, blank=True)
+    actor_surname = models.CharField(_("surname"), max_length=10, blank=True)
+    from_status = models.CharField(
+        _("from status"), max_length=16, choices=Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to status"), max_length=16, choices=Status.choices, blank=True)
+    from_level = models.CharField(
+        _("from level"), max_length=16, choices=HandlingLevel.choices, blank=True
+    )
+    to_level = models.CharField(
+        _("to level"), max_length=16, choices=HandlingLevel.choices, blank=True
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assignee = models.ForeignKey(
+        Person,
+        verbose_name=_("party member"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    public_note = models.TextField(_("public note"), max_length=2000, blank=True)
+    internal_note = models.TextField(_("internal note"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="rr_event_request_idx")]
+
+    def __str__(self):
+        return f"{self.request_id} · {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError(_("Timeline events cannot be changed."))
+        super().save(*args, **kwargs)
+
+
+class ReplyTemplate(TimeStampedModel):
+    """常用答复: a text staff pick and edit when they resolve or reject."""
+
+    title = models.CharField(_("title"), max_length=60)
+    text = models.TextField(_("text"), max_length=2000)
+    for_status = models.CharField(
+        _("used when"),
+        max_length=16,
+        choices=[
+            (Status.RESOLVED, Status.RESOLVED.label),
+            (Status.REJECTED, Status.REJECTED.label),
+        ],
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category (empty: any)"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reply_templates",
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reply template (常用答复)")
+        verbose_name_plural = _("reply templates (常用答复)")
+        ordering = ["for_status", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class PhoneDisclosure(models.Model):
+    """Who saw a resident's full phone number, when, on which request."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    request = models.ForeignKey(
+        ResidentRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="phone_disclosures",
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("phone number disclosure")
+        verbose_name_plural = _("phone number disclosures")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.request_id} · {self.created_at:%Y-%m-%d %H:%M}"

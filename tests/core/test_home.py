@@ -1,0 +1,23 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_speaks_chinese_by_default(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<html lang="zh-hans">' in body
+    assert "家门口的党群服务站" in body
+
+
+def test_a_resident_can_switch_to_english_and_back(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
+    body = response.content.decode()
+    assert '<html lang="en">' in body
+    assert "Your party-mass service station, at your doorstep" in body
+    response = client.post(
+        reverse("set_language"), {"language": "zh-hans", "next": "/"}, follow=True
+    )
+    assert "家门口的党群服务站" in response.content.decode()

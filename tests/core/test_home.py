@@ -21,3 +21,8 @@ def test_a_resident_can_switch_to_english_and_back(client):
         reverse("set_language"), {"language": "zh-hans", "next": "/"}, follow=True
     )
     assert "家门口的党群服务站" in response.content.decode()
+
+
+def test_a_browser_asking_for_english_still_gets_chinese_until_the_visitor_chooses(client):
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in response.content.decode()

@@ -411,6 +411,24 @@ class EventKind(models.TextChoices):
     OVERDUE = "overdue", _("Deadline passed")
 
 
+class ActorRole(models.TextChoices):
+    """Who acted, beside the staff roles (organization.models.StaffRole), for the timeline."""
+
+    RESIDENT = "resident", _("Resident")
+    PARTY_MEMBER = "party_member", _("Party member")
+    SYSTEM = "system", _("System")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+def actor_role_label(code: str) -> str:
+    from organization.models import StaffRole
+
+    for choices in (ActorRole, StaffRole):
+        if code in choices.values:
+            return str(choices(code).label)
+    return code
+
+
 class RequestEvent(models.Model):
     """One line of a request's timeline. Append-only: rows are never updated or deleted."""
 
@@ -427,7 +445,8 @@ class RequestEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    # Frozen at the time of the event, for the public timeline ("网格长 王").
+    # Frozen at the time of the event, for the public timeline ("网格长 王"): an ActorRole or
+    # StaffRole value; actor_role_label() gives its name.
     actor_role = models.CharField(_("role"), max_length=60, blank=True)
     actor_surname = models.CharField(_("surname"), max_length=10, blank=True)
     from_status = models.CharField(
@@ -473,6 +492,15 @@ class RequestEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValidationError(_("Timeline events cannot be changed."))
         super().save(*args, **kwargs)
+
+    @property
+    def actor_role_display(self) -> str:
+        return actor_role_label(self.actor_role)
+
+    @property
+    def public_actor(self) -> str:
+        """ "网格长 王": role and surname, never a full name."""
+        return f"{self.actor_role_display} {self.actor_surname}".strip()
 
 
 class ReplyTemplate(TimeStampedModel):

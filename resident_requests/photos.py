@@ -1,0 +1,94 @@
+"""Uploaded photos: check, decode and re-encode them so nothing but pixels is kept.
+
+Re-encoding with Pillow drops EXIF (GPS included) and any payload hidden in the file. The pixel
+count is read from the header and checked before anything is decoded, so a tiny PNG that claims
+30,000 × 30,000 pixels (a decompression bomb) is refused without allocating its memory.
+"""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
+
+from core.exceptions import ApplicationError
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+# A 48-megapixel phone camera fits; anything bigger is refused before decoding.
+MAX_PHOTO_PIXELS = 50_000_000
+# Stored photos are scaled down to this longest side: plenty to see a broken lamp.
+STORED_LONGEST_SIDE = 2048
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
+
+
+class PhotoRejected(ApplicationError):
+    """A photo that is not a JPEG, PNG or WebP image of acceptable size."""
+
+
+@dataclass
+class CleanPhoto:
+    content: ContentFile
+    width: int
+    height: int
+
+
+def photo_clean(upload) -> CleanPhoto:
+    """Return the photo decoded and re-encoded as a JPEG without metadata, or raise PhotoRejected."""
+    name = getattr(upload, "name", "") or _("photo")
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_PHOTO_BYTES:
+        raise PhotoRejected(
+            _("%(name)s is larger than 5 MB. Choose a smaller photo.") % {"name": name}
+        )
+    data = upload.read(MAX_PHOTO_BYTES + 1)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PhotoRejected(
+            _("%(name)s is larger than 5 MB. Choose a smaller photo.") % {"name": name}
+        )
+    not_a_photo = PhotoRejected(
+        _("%(name)s is not a photo we can read. Send a JPEG, PNG or WebP picture.") % {"name": name}
+    )
+    too_big = PhotoRejected(
+        _("%(name)s has too many pixels. Send an ordinary phone photo.") % {"name": name}
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))  # reads the header only
+            if image.format not in ALLOWED_FORMATS:
+                raise not_a_photo
+            width, height = image.size
+            if width * height > MAX_PHOTO_PIXELS or width < 1 or height < 1:
+                raise too_big
+            image.load()
+            image = ImageOps.exif_transpose(image)  # keep it upright once EXIF is gone
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
+    except PhotoRejected:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.UnidentifiedImageError):
+        raise not_a_photo from None
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        image = image.convert("RGBA")
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
+        image = background
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    image.thumbnail((STORED_LONGEST_SIDE, STORED_LONGEST_SIDE))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, optimize=True)  # no exif= argument: no EXIF
+    return CleanPhoto(
+        content=ContentFile(out.getvalue(), name="photo.jpg"),
+        width=image.width,
+        height=image.height,
+    )
+
+
+def photos_clean(uploads) -> list[CleanPhoto]:
+    uploads = [u for u in uploads or [] if u]
+    if len(uploads) > 3:
+        raise PhotoRejected(_("Send at most 3 photos."))
+    return [photo_clean(upload) for upload in uploads]

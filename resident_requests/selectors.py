@@ -1,0 +1,175 @@
+"""Reads of resident requests: scoped lists, public look-ups, and what the deadline tasks need."""
+
+import datetime
+import hmac
+import math
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from grids.models import Building
+from organization.models import Person
+from organization.selectors import department_ids_of, scope_q
+
+from .models import (
+    OPEN_STATUSES,
+    Category,
+    RequestDepartment,
+    RequestEvent,
+    ResidentRequest,
+    Status,
+)
+
+NEARBY_METRES = 250
+AUTO_CLOSE_AFTER = datetime.timedelta(days=7)
+
+
+def visible_requests_q(user) -> Q:
+    """Requests in the user's units' subtrees, plus those escalated to their departments."""
+    q = scope_q(user, ResidentRequest.SCOPE_PATH)
+    if user.is_authenticated and not user.is_superuser:
+        departments = department_ids_of(user)
+        if departments:
+            q |= Q(
+                Exists(
+                    RequestDepartment.objects.filter(
+                        request_id=OuterRef("pk"), department_id__in=departments
+                    )
+                )
+            )
+    return q
+
+
+def requests_visible_to(user) -> QuerySet[ResidentRequest]:
+    return ResidentRequest.objects.filter(visible_requests_q(user))
+
+
+def request_for_tracking(*, code: str, phone_last4: str) -> ResidentRequest | None:
+    """The request with this code whose phone ends in these 4 digits; None for any mismatch
+    (the caller answers exactly as for an unknown code)."""
+    code = (code or "").strip().upper()
+    phone_last4 = (phone_last4 or "").strip()
+    if len(phone_last4) != 4 or not phone_last4.isdigit() or len(code) > 24:
+        return None
+    request = ResidentRequest.objects.filter(code=code).select_related("category__parent").first()
+    if request is None:
+        return None
+    if not hmac.compare_digest(request.submitter_phone[-4:], phone_last4):
+        return None
+    return request
+
+
+def request_for_token(token: str) -> ResidentRequest | None:
+    if not token or len(token) > 64:
+        return None
+    return ResidentRequest.objects.filter(access_token=token).select_related("category").first()
+
+
+def public_timeline(request: ResidentRequest) -> QuerySet[RequestEvent]:
+    """The events a resident may see: their public notes, the actor by role and surname."""
+    return request.events.only(
+        "kind", "actor_role", "actor_surname", "to_status", "public_note", "created_at"
+    ).order_by("created_at", "id")
+
+
+def categories_tree() -> list[tuple[Category, list[Category]]]:
+    """Active top-level categories with their active children, for the two-level picker."""
+    categories = list(Category.objects.filter(active=True).order_by("sort_order", "code"))
+    children: dict[int, list[Category]] = {}
+    for category in categories:
+        if category.parent_id:
+            children.setdefault(category.parent_id, []).append(category)
+    return [(c, children.get(c.pk, [])) for c in categories if not c.parent_id and c.pk in children]
+
+
+def buildings_matching(text: str, limit: int = 10) -> QuerySet[Building]:
+    text = (text or "").strip()[:50]
+    if len(text) < 2:
+        return Building.objects.none()
+    return (
+        Building.objects.filter(Q(address__icontains=text) | Q(name__icontains=text))
+        .select_related("grid")
+        .order_by("address")[:limit]
+    )
+
+
+def _metres(lat1, lng1, lat2, lng2) -> float:
+    d_lat = math.radians(lat2 - lat1)
+    d_lng = math.radians(lng2 - lng1)
+    a = (
+        math.sin(d_lat / 2) ** 2
+        + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(d_lng / 2) ** 2
+    )
+    return 6_371_000 * 2 * math.asin(math.sqrt(a))
+
+
+def similar_open_requests(
+    *, building: Building, category: Category, limit: int = 5
+) -> list[ResidentRequest]:
+    """Open requests of the same category in the same building or within 250 m of it."""
+    d_lat = NEARBY_METRES / 111_320
+    d_lng = NEARBY_METRES / (111_320 * max(math.cos(math.radians(building.lat)), 0.01))
+    candidates = (
+        ResidentRequest.objects.filter(category=category, status__in=OPEN_STATUSES)
+        .filter(
+            Q(building=building)
+            | Q(
+                building__lat__range=(building.lat - d_lat, building.lat + d_lat),
+                building__lng__range=(building.lng - d_lng, building.lng + d_lng),
+            )
+        )
+        .select_related("building", "category")
+        .order_by("-supporters_count", "-created_at")[:50]
+    )
+    found = [
+        r
+        for r in candidates
+        if r.building_id == building.pk
+        or _metres(building.lat, building.lng, r.building.lat, r.building.lng) <= NEARBY_METRES
+    ]
+    return found[:limit]
+
+
+def support_ref(request: ResidentRequest) -> str:
+    """An opaque reference for "me too" buttons: the primary key never appears in public."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"support:{request.pk}".encode(), "sha256"
+    ).hexdigest()
+    return digest[:20]
+
+
+def requests_for_member(person: Person) -> QuerySet[ResidentRequest]:
+    return (
+        ResidentRequest.objects.filter(assignee=person)
+        .select_related("category__parent", "building", "grid")
+        .order_by("-dispatched_at", "-created_at")
+    )
+
+
+# --- For the deadline tasks (notifications issue) ----------------------------------------------
+
+
+def requests_overdue(now: datetime.datetime | None = None) -> QuerySet[ResidentRequest]:
+    """Open requests past a deadline that are not flagged overdue yet."""
+    now = now or timezone.now()
+    return ResidentRequest.objects.filter(status__in=OPEN_STATUSES, overdue=False).filter(
+        Q(status=Status.SUBMITTED, accept_deadline__lt=now) | Q(resolve_deadline__lt=now)
+    )
+
+
+def requests_unrated_due(now: datetime.datetime | None = None) -> QuerySet[ResidentRequest]:
+    """Resolved requests nobody rated within 7 days: request_close_unrated closes them."""
+    now = now or timezone.now()
+    return ResidentRequest.objects.filter(
+        status=Status.RESOLVED, resolved_at__lte=now - AUTO_CLOSE_AFTER
+    )
+
+
+def department_links_overdue(now: datetime.datetime | None = None) -> QuerySet[RequestDepartment]:
+    """Departments that have not reported in (报到) or not reported done in time."""
+    now = now or timezone.now()
+    return RequestDepartment.objects.filter(request__status__in=OPEN_STATUSES).filter(
+        Q(acknowledged_at__isnull=True, acknowledge_deadline__lt=now)
+        | Q(reported_done_at__isnull=True, done_deadline__lt=now)
+    )

@@ -1,0 +1,916 @@
+"""The request workflow: the only code that changes a request's status or level.
+
+群众点单、社区派单、党员接单: submitted → accepted → dispatched → taken → resolved → closed, with
+rejection, merging, declining, and escalation grid → community → street → departments
+(街社吹哨、部门报到). Every transition takes the actor as a keyword argument (None: the resident
+on a public page, or the system for deadlines), locks the request row, checks the actor's scope
+and the current state, writes a RequestEvent and hands it to notifications in the same
+transaction. Views, admin actions, the API and Celery tasks call these functions.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
+from grids.models import Building
+from notifications.services import notify_request_event
+from organization.models import Department, OrgUnit, Person, StaffRole, StaffScope, UnitKind
+from organization.selectors import department_ids_of, subtree_q
+
+from .models import (
+    MAX_PHOTOS_PER_STAGE,
+    OPEN_STATUSES,
+    ActorRole,
+    Category,
+    Channel,
+    EventKind,
+    HandlingLevel,
+    PhotoStage,
+    Rating,
+    RequestDepartment,
+    RequestEvent,
+    RequestPhoto,
+    RequestSupporter,
+    ResidentRequest,
+    Status,
+    next_level,
+)
+from .photos import CleanPhoto
+from .selectors import AUTO_CLOSE_AFTER
+
+# Hours a department has to report in (报到) once the street blows the whistle.
+DEPARTMENT_ACKNOWLEDGE_HOURS = 24
+
+# How far up the chain a scope unit reaches; a request at a level needs at least that rank.
+_UNIT_RANK = {UnitKind.GRID: 0, UnitKind.COMMUNITY: 1, UnitKind.STREET: 2, UnitKind.DISTRICT: 3}
+# Department-level requests stay coordinated by the street that blew the whistle.
+_LEVEL_RANK = {
+    HandlingLevel.GRID: 0,
+    HandlingLevel.COMMUNITY: 1,
+    HandlingLevel.STREET: 2,
+    HandlingLevel.DEPARTMENT: 2,
+}
+_ROLE_ORDER = [
+    StaffRole.ORG_DEPARTMENT,
+    StaffRole.STREET_STAFF,
+    StaffRole.COMMUNITY_STAFF,
+    StaffRole.GRID_LEADER,
+]
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def _lock(request: ResidentRequest) -> ResidentRequest:
+    """The request's row, locked until the transaction ends, with what the checks need."""
+    return (
+        ResidentRequest.objects.select_for_update(of=("self",))
+        .select_related("grid__unit", "grid__community", "category")
+        .get(pk=request.pk)
+    )
+
+
+def _covering_scopes(actor, request: ResidentRequest) -> list[tuple[str, str]]:
+    """(role, unit kind) of each of the actor's scopes whose subtree holds the request's grid."""
+    unit = request.grid.unit
+    return list(
+        StaffScope.objects.filter(
+            user_id=actor.pk,
+            unit__tree_id=unit.tree_id,
+            unit__lft__lte=unit.lft,
+            unit__rght__gte=unit.rght,
+        ).values_list("role", "unit__kind")
+    )
+
+
+def _staff_role(actor, request: ResidentRequest) -> str:
+    """The actor's role for this request, or OutOfScope. Superusers act as administrators."""
+    if actor is None:
+        raise OutOfScope(_("Sign in to act on this request."))
+    if actor.is_superuser:
+        return ActorRole.ADMINISTRATOR
+    scopes = _covering_scopes(actor, request)
+    if not scopes:
+        raise OutOfScope(
+            _("Request %(code)s is outside your area: you cannot act on it.")
+            % {"code": request.code}
+        )
+    roles = {role for role, _kind in scopes}
+    return next(role for role in _ROLE_ORDER if role in roles)
+
+
+def _staff_at_level(actor, request: ResidentRequest) -> str:
+    """Like _staff_role, and the actor's unit must reach the request's current handling level
+    (分级响应: a grid leader does not act on what the street now handles)."""
+    role = _staff_role(actor, request)
+    if role == ActorRole.ADMINISTRATOR:
+        return role
+    rank = max(_UNIT_RANK[kind] for _role, kind in _covering_scopes(actor, request))
+    if rank < _LEVEL_RANK[request.level]:
+        raise OutOfScope(
+            _(
+                "Request %(code)s is now handled at the %(level)s level: only staff at that "
+                "level or above can act on it."
+            )
+            % {"code": request.code, "level": request.get_level_display()}
+        )
+    return role
+
+
+def _surname(actor) -> str:
+    if actor is None:
+        return ""
+    person = Person.objects.filter(user_id=actor.pk).values_list("name", flat=True).first()
+    name = person or actor.last_name or actor.first_name
+    return name[:1] if name else ""
+
+
+def _require_status(request: ResidentRequest, allowed: Sequence[str], action: str) -> None:
+    if request.status not in allowed:
+        raise IllegalTransition(
+            _(
+                "Request %(code)s cannot be %(action)s: it is %(status)s now. Reload the page "
+                "to see its current state."
+            )
+            % {"code": request.code, "action": action, "status": request.get_status_display()}
+        )
+
+
+def _require_text(text: str, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(message)
+    if len(text) > 2000:
+        raise ApplicationError(_("Keep the note under 2,000 characters."))
+    return text
+
+
+def _save(request: ResidentRequest, fields: Iterable[str]) -> None:
+    fields = list(fields)
+    try:
+        # Field checks only: the row exists and its unique columns do not change here.
+        request.full_clean(
+            exclude=["building", "grid", "category", "merged_into", "assignee", "created_by"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
+    request.save(update_fields=[*fields, "updated_at"])
+
+
+def _record(
+    request: ResidentRequest,
+    *,
+    kind: str,
+    actor,
+    actor_role: str,
+    from_status: str = "",
+    from_level: str = "",
+    public_note: str = "",
+    internal_note: str = "",
+    department: Department | None = None,
+    assignee: Person | None = None,
+) -> RequestEvent:
+    event = RequestEvent.objects.create(
+        request=request,
+        kind=kind,
+        actor=actor,
+        actor_role=actor_role,
+        actor_surname=_surname(actor),
+        from_status=from_status,
+        to_status=request.status,
+        from_level=from_level,
+        to_level=request.level,
+        public_note=public_note,
+        internal_note=internal_note,
+        department=department,
+        assignee=assignee,
+    )
+    notify_request_event(event=event)
+    return event
+
+
+def _save_photos(request: ResidentRequest, photos: Sequence[CleanPhoto], stage: str) -> None:
+    existing = request.photos.filter(stage=stage).count()
+    if existing + len(photos) > MAX_PHOTOS_PER_STAGE:
+        raise ApplicationError(_("Send at most 3 photos."))
+    for photo in photos:
+        item = RequestPhoto(request=request, stage=stage, width=photo.width, height=photo.height)
+        item.image.save(photo.content.name, photo.content, save=False)
+        item.save()
+
+
+def _fresh_deadlines(request: ResidentRequest, now: datetime.datetime) -> None:
+    category = request.category
+    if request.status == Status.SUBMITTED:
+        request.accept_deadline = now + datetime.timedelta(hours=category.hours_to_accept)
+    request.resolve_deadline = now + datetime.timedelta(hours=category.hours_to_resolve)
+    request.overdue = False
+
+
+def _unit_of_level(request: ResidentRequest) -> OrgUnit:
+    grid_unit = request.grid.unit
+    if request.level == HandlingLevel.GRID:
+        return grid_unit
+    if request.level == HandlingLevel.COMMUNITY:
+        return request.grid.community
+    return OrgUnit.objects.get(pk=request.grid.community.parent_id)
+
+
+# --- Submission ---------------------------------------------------------------------------------
+
+
+def request_submit(
+    *,
+    actor=None,
+    submitter_name: str,
+    submitter_phone: str,
+    building: Building,
+    category: Category,
+    description: str,
+    address: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    channel: str = Channel.WEB,
+    photos: Sequence[CleanPhoto] = (),
+    submission_token: str | None = None,
+) -> ResidentRequest:
+    """A new request (群众点单). `actor` is None for the public form, or the staff user who
+    enters a walk-in, phone, patrol or reception-day request. A repeated `submission_token`
+    (a double click, a resubmitted form) returns the request the first submit created."""
+    if submission_token:
+        existing = ResidentRequest.objects.filter(submission_token=submission_token).first()
+        if existing:
+            return existing
+    if category.parent_id is None or not category.active:
+        raise ApplicationError(_("Choose a category and then the kind of problem within it."))
+    if len(photos) > MAX_PHOTOS_PER_STAGE:
+        raise ApplicationError(_("Send at most 3 photos."))
+    now = timezone.now()
+    level = category.default_level
+    if level == HandlingLevel.DEPARTMENT:
+        # Departments are called in by the street (吹哨), never directly by a resident.
+        level = HandlingLevel.STREET
+    request = ResidentRequest(
+        channel=channel,
+        submitter_name=(submitter_name or "").strip(),
+        submitter_phone=(submitter_phone or "").strip(),
+        building=building,
+        grid_id=building.grid_id,
+        address=(address or "").strip() or building.address,
+        lat=lat,
+        lng=lng,
+        category=category,
+        description=(description or "").strip(),
+        status=Status.SUBMITTED,
+        level=level,
+        accept_deadline=now + datetime.timedelta(hours=category.hours_to_accept),
+        submission_token=submission_token or None,
+        created_by=actor,
+    )
+    role = ActorRole.RESIDENT
+    if actor is not None:
+        role = _staff_role(actor, request) if request.grid_id else ActorRole.ADMINISTRATOR
+        if channel == Channel.WEB:
+            request.channel = Channel.WALK_IN
+    try:
+        request.full_clean(exclude=["code", "access_token"])
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
+    try:
+        with transaction.atomic():
+            request.save()
+            _save_photos(request, photos, PhotoStage.SUBMISSION)
+            _record(request, kind=EventKind.SUBMITTED, actor=actor, actor_role=role)
+    except IntegrityError:
+        # Two submits with the same form token raced: the other one won; show its result.
+        if submission_token:
+            existing = ResidentRequest.objects.filter(submission_token=submission_token).first()
+            if existing:
+                return existing
+        raise
+    return request
+
+
+@transaction.atomic
+def request_support(*, request: ResidentRequest, phone: str, actor=None) -> ResidentRequest:
+    """ "Me too": another resident has the same problem. They get its updates as well."""
+    request = _lock(request)
+    _require_status(request, OPEN_STATUSES, _("supported"))
+    phone = (phone or "").strip()
+    supporter = RequestSupporter(request=request, phone=phone)
+    try:
+        supporter.full_clean(exclude=["request"])
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
+    if phone == request.submitter_phone or request.supporters.filter(phone=phone).exists():
+        raise ApplicationError(
+            _("This phone number is already following this request: you will get its updates.")
+        )
+    supporter.save()
+    ResidentRequest.objects.filter(pk=request.pk).update(supporters_count=F("supporters_count") + 1)
+    request.refresh_from_db(fields=["supporters_count"])
+    _record(request, kind=EventKind.SUPPORTED, actor=actor, actor_role=ActorRole.RESIDENT)
+    return request
+
+
+# --- Triage: accept, reject, merge --------------------------------------------------------------
+
+
+@transaction.atomic
+def request_accept(*, request: ResidentRequest, actor, note: str = "") -> ResidentRequest:
+    request = _lock(request)
+    role = _staff_at_level(actor, request)
+    _require_status(request, [Status.SUBMITTED], _("accepted"))
+    now = timezone.now()
+    request.status = Status.ACCEPTED
+    request.accepted_at = now
+    request.resolve_deadline = now + datetime.timedelta(hours=request.category.hours_to_resolve)
+    request.overdue = False
+    _save(request, ["status", "accepted_at", "resolve_deadline", "overdue"])
+    _record(
+        request,
+        kind=EventKind.ACCEPTED,
+        actor=actor,
+        actor_role=role,
+        from_status=Status.SUBMITTED,
+        public_note=(note or "").strip(),
+    )
+    return request
+
+
+@transaction.atomic
+def request_reject(
+    *, request: ResidentRequest, actor, reason: str, internal_note: str = ""
+) -> ResidentRequest:
+    """不予受理: the reason is shown to the resident."""
+    request = _lock(request)
+    role = _staff_at_level(actor, request)
+    _require_status(request, [Status.SUBMITTED], _("rejected"))
+    reason = _require_text(reason, _("Give the reason for rejecting: the resident will read it."))
+    request.status = Status.REJECTED
+    request.reject_reason = reason
+    request.closed_at = timezone.now()
+    _save(request, ["status", "reject_reason", "closed_at"])
+    _record(
+        request,
+        kind=EventKind.REJECTED,
+        actor=actor,
+        actor_role=role,
+        from_status=Status.SUBMITTED,
+        public_note=reason,
+        internal_note=internal_note,
+    )
+    return request
+
+
+def request_merge(
+    *, request: ResidentRequest, into: ResidentRequest, actor, note: str = ""
+) -> ResidentRequest:
+    """A duplicate: its resident follows the other request from now on."""
+    if request.pk == into.pk:
+        raise IllegalTransition(_("A request cannot be merged into itself."))
+    with transaction.atomic():
+        # Lock both rows in a fixed order so two merges cannot deadlock.
+        first, second = sorted([request, into], key=lambda r: r.pk)
+        locked = {first.pk: _lock(first), second.pk: _lock(second)}
+        request, into = locked[request.pk], locked[into.pk]
+        role = _staff_at_level(actor, request)
+        _staff_role(actor, into)
+        _require_status(request, [Status.SUBMITTED, Status.ACCEPTED], _("merged"))
+        if into.status not in OPEN_STATUSES and into.status != Status.RESOLVED:
+            raise IllegalTransition(
+                _("Request %(code)s is %(status)s: merge into a request that is still open.")
+                % {"code": into.code, "status": into.get_status_display()}
+            )
+        from_status = request.status
+        request.status = Status.MERGED
+        request.merged_into = into
+        request.closed_at = timezone.now()
+        _save(request, ["status", "merged_into", "closed_at"])
+        added = 1 + request.supporters_count
+        phones = {request.submitter_phone, *request.supporters.values_list("phone", flat=True)}
+        phones -= {into.submitter_phone, *into.supporters.values_list("phone", flat=True)}
+        RequestSupporter.objects.bulk_create(
+            [RequestSupporter(request=into, phone=phone) for phone in sorted(phones)]
+        )
+        ResidentRequest.objects.filter(pk=into.pk).update(
+            supporters_count=F("supporters_count") + added
+        )
+        _record(
+            request,
+            kind=EventKind.MERGED,
+            actor=actor,
+            actor_role=role,
+            from_status=from_status,
+            public_note=note
+            or _("The same problem was already reported; it is handled together with it."),
+            internal_note=f"→ {into.code}",
+        )
+        return request
+
+
+# --- 社区派单、党员接单 ---------------------------------------------------------------------------
+
+
+def members_for_dispatch(request: ResidentRequest):
+    """Party members who can take the request: members of the unit now handling it (the grid's
+    branch for a grid-level request, with its building groups and households)."""
+    from organization.models import PARTY_MEMBER_STATUSES
+
+    return (
+        Person.objects.filter(
+            subtree_q(_unit_of_level(request), "membership_unit"),
+            political_status__in=PARTY_MEMBER_STATUSES,
+        )
+        .select_related("membership_unit")
+        .order_by("name")
+    )
+
+
+@transaction.atomic
+def request_dispatch(
+    *, request: ResidentRequest, actor, assignee: Person, note: str = ""
+) -> ResidentRequest:
+    """社区派单: give an accepted request to a party member of the grid."""
+    request = _lock(request)
+    role = _staff_at_level(actor, request)
+    _require_status(request, [Status.ACCEPTED], _("dispatched"))
+    if request.level == HandlingLevel.DEPARTMENT:
+        raise IllegalTransition(
+            _("Request %(code)s is with the departments: they report their part done instead.")
+            % {"code": request.code}
+        )
+    if not members_for_dispatch(request).filter(pk=assignee.pk).exists():
+        raise OutOfScope(
+            _("%(name)s is not a party member of the unit handling request %(code)s.")
+            % {"name": assignee.name, "code": request.code}
+        )
+    request.status = Status.DISPATCHED
+    request.assignee = assignee
+    request.dispatched_at = timezone.now()
+    _save(request, ["status", "assignee", "dispatched_at"])
+    _record(
+        request,
+        kind=EventKind.DISPATCHED,
+        actor=actor,
+        actor_role=role,
+        from_status=Status.ACCEPTED,
+        internal_note=(note or "").strip(),
+        assignee=assignee,
+    )
+    return request
+
+
+def _require_assignee(actor, request: ResidentRequest) -> None:
+    if (
+        actor is None
+        or not Person.objects.filter(user_id=actor.pk, pk=request.assignee_id).exists()
+    ):
+        raise OutOfScope(_("Request %(code)s is not dispatched to you.") % {"code": request.code})
+
+
+@transaction.atomic
+def request_take(*, request: ResidentRequest, actor, note: str = "") -> ResidentRequest:
+    """党员接单: the member dispatched to takes the order."""
+    request = _lock(request)
+    _require_assignee(actor, request)
+    _require_status(request, [Status.DISPATCHED], _("taken"))
+    request.status = Status.TAKEN
+    request.taken_at = timezone.now()
+    _save(request, ["status", "taken_at"])
+    _record(
+        request,
+        kind=EventKind.TAKEN,
+        actor=actor,
+        actor_role=ActorRole.PARTY_MEMBER,
+        from_status=Status.DISPATCHED,
+        public_note=(note or "").strip(),
+        assignee=request.assignee,
+    )
+    return request
+
+
+@transaction.atomic
+def request_decline(*, request: ResidentRequest, actor, reason: str) -> ResidentRequest:
+    """The member cannot take it: back to accepted, for another dispatch."""
+    request = _lock(request)
+    _require_assignee(actor, request)
+    _require_status(request, [Status.DISPATCHED, Status.TAKEN], _("declined"))
+    reason = _require_text(reason, _("Say why you cannot take it, so it can be dispatched again."))
+    from_status, assignee = request.status, request.assignee
+    request.status = Status.ACCEPTED
+    request.assignee = None
+    request.dispatched_at = None
+    request.taken_at = None
+    _save(request, ["status", "assignee", "dispatched_at", "taken_at"])
+    _record(
+        request,
+        kind=EventKind.DECLINED,
+        actor=actor,
+        actor_role=ActorRole.PARTY_MEMBER,
+        from_status=from_status,
+        internal_note=reason,
+        assignee=assignee,
+    )
+    return request
+
+
+def _mark_resolved(request: ResidentRequest, note: str) -> None:
+    request.status = Status.RESOLVED
+    request.resolution_note = note
+    request.resolved_at = timezone.now()
+    request.overdue = False
+    _save(request, ["status", "resolution_note", "resolved_at", "overdue"])
+
+
+@transaction.atomic
+def request_resolve(
+    *, request: ResidentRequest, actor, note: str, photos: Sequence[CleanPhoto] = ()
+) -> ResidentRequest:
+    """已办结: what was done (shown to the resident), with up to 3 photos.
+
+    The member who took it resolves it; staff at the handling level may resolve an accepted,
+    dispatched or taken request themselves. Department-level requests resolve when every
+    department has reported its part done (department_report_done)."""
+    request = _lock(request)
+    if (
+        request.assignee_id
+        and Person.objects.filter(
+            user_id=getattr(actor, "pk", None), pk=request.assignee_id
+        ).exists()
+    ):
+        role = ActorRole.PARTY_MEMBER
+        _require_status(request, [Status.TAKEN], _("resolved"))
+    else:
+        role = _staff_at_level(actor, request)
+        _require_status(request, [Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN], _("resolved"))
+        if request.level == HandlingLevel.DEPARTMENT:
+            raise IllegalTransition(
+                _(
+                    "Request %(code)s is with the departments: it is resolved when each of them "
+                    "has reported its part done."
+                )
+                % {"code": request.code}
+            )
+    note = _require_text(note, _("Say what was done: the resident will read it."))
+    from_status = request.status
+    _mark_resolved(request, note)
+    _save_photos(request, photos, PhotoStage.RESOLUTION)
+    _record(
+        request,
+        kind=EventKind.RESOLVED,
+        actor=actor,
+        actor_role=role,
+        from_status=from_status,
+        public_note=note,
+    )
+    return request
+
+
+# --- 分级响应: escalation and departments ----------------------------------------------------------
+
+
+def _call_departments(
+    request: ResidentRequest, departments: Sequence[Department], actor, role: str, now
+) -> list[Department]:
+    already = set(request.department_links.values_list("department_id", flat=True))
+    added = []
+    for department in departments:
+        if department.pk in already:
+            continue
+        RequestDepartment.objects.create(
+            request=request,
+            department=department,
+            acknowledge_deadline=now + datetime.timedelta(hours=DEPARTMENT_ACKNOWLEDGE_HOURS),
+            done_deadline=request.resolve_deadline
+            or now + datetime.timedelta(hours=request.category.hours_to_resolve),
+        )
+        _record(
+            request,
+            kind=EventKind.DEPARTMENT_CALLED,
+            actor=actor,
+            actor_role=role,
+            department=department,
+            public_note=_("%(department)s was asked to take part.") % {"department": department},
+        )
+        added.append(department)
+    return added
+
+
+@transaction.atomic
+def request_escalate(
+    *,
+    request: ResidentRequest,
+    actor,
+    note: str = "",
+    internal_note: str = "",
+    departments: Sequence[Department] = (),
+) -> ResidentRequest:
+    """Hand an open request one level up: grid → community → street (吹哨) → departments (报到).
+
+    `actor=None` is the system (a deadline passed). Escalating to the departments calls in
+    `departments`, or the category's default department. A request already with the
+    departments can call in more."""
+    request = _lock(request)
+    role = ActorRole.SYSTEM if actor is None else _staff_at_level(actor, request)
+    _require_status(request, OPEN_STATUSES, _("escalated"))
+    now = timezone.now()
+    target = next_level(request.level)
+    if target == HandlingLevel.DEPARTMENT or request.level == HandlingLevel.DEPARTMENT:
+        departments = list(departments)
+        if not departments and request.category.default_department_id:
+            departments = [request.category.default_department]
+        if not departments:
+            raise ApplicationError(
+                _("Choose the departments that must report (报到) on request %(code)s.")
+                % {"code": request.code}
+            )
+    if target is None:
+        if not departments:
+            raise IllegalTransition(
+                _("Request %(code)s is already with the departments, the top of the chain.")
+                % {"code": request.code}
+            )
+        added = _call_departments(request, departments, actor, role, now)
+        if not added:
+            raise IllegalTransition(_("These departments are already taking part."))
+        return request
+    from_status, from_level = request.status, request.level
+    request.level = target
+    request.escalated_at = now
+    if request.status in (Status.DISPATCHED, Status.TAKEN):
+        # The member's order ends here: the level above now handles it.
+        request.status = Status.ACCEPTED
+        request.assignee = None
+        request.dispatched_at = None
+        request.taken_at = None
+    _fresh_deadlines(request, now)
+    _save(
+        request,
+        [
+            "level",
+            "escalated_at",
+            "status",
+            "assignee",
+            "dispatched_at",
+            "taken_at",
+            "accept_deadline",
+            "resolve_deadline",
+            "overdue",
+        ],
+    )
+    _record(
+        request,
+        kind=EventKind.ESCALATED,
+        actor=actor,
+        actor_role=role,
+        from_status=from_status,
+        from_level=from_level,
+        public_note=(note or "").strip()
+        or _("Handed up to the %(level)s level.") % {"level": request.get_level_display()},
+        internal_note=internal_note,
+    )
+    if target == HandlingLevel.DEPARTMENT:
+        _call_departments(request, departments, actor, role, now)
+    return request
+
+
+def _department_link(request: ResidentRequest, department: Department, actor) -> RequestDepartment:
+    if actor is None:
+        raise OutOfScope(_("Sign in to act for a department."))
+    if not actor.is_superuser and department.pk not in department_ids_of(actor):
+        raise OutOfScope(_("You do not act for %(department)s.") % {"department": department})
+    link = (
+        RequestDepartment.objects.select_for_update()
+        .filter(request=request, department=department)
+        .first()
+    )
+    if link is None:
+        raise OutOfScope(
+            _("%(department)s was not called in on request %(code)s.")
+            % {"department": department, "code": request.code}
+        )
+    return link
+
+
+@transaction.atomic
+def department_acknowledge(
+    *, request: ResidentRequest, department: Department, actor, note: str = ""
+) -> RequestDepartment:
+    """部门报到: the department confirms it takes its part."""
+    request = _lock(request)
+    link = _department_link(request, department, actor)
+    _require_status(request, OPEN_STATUSES, _("acknowledged"))
+    if link.acknowledged_at:
+        raise IllegalTransition(
+            _("%(department)s has already reported in on request %(code)s.")
+            % {"department": department, "code": request.code}
+        )
+    link.acknowledged_at = timezone.now()
+    link.acknowledged_by = actor
+    link.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    _record(
+        request,
+        kind=EventKind.DEPARTMENT_ACKNOWLEDGED,
+        actor=actor,
+        actor_role=StaffRole.DEPARTMENT_STAFF,
+        department=department,
+        public_note=(note or "").strip()
+        or _("%(department)s reported in.") % {"department": department},
+    )
+    return link
+
+
+@transaction.atomic
+def department_report_done(
+    *, request: ResidentRequest, department: Department, actor, note: str
+) -> RequestDepartment:
+    """The department has done its part. When every department has, the request is resolved
+    (协同处置)."""
+    request = _lock(request)
+    link = _department_link(request, department, actor)
+    _require_status(request, OPEN_STATUSES, _("reported done"))
+    if link.reported_done_at:
+        raise IllegalTransition(
+            _("%(department)s has already reported its part done on request %(code)s.")
+            % {"department": department, "code": request.code}
+        )
+    note = _require_text(note, _("Say what your department did: the resident will read it."))
+    now = timezone.now()
+    if not link.acknowledged_at:
+        link.acknowledged_at = now
+        link.acknowledged_by = actor
+    link.reported_done_at = now
+    link.reported_done_by = actor
+    link.done_note = note
+    link.save()
+    _record(
+        request,
+        kind=EventKind.DEPARTMENT_DONE,
+        actor=actor,
+        actor_role=StaffRole.DEPARTMENT_STAFF,
+        department=department,
+        public_note=note,
+    )
+    if not request.department_links.filter(reported_done_at__isnull=True).exists():
+        from_status = request.status
+        notes = [
+            f"{item.department.name}：{item.done_note}"
+            for item in request.department_links.select_related("department").order_by("pk")
+        ]
+        _mark_resolved(request, "\n".join(notes)[:2000])
+        _record(
+            request,
+            kind=EventKind.RESOLVED,
+            actor=actor,
+            actor_role=StaffRole.DEPARTMENT_STAFF,
+            from_status=from_status,
+            public_note=_("Every department has reported its part done."),
+        )
+    return link
+
+
+# --- The resident's rating, closing -------------------------------------------------------------
+
+
+@transaction.atomic
+def request_rate(
+    *, request: ResidentRequest, rating: str, comment: str = "", actor=None
+) -> ResidentRequest:
+    """The resident rates the result. 满意/基本满意 close it; 不满意 reopens it one level up."""
+    request = _lock(request)
+    _require_status(request, [Status.RESOLVED], _("rated"))
+    if rating not in Rating.values:
+        raise ApplicationError(_("Choose one of the ratings."))
+    comment = (comment or "").strip()
+    if len(comment) > 500:
+        raise ApplicationError(_("Keep the comment under 500 characters."))
+    now = timezone.now()
+    request.rating = rating
+    request.rating_comment = comment
+    request.rated_at = now
+    request.status = Status.CLOSED if rating != Rating.DISSATISFIED else Status.RESOLVED
+    if request.status == Status.CLOSED:
+        request.closed_at = now
+    _save(request, ["rating", "rating_comment", "rated_at", "status", "closed_at"])
+    _record(
+        request,
+        kind=EventKind.RATED,
+        actor=actor,
+        actor_role=ActorRole.RESIDENT,
+        from_status=Status.RESOLVED,
+        public_note=f"{request.get_rating_display()}" + (f"：{comment}" if comment else ""),
+    )
+    if rating == Rating.DISSATISFIED:
+        _reopen(request, now)
+    return request
+
+
+def _reopen(request: ResidentRequest, now) -> None:
+    from_level = request.level
+    target = next_level(request.level) or request.level
+    request.status = Status.ACCEPTED
+    request.level = target
+    request.assignee = None
+    request.dispatched_at = None
+    request.taken_at = None
+    request.resolved_at = None
+    request.escalated_at = now
+    request.reopened_count += 1
+    _fresh_deadlines(request, now)
+    _save(
+        request,
+        [
+            "status",
+            "level",
+            "assignee",
+            "dispatched_at",
+            "taken_at",
+            "resolved_at",
+            "escalated_at",
+            "reopened_count",
+            "accept_deadline",
+            "resolve_deadline",
+            "overdue",
+        ],
+    )
+    if target == HandlingLevel.DEPARTMENT:
+        # Back with the departments: each reports its part again.
+        request.department_links.update(reported_done_at=None, reported_done_by=None)
+    _record(
+        request,
+        kind=EventKind.REOPENED,
+        actor=None,
+        actor_role=ActorRole.SYSTEM,
+        from_status=Status.RESOLVED,
+        from_level=from_level,
+        public_note=_("Reopened and handed to the %(level)s level.")
+        % {"level": request.get_level_display()},
+    )
+
+
+@transaction.atomic
+def request_close_unrated(*, request: ResidentRequest, actor=None) -> ResidentRequest:
+    """Close a resolved request its resident has not rated within 7 days (the system's task)."""
+    request = _lock(request)
+    role = ActorRole.SYSTEM if actor is None else _staff_role(actor, request)
+    _require_status(request, [Status.RESOLVED], _("closed"))
+    if request.resolved_at and request.resolved_at > timezone.now() - AUTO_CLOSE_AFTER:
+        raise IllegalTransition(
+            _("Request %(code)s was resolved less than 7 days ago: the resident may still rate it.")
+            % {"code": request.code}
+        )
+    request.status = Status.CLOSED
+    request.closed_at = timezone.now()
+    _save(request, ["status", "closed_at"])
+    _record(
+        request,
+        kind=EventKind.CLOSED,
+        actor=actor,
+        actor_role=role,
+        from_status=Status.RESOLVED,
+        public_note=_("Closed without a rating after 7 days."),
+    )
+    return request
+
+
+@transaction.atomic
+def request_mark_overdue(*, request: ResidentRequest, actor=None) -> ResidentRequest:
+    """Flag an open request whose deadline has passed (the system's task); idempotent."""
+    request = _lock(request)
+    if request.overdue or request.status not in OPEN_STATUSES:
+        return request
+    now = timezone.now()
+    due = request.resolve_deadline
+    if request.status == Status.SUBMITTED and request.accept_deadline:
+        due = min(d for d in [request.accept_deadline, due] if d)
+    if due is None or due > now:
+        raise IllegalTransition(
+            _("Request %(code)s is not past its deadline.") % {"code": request.code}
+        )
+    request.overdue = True
+    _save(request, ["overdue"])
+    _record(
+        request,
+        kind=EventKind.OVERDUE,
+        actor=actor,
+        actor_role=ActorRole.SYSTEM,
+        internal_note=_("Deadline %(due)s passed.")
+        % {"due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
+    )
+    return request
+
+
+def phone_disclosure_record(*, request: ResidentRequest, actor) -> None:
+    """Record that `actor` was shown the resident's full phone number."""
+    from .models import PhoneDisclosure
+
+    PhoneDisclosure.objects.create(request=request, user=actor)

@@ -1,4 +1,16 @@
 """Page URLs of the dashboards app."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "dashboards"
-urlpatterns: list = []
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/<int:unit_id>/", views.dashboard, name="unit"),
+    path(
+        "dashboard/<int:unit_id>/export/<slug:table>.<str:fmt>",
+        views.dashboard_export,
+        name="export",
+    ),
+]

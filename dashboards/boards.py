@@ -1,0 +1,290 @@
+"""One dashboard: the figures of a unit's subtree for a filter, as tables, charts and map points.
+
+The page, its charts and every export are built from the same `Dashboard`, so an export always
+holds the numbers on the page. The number of SQL queries is fixed (about a dozen), whatever the
+number of units or requests: every figure is a database aggregate, and the per-unit rows are
+sums of at most one aggregate row per grid.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from organization.models import OrgForm, OrgUnit
+from resident_requests.models import Channel, HandlingLevel
+
+from . import selectors
+from .selectors import Handling, RequestFilter
+from .tables import Table, handling_table, party_children_table, party_table
+
+DEFAULT_SCORE_WEIGHTS = {
+    "resolution_rate": 0.30,
+    "on_time_rate": 0.35,
+    "satisfaction_rate": 0.35,
+    "overdue_penalty": 2.0,
+}
+
+
+def score_weights() -> dict:
+    return {**DEFAULT_SCORE_WEIGHTS, **getattr(settings, "DASHBOARD_SCORE_WEIGHTS", {})}
+
+
+def governance_score(h: Handling, weights: dict | None = None) -> float | None:
+    """双挂钩: the grid's governance score that counts in its branch's assessment.
+
+    The weighted mean of the rates the grid has data for (0–100), less a penalty per request
+    that went past its deadline, never below 0. None: the grid received no requests.
+    """
+    weights = weights or score_weights()
+    parts = [
+        (h.resolution_rate, weights["resolution_rate"]),
+        (h.on_time_rate, weights["on_time_rate"]),
+        (h.satisfaction_rate, weights["satisfaction_rate"]),
+    ]
+    present = [(rate, weight) for rate, weight in parts if rate is not None and weight]
+    if not present:
+        return None
+    mean = sum(rate * weight for rate, weight in present) / sum(w for _, w in present)
+    return round(max(0.0, mean - weights["overdue_penalty"] * h.late), 1)
+
+
+@dataclass
+class Dashboard:
+    unit: OrgUnit
+    flt: RequestFilter
+    party: selectors.PartyFigures
+    handling: Handling
+    tables: dict[str, Table] = field(default_factory=dict)
+    charts: list[dict] = field(default_factory=list)
+    map_points: list[dict] = field(default_factory=list)
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def build_dashboard(
+    *, unit: OrgUnit, flt: RequestFilter, link_for: Callable[[OrgUnit | dict], str]
+) -> Dashboard:
+    party = selectors.party_figures(unit)
+    party_children = selectors.party_figures_by_child(unit)
+    grids = selectors.grids_with_child(unit)
+    by_grid = selectors.handling_by_grid(unit, flt)
+    open_now = selectors.open_by_grid(unit, flt.category_id)
+
+    total = Handling()
+    per_grid: dict[int, Handling] = {}
+    per_child: dict[int, Handling] = {child.pk: Handling() for child in party_children}
+    for grid in grids:
+        h = Handling()
+        h.add(by_grid.get(grid["pk"], {}))
+        h.add(open_now.get(grid["pk"], {}))
+        per_grid[grid["pk"]] = h
+        total.add(by_grid.get(grid["pk"], {}))
+        total.add(open_now.get(grid["pk"], {}))
+        if grid["child_id"] in per_child:
+            per_child[grid["child_id"]].add(by_grid.get(grid["pk"], {}))
+            per_child[grid["child_id"]].add(open_now.get(grid["pk"], {}))
+
+    board = Dashboard(unit=unit, flt=flt, party=party, handling=total)
+    tables = board.tables
+    tables["party"] = party_table(party)
+    tables["handling"] = handling_table(total)
+    if party_children:
+        tables["party_units"] = party_children_table(party_children, link_for)
+        tables["units"] = Table(
+            key="units",
+            title=_("Request handling by unit"),
+            columns=[
+                _("Unit"),
+                _("Received"),
+                _("Resolved"),
+                _("Resolution rate (%)"),
+                _("On-time rate (%)"),
+                _("Satisfaction rate (%)"),
+                _("Open now"),
+                _("Overdue now"),
+            ],
+            rows=[
+                [
+                    child.name,
+                    per_child[child.pk].received,
+                    per_child[child.pk].resolved,
+                    _blank(per_child[child.pk].resolution_rate),
+                    _blank(per_child[child.pk].on_time_rate),
+                    _blank(per_child[child.pk].satisfaction_rate),
+                    per_child[child.pk].open_now,
+                    per_child[child.pk].overdue_now,
+                ]
+                for child in party_children
+            ],
+            links=[link_for(child) for child in party_children],
+        )
+
+    period_format = "Y-m" if flt.period == "month" else "Y-m-d"
+    trend = selectors.trend(unit, flt)
+    tables["trend"] = Table(
+        key="trend",
+        title=_("Trend by month") if flt.period == "month" else _("Trend by week"),
+        columns=[
+            _("Month") if flt.period == "month" else _("Week beginning"),
+            _("Received"),
+            _("Resolved"),
+        ],
+        rows=[
+            [formats.date_format(row["period"], period_format), row["received"], row["resolved"]]
+            for row in trend
+        ],
+    )
+    channel_labels = dict(Channel.choices)
+    tables["channels"] = Table(
+        key="channels",
+        title=_("By channel"),
+        columns=[_("Channel"), _("Received")],
+        rows=[
+            [str(channel_labels.get(row["channel"], row["channel"])), row["received"]]
+            for row in selectors.by_channel(unit, flt)
+        ],
+    )
+    tables["categories"] = Table(
+        key="categories",
+        title=_("Top categories"),
+        columns=[_("Category"), _("Received"), _("Resolved")],
+        rows=[
+            [
+                " › ".join(filter(None, [row["category__parent__name"], row["category__name"]])),
+                row["received"],
+                row["resolved"],
+            ]
+            for row in selectors.top_categories(unit, flt)
+        ],
+    )
+    tables["levels"] = Table(
+        key="levels",
+        title=_("Escalations by level"),
+        columns=[_("Highest level reached"), _("Requests")],
+        rows=[
+            [str(HandlingLevel(level).label), getattr(total, f"level_{level}")]
+            for level in (HandlingLevel.COMMUNITY, HandlingLevel.STREET, HandlingLevel.DEPARTMENT)
+        ],
+        note=_("Requests received in the date range that climbed above the grid (分级响应)."),
+    )
+    tables["departments"] = Table(
+        key="departments",
+        title=_("Escalations by department"),
+        columns=[_("Department"), _("Called in (吹哨)"), _("Reported in (报到)"), _("Done")],
+        rows=[
+            [row["department__name"], row["called"], row["acknowledged"], row["done"]]
+            for row in selectors.escalations_by_department(unit, flt)
+        ],
+    )
+
+    weights = score_weights()
+    ranked = []
+    for grid in grids:
+        h = per_grid[grid["pk"]]
+        ranked.append((governance_score(h, weights), grid, h))
+    ranked.sort(key=lambda item: (item[0] is None, -(item[0] or 0), item[1]["code"]))
+    form_labels = dict(OrgForm.choices)
+    tables["assessment"] = Table(
+        key="assessment",
+        title=_("Assessment of grid branches (双挂钩)"),
+        columns=[
+            _("Rank"),
+            _("Grid party branch or group"),
+            _("Form"),
+            _("Received"),
+            _("Resolution rate (%)"),
+            _("On-time rate (%)"),
+            _("Satisfaction rate (%)"),
+            _("Overdue"),
+            _("Governance score"),
+        ],
+        rows=[
+            [
+                rank,
+                grid["unit__name"],
+                str(form_labels.get(grid["unit__org_form"], "")),
+                h.received,
+                _blank(h.resolution_rate),
+                _blank(h.on_time_rate),
+                _blank(h.satisfaction_rate),
+                h.late,
+                _blank(score),
+            ]
+            for rank, (score, grid, h) in enumerate(ranked, start=1)
+        ],
+        note=_(
+            "Score: the weighted mean of resolution rate (weight %(resolution)s), on-time rate "
+            "(%(on_time)s) and satisfaction rate (%(satisfaction)s) over the rates the grid has "
+            "data for, less %(penalty)s points per request that went past its deadline; grids "
+            "without requests rank last."
+        )
+        % {
+            "resolution": weights["resolution_rate"],
+            "on_time": weights["on_time_rate"],
+            "satisfaction": weights["satisfaction_rate"],
+            "penalty": weights["overdue_penalty"],
+        },
+    )
+    open_grids = [g for g in grids if per_grid[g["pk"]].open_now]
+    open_grids.sort(key=lambda g: (-per_grid[g["pk"]].open_now, g["code"]))
+    tables["open"] = Table(
+        key="open",
+        title=_("Open requests by grid"),
+        columns=[_("Grid"), _("Open now"), _("Overdue now")],
+        rows=[
+            [g["name"], per_grid[g["pk"]].open_now, per_grid[g["pk"]].overdue_now]
+            for g in open_grids
+        ],
+    )
+    board.map_points = [
+        {
+            "name": g["name"],
+            "lat": g["center_lat"],
+            "lng": g["center_lng"],
+            "open": per_grid[g["pk"]].open_now,
+            "overdue": per_grid[g["pk"]].overdue_now,
+        }
+        for g in open_grids
+        if g["center_lat"] is not None and g["center_lng"] is not None
+    ]
+    board.charts = _charts(tables)
+    return board
+
+
+def _column(table: Table, index: int) -> list:
+    return [row[index] if row[index] != "" else None for row in table.rows]
+
+
+def _charts(tables: dict[str, Table]) -> list[dict]:
+    """What each chart draws, taken from its table (so the table is the chart's text form)."""
+    charts = []
+
+    def add(key, kind, series_columns, label_column=0):
+        table = tables.get(key)
+        if table is None:
+            return
+        charts.append(
+            {
+                "key": key,
+                "kind": kind,
+                "labels": [str(v) for v in _column(table, label_column)],
+                "series": [
+                    {"name": str(table.columns[i]), "data": _column(table, i)}
+                    for i in series_columns
+                ],
+            }
+        )
+
+    add("units", "bar", [1, 2])
+    add("party_units", "bar", [5])
+    add("trend", "line", [1, 2])
+    add("channels", "pie", [1])
+    add("categories", "hbar", [1, 2])
+    add("levels", "bar", [1])
+    add("departments", "bar", [1, 2, 3])
+    return charts

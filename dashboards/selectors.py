@@ -1,0 +1,457 @@
+"""Reads for the dashboards: which unit a user may look at, and the figures under a unit.
+
+Every figure is an aggregate computed by the database over the unit's MPTT range (one query per
+group of figures, whatever the number of units or requests); Python only arranges the results.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import (
+    Count,
+    DurationField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, Now, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from grids.models import Grid, ServiceStation
+from organization.models import (
+    PARTY_MEMBER_STATUSES,
+    OrgForm,
+    OrgUnit,
+    Person,
+    PoliticalStatus,
+    Position,
+    Role,
+    UnitKind,
+)
+from organization.selectors import scope_q, scope_root_units, subtree_q, units_visible_to
+from resident_requests.models import (
+    LEVEL_ORDER,
+    OPEN_STATUSES,
+    Category,
+    HandlingLevel,
+    Rating,
+    RequestDepartment,
+    ResidentRequest,
+    Status,
+)
+
+# Drill-down stops at grids: below them (buildings, households) there are no requests to show.
+DRILLABLE_KINDS = [UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY]
+APPLIED_TO_JOIN = [PoliticalStatus.APPLICANT, PoliticalStatus.ACTIVIST]
+
+
+# --- Which unit ------------------------------------------------------------------------------
+
+
+def dashboard_home_unit(user) -> OrgUnit | None:
+    """The top unit of the user's scope: the district for the organization department, a
+    street for street staff… None for users scoped to no unit (department staff)."""
+    return scope_root_units(user).order_by("level", "tree_id", "lft").first()
+
+
+def dashboard_unit_for(user, unit_id: int) -> OrgUnit | None:
+    """The unit, if the user may see it (None otherwise: the view answers 404, so the page
+    does not even reveal that a unit outside the scope exists)."""
+    return units_visible_to(user).filter(pk=unit_id).first()
+
+
+def breadcrumb_for(user, unit: OrgUnit) -> list[OrgUnit]:
+    """The unit's ancestors the user may see, top down, ending with the unit itself."""
+    return list(unit.get_ancestors(include_self=True).filter(scope_q(user)).order_by("level"))
+
+
+def child_units(unit: OrgUnit):
+    """The units one level below, for the drill-down (none below a grid)."""
+    if unit.kind not in DRILLABLE_KINDS:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(parent=unit).order_by("code")
+
+
+# --- Party building (党建) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartyFigures:
+    streets: int
+    communities: int
+    grids: int
+    grid_branches: int
+    grid_party_groups: int
+    grids_without_branch_or_group: int
+    building_groups: int
+    central_households: int
+    resident_households: int
+    party_members: int
+    retired_branch_secretaries: int
+    party_member_grid_leaders: int
+    applicant_grid_leaders: int
+    stations: int
+    # The 15-minute circle's coverage waits for grids.selectors' coverage selector: None until
+    # it exists, shown as "pending", never a made-up number.
+    coverage_percent: float | None = None
+
+
+def _count(field="pk", **filters):
+    return Count(field, filter=Q(**filters) if filters else None, distinct=field != "pk")
+
+
+def party_figures(unit: OrgUnit) -> PartyFigures:
+    """The published party-building figures for a unit's subtree: five queries, any size."""
+    units = OrgUnit.objects.filter(subtree_q(unit)).aggregate(
+        streets=_count(kind=UnitKind.STREET),
+        communities=_count(kind=UnitKind.COMMUNITY),
+        grid_branches=_count(kind=UnitKind.GRID, org_form=OrgForm.BRANCH),
+        grid_party_groups=_count(kind=UnitKind.GRID, org_form=OrgForm.GROUP),
+        building_groups=_count(kind=UnitKind.BUILDING),
+        central_households=_count(kind=UnitKind.HOUSEHOLD),
+    )
+    grids = Grid.objects.filter(subtree_q(unit, "unit")).aggregate(
+        grids=Count("pk"),
+        # "支部建在网格上": every grid has a branch or a party group; anything else shows here.
+        grids_without_branch_or_group=Count(
+            "pk",
+            filter=~Q(unit__kind=UnitKind.GRID, unit__org_form__in=[OrgForm.BRANCH, OrgForm.GROUP]),
+        ),
+        resident_households=Coalesce(Sum("households"), 0),
+    )
+    members = Person.objects.filter(
+        subtree_q(unit, "membership_unit"), political_status__in=PARTY_MEMBER_STATUSES
+    ).count()
+    current_grid_posts = Position.objects.filter(
+        subtree_q(unit, "unit"), unit__kind=UnitKind.GRID, end_date__isnull=True
+    )
+    posts = current_grid_posts.aggregate(
+        # A grid party group's head (党小组长) is its secretary's counterpart.
+        retired_branch_secretaries=_count(
+            "person",
+            role__in=[Role.SECRETARY, Role.GROUP_LEADER],
+            person__retired=True,
+            person__political_status__in=PARTY_MEMBER_STATUSES,
+        ),
+        # Counted only when the leader's membership (组织关系) is in their own grid's unit.
+        party_member_grid_leaders=_count(
+            "person",
+            role=Role.GRID_LEADER,
+            person__political_status__in=PARTY_MEMBER_STATUSES,
+            person__membership_unit=F("unit"),
+        ),
+        applicant_grid_leaders=_count(
+            "person", role=Role.GRID_LEADER, person__political_status__in=APPLIED_TO_JOIN
+        ),
+    )
+    stations = ServiceStation.objects.filter(subtree_q(unit, "owner_unit"), active=True).count()
+    return PartyFigures(**units, **grids, **posts, party_members=members, stations=stations)
+
+
+def _range_count(queryset, path: str):
+    """A correlated COUNT over the outer unit's range, for annotating a list of units."""
+    prefix = f"{path}__" if path else ""
+    inner = (
+        queryset.filter(
+            **{
+                f"{prefix}tree_id": OuterRef("tree_id"),
+                f"{prefix}lft__gte": OuterRef("lft"),
+                f"{prefix}rght__lte": OuterRef("rght"),
+            }
+        )
+        .order_by()
+        .values(f"{prefix}tree_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(inner, output_field=IntegerField()), 0)
+
+
+def party_figures_by_child(unit: OrgUnit) -> list[OrgUnit]:
+    """The drill-down rows: each child unit with its main party-building figures (one query)."""
+    return list(
+        child_units(unit).annotate(
+            n_grids=_range_count(Grid.objects.all(), "unit"),
+            n_branches=_range_count(
+                OrgUnit.objects.filter(kind=UnitKind.GRID, org_form=OrgForm.BRANCH), ""
+            ),
+            n_groups=_range_count(
+                OrgUnit.objects.filter(kind=UnitKind.GRID, org_form=OrgForm.GROUP), ""
+            ),
+            n_households=_range_count(OrgUnit.objects.filter(kind=UnitKind.HOUSEHOLD), ""),
+            n_members=_range_count(
+                Person.objects.filter(political_status__in=PARTY_MEMBER_STATUSES),
+                "membership_unit",
+            ),
+            n_stations=_range_count(ServiceStation.objects.filter(active=True), "owner_unit"),
+        )
+    )
+
+
+# --- Request handling (诉求办理) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """The page's filter: local dates, both included, and an optional category (a top-level
+    category takes in its sub-categories)."""
+
+    start: datetime.date
+    end: datetime.date
+    category_id: int | None = None
+    period: str = "week"  # the trend's step: "week" or "month"
+
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime.combine(self.start, datetime.time.min, tzinfo=tz)
+        end = datetime.datetime.combine(
+            self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+        )
+        return start, end
+
+
+def _category_q(category_id: int | None, path: str = "category") -> Q:
+    if not category_id:
+        return Q()
+    return Q(**{f"{path}_id": category_id}) | Q(**{f"{path}__parent_id": category_id})
+
+
+def requests_received(unit: OrgUnit, flt: RequestFilter) -> QuerySet:
+    """The requests received in the unit's subtree in the date range (and category)."""
+    start, end = flt.bounds()
+    return ResidentRequest.objects.filter(
+        subtree_q(unit, "grid__unit"),
+        _category_q(flt.category_id),
+        created_at__gte=start,
+        created_at__lt=end,
+    ).order_by()
+
+
+def _handling_counters() -> dict:
+    """Counters that add up: any roll-up (grid → community → street) is their sum."""
+    not_void = ~Q(status__in=[Status.REJECTED, Status.MERGED])
+    return {
+        "received": Count("pk"),
+        # 有效诉求: what the resolution rate is taken over (rejected and merged ones are not).
+        "valid": Count("pk", filter=not_void),
+        "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
+        "resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
+        "closed": Count("pk", filter=Q(status=Status.CLOSED)),
+        # Resolved by the deadline (a request without a deadline cannot be late).
+        "on_time": Count(
+            "pk",
+            filter=Q(resolved_at__isnull=False)
+            & (Q(resolve_deadline__isnull=True) | Q(resolved_at__lte=F("resolve_deadline"))),
+        ),
+        # Went past its deadline: resolved late, or still open past it.
+        "late": Count(
+            "pk",
+            filter=not_void
+            & Q(resolve_deadline__isnull=False)
+            & (
+                Q(resolved_at__gt=F("resolve_deadline"))
+                | Q(resolved_at__isnull=True, resolve_deadline__lt=Now())
+            ),
+        ),
+        "accept_time": Sum(
+            F("accepted_at") - F("created_at"),
+            output_field=DurationField(),
+            filter=Q(accepted_at__isnull=False),
+        ),
+        "resolve_time": Sum(
+            F("resolved_at") - F("created_at"),
+            output_field=DurationField(),
+            filter=Q(resolved_at__isnull=False),
+        ),
+        "rated": Count("pk", filter=~Q(rating="")),
+        # 满意率 counts "satisfied" and "basically satisfied" over all ratings.
+        "satisfied": Count(
+            "pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
+        ),
+        **{
+            f"level_{level}": Count("pk", filter=Q(level=level))
+            for level in LEVEL_ORDER
+            if level != HandlingLevel.GRID
+        },
+    }
+
+
+COUNTER_KEYS = list(_handling_counters())
+
+
+@dataclass
+class Handling:
+    """Summed counters of a set of requests, and the rates derived from them."""
+
+    received: int = 0
+    valid: int = 0
+    accepted: int = 0
+    resolved: int = 0
+    closed: int = 0
+    on_time: int = 0
+    late: int = 0
+    accept_time: datetime.timedelta = datetime.timedelta(0)
+    resolve_time: datetime.timedelta = datetime.timedelta(0)
+    rated: int = 0
+    satisfied: int = 0
+    level_community: int = 0
+    level_street: int = 0
+    level_department: int = 0
+    open_now: int = 0
+    overdue_now: int = 0
+
+    def add(self, row: dict) -> None:
+        for key, value in row.items():
+            if hasattr(self, key) and value is not None:
+                setattr(self, key, getattr(self, key) + value)
+
+    @property
+    def resolution_rate(self):
+        return _rate(self.resolved, self.valid)
+
+    @property
+    def on_time_rate(self):
+        return _rate(self.on_time, self.resolved)
+
+    @property
+    def satisfaction_rate(self):
+        return _rate(self.satisfied, self.rated)
+
+    @property
+    def avg_hours_to_accept(self):
+        return _avg_hours(self.accept_time, self.accepted)
+
+    @property
+    def avg_hours_to_resolve(self):
+        return _avg_hours(self.resolve_time, self.resolved)
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    """Per cent with one decimal; None when there is nothing to divide by."""
+    return round(100.0 * numerator / denominator, 1) if denominator else None
+
+
+def _avg_hours(total: datetime.timedelta | None, count: int) -> float | None:
+    if not count or total is None:
+        return None
+    return round(total.total_seconds() / count / 3600.0, 1)
+
+
+def handling_by_grid(unit: OrgUnit, flt: RequestFilter) -> dict[int, dict]:
+    """Counters per grid (GROUP BY grid, at most one row per grid), keyed by grid id."""
+    rows = requests_received(unit, flt).values("grid_id").annotate(**_handling_counters())
+    return {row.pop("grid_id"): row for row in rows}
+
+
+def open_by_grid(unit: OrgUnit, category_id: int | None = None) -> dict[int, dict]:
+    """Requests open now per grid, and how many of them are past their deadline."""
+    rows = (
+        ResidentRequest.objects.filter(
+            subtree_q(unit, "grid__unit"), _category_q(category_id), status__in=OPEN_STATUSES
+        )
+        .order_by()
+        .values("grid_id")
+        .annotate(
+            open_now=Count("pk"),
+            overdue_now=Count("pk", filter=Q(overdue=True) | Q(resolve_deadline__lt=Now())),
+        )
+    )
+    return {row.pop("grid_id"): row for row in rows}
+
+
+def grids_with_child(unit: OrgUnit) -> list[dict]:
+    """The unit's grids (their branch or party group, centre, households), each with the child
+    of `unit` it lies under, so grid rows roll up into the drill-down rows (one query)."""
+    child = OrgUnit.objects.filter(
+        parent_id=unit.pk,
+        tree_id=OuterRef("unit__tree_id"),
+        lft__lte=OuterRef("unit__lft"),
+        rght__gte=OuterRef("unit__rght"),
+    ).values("pk")[:1]
+    return list(
+        Grid.objects.filter(subtree_q(unit, "unit"))
+        .annotate(child_id=Subquery(child))
+        .order_by("code")
+        .values(
+            "pk",
+            "code",
+            "name",
+            "center_lat",
+            "center_lng",
+            "unit_id",
+            "unit__name",
+            "unit__org_form",
+            "child_id",
+        )
+    )
+
+
+def trend(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+    """Received, and of those resolved, per week or month of receipt."""
+    trunc = TruncMonth if flt.period == "month" else TruncWeek
+    return list(
+        requests_received(unit, flt)
+        .annotate(period=trunc("created_at"))
+        .values("period")
+        .annotate(received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False)))
+        .order_by("period")
+    )
+
+
+def by_channel(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+    return list(
+        requests_received(unit, flt)
+        .values("channel")
+        .annotate(received=Count("pk"))
+        .order_by("-received", "channel")
+    )
+
+
+TOP_CATEGORIES = 10
+
+
+def top_categories(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+    return list(
+        requests_received(unit, flt)
+        .values("category_id", "category__name", "category__parent__name")
+        .annotate(received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False)))
+        .order_by("-received", "category_id")[:TOP_CATEGORIES]
+    )
+
+
+def escalations_by_department(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+    """Departments called in (吹哨) on the requests received: called, reported in, done."""
+    start, end = flt.bounds()
+    return list(
+        RequestDepartment.objects.filter(
+            subtree_q(unit, "request__grid__unit"),
+            _category_q(flt.category_id, "request__category"),
+            request__created_at__gte=start,
+            request__created_at__lt=end,
+        )
+        .order_by()
+        .values("department_id", "department__name")
+        .annotate(
+            called=Count("pk"),
+            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+            done=Count("pk", filter=Q(reported_done_at__isnull=False)),
+        )
+        .order_by("-called", "department__name")
+    )
+
+
+def request_categories():
+    """The categories to filter by, top-level ones first with their sub-categories after."""
+    return list(
+        Category.objects.order_by(
+            Coalesce("parent__sort_order", "sort_order"),
+            Coalesce("parent_id", "pk"),
+            F("parent_id").asc(nulls_first=True),
+            "sort_order",
+            "code",
+        ).values("pk", "name", "parent_id")
+    )

@@ -1,0 +1,102 @@
+/* Draws the dashboard's charts (ECharts) and the map of open requests (Leaflet) from the data
+   the page passes with json_script. Every chart's numbers are also in the table below it. */
+(function () {
+  "use strict";
+
+  function readJson(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  var PALETTE = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f"];
+
+  function optionFor(chart) {
+    var base = {
+      color: PALETTE,
+      animation: false,
+      tooltip: { trigger: chart.kind === "pie" ? "item" : "axis" },
+      legend: { top: 0, type: "scroll" },
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true }
+    };
+    if (chart.kind === "pie") {
+      base.series = [{
+        type: "pie",
+        radius: ["35%", "65%"],
+        top: 24,
+        data: chart.labels.map(function (label, i) {
+          return { name: label, value: chart.series[0].data[i] };
+        })
+      }];
+      return base;
+    }
+    var categoryAxis = { type: "category", data: chart.labels, axisLabel: { hideOverlap: true } };
+    var valueAxis = { type: "value", minInterval: 1 };
+    if (chart.kind === "hbar") {
+      categoryAxis.inverse = true;
+      base.xAxis = valueAxis;
+      base.yAxis = categoryAxis;
+    } else {
+      base.xAxis = categoryAxis;
+      base.yAxis = valueAxis;
+    }
+    base.series = chart.series.map(function (s) {
+      return { name: s.name, type: chart.kind === "line" ? "line" : "bar", data: s.data };
+    });
+    return base;
+  }
+
+  function drawCharts() {
+    var charts = readJson("dashboard-charts") || [];
+    var drawn = [];
+    charts.forEach(function (chart) {
+      var el = document.getElementById("chart-" + chart.key);
+      if (!el || !window.echarts) { return; }
+      if (!chart.labels.length) { el.hidden = true; return; }
+      var instance = window.echarts.init(el, null, { renderer: "canvas" });
+      instance.setOption(optionFor(chart));
+      el.setAttribute("data-drawn", "true");
+      drawn.push(instance);
+    });
+    window.addEventListener("resize", function () {
+      drawn.forEach(function (instance) { instance.resize(); });
+    });
+  }
+
+  function drawMap() {
+    var el = document.getElementById("dash-map");
+    var data = readJson("dashboard-map");
+    if (!el || !data || !window.L) { return; }
+    if (!data.points.length) { el.hidden = true; return; }
+    var map = window.L.map(el, { scrollWheelZoom: false });
+    if (data.tile_url) {
+      window.L.tileLayer(data.tile_url, { attribution: data.tile_attribution || "" }).addTo(map);
+    }
+    var max = Math.max.apply(null, data.points.map(function (p) { return p.open; }));
+    var bounds = [];
+    data.points.forEach(function (p) {
+      var marker = window.L.circleMarker([p.lat, p.lng], {
+        radius: 5 + 15 * Math.sqrt(p.open / max),
+        color: p.overdue ? "#b71c1c" : "#1565c0",
+        weight: 2,
+        fillOpacity: 0.45
+      }).addTo(map);
+      var text = document.createElement("span");
+      text.textContent = p.name + ": " + p.open + (p.overdue ? " (" + p.overdue + " !)" : "");
+      marker.bindTooltip(text);
+      bounds.push([p.lat, p.lng]);
+    });
+    map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
+    el.setAttribute("data-drawn", "true");
+  }
+
+  function start() {
+    drawCharts();
+    drawMap();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

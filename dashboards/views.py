@@ -1,0 +1,96 @@
+"""The organization department's dashboards: /dashboard/ and its drill-down and exports."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from . import selectors
+from .boards import build_dashboard
+from .exports import FORMATS, export_filename, table_csv, table_xlsx
+from .forms import DashboardFilterForm
+
+
+def _unit(user, unit_id):
+    if unit_id is None:
+        unit = selectors.dashboard_home_unit(user)
+        if unit is None:
+            raise PermissionDenied(
+                _(
+                    "Your account is not scoped to a unit of the organization tree, so there is "
+                    "no dashboard to show. Ask the organization department for a scope."
+                )
+            )
+        return unit
+    unit = selectors.dashboard_unit_for(user, unit_id)
+    if unit is None:
+        raise Http404(_("No such unit in your scope."))
+    return unit
+
+
+def _board(request, unit_id):
+    unit = _unit(request.user, unit_id)
+    form = DashboardFilterForm(request.GET or None, categories=selectors.request_categories())
+    flt = form.request_filter()
+    query = urlencode(
+        {
+            "start": flt.start.isoformat(),
+            "end": flt.end.isoformat(),
+            "category": flt.category_id or "",
+            "period": flt.period,
+        }
+    )
+
+    def link_for(child):
+        return f"{reverse('dashboards:unit', args=[child.pk])}?{query}"
+
+    board = build_dashboard(unit=unit, flt=flt, link_for=link_for)
+    return unit, form, flt, query, board
+
+
+@staff_member_required
+def dashboard(request, unit_id=None):
+    unit, form, flt, query, board = _board(request, unit_id)
+    return render(
+        request,
+        "dashboards/dashboard.html",
+        {
+            "unit": unit,
+            "form": form,
+            "flt": flt,
+            "query": query,
+            "board": board,
+            "tables": board.tables,
+            "breadcrumb": selectors.breadcrumb_for(request.user, unit),
+            "chart_data": board.charts,
+            "map_data": {
+                "points": board.map_points,
+                "tile_url": settings.MAP_TILE_URL,
+                "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+            },
+        },
+    )
+
+
+@staff_member_required
+def dashboard_export(request, unit_id, table, fmt):
+    if fmt not in FORMATS:
+        raise Http404(_("Exports are CSV or XLSX."))
+    unit, form, flt, query, board = _board(request, unit_id)
+    if table not in board.tables:
+        raise Http404(_("No such table on this dashboard."))
+    chosen = board.tables[table]
+    if fmt == "csv":
+        content = table_csv(chosen)
+    else:
+        content = table_xlsx(chosen, scope=unit.name, start=flt.start, end=flt.end)
+    response = HttpResponse(content, content_type=FORMATS[fmt])
+    filename = export_filename(scope=unit.name, table=chosen, start=flt.start, end=flt.end, fmt=fmt)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

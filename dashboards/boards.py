@@ -20,16 +20,10 @@ from . import selectors
 from .selectors import Handling, RequestFilter
 from .tables import Table, handling_table, party_children_table, party_table
 
-DEFAULT_SCORE_WEIGHTS = {
-    "resolution_rate": 0.30,
-    "on_time_rate": 0.35,
-    "satisfaction_rate": 0.35,
-    "overdue_penalty": 2.0,
-}
-
 
 def score_weights() -> dict:
-    return {**DEFAULT_SCORE_WEIGHTS, **getattr(settings, "DASHBOARD_SCORE_WEIGHTS", {})}
+    """The weights live in one documented block: settings.DASHBOARD_SCORE_WEIGHTS."""
+    return settings.DASHBOARD_SCORE_WEIGHTS
 
 
 def governance_score(h: Handling, weights: dict | None = None) -> float | None:

@@ -7,6 +7,7 @@ group of figures, whatever the number of units or requests); Python only arrange
 import datetime
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import (
     Count,
     DurationField,
@@ -21,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Now, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from grids import selectors as grid_selectors
 from grids.models import Grid, ServiceStation
 from organization.models import (
     PARTY_MEMBER_STATUSES,
@@ -95,8 +97,7 @@ class PartyFigures:
     party_member_grid_leaders: int
     applicant_grid_leaders: int
     stations: int
-    # The 15-minute circle's coverage waits for grids.selectors' coverage selector: None until
-    # it exists, shown as "pending", never a made-up number.
+    # The 15-minute circle: None when it cannot be computed (shown as such, never made up).
     coverage_percent: float | None = None
 
 
@@ -149,7 +150,33 @@ def party_figures(unit: OrgUnit) -> PartyFigures:
         ),
     )
     stations = ServiceStation.objects.filter(subtree_q(unit, "owner_unit"), active=True).count()
-    return PartyFigures(**units, **grids, **posts, party_members=members, stations=stations)
+    return PartyFigures(
+        **units,
+        **grids,
+        **posts,
+        party_members=members,
+        stations=stations,
+        coverage_percent=coverage_percent(unit),
+    )
+
+
+COVERAGE_CACHE_SECONDS = 300
+
+
+def coverage_percent(unit: OrgUnit) -> float | None:
+    """Share of the unit's resident households within a 15-minute walk of an active station
+    (the grids app computes it; cached briefly, since stations seldom move). None while the
+    grids app has no coverage selector."""
+    summary = getattr(grid_selectors, "coverage_summary", None)
+    if summary is None:
+        return None
+    key = f"dashboards:coverage:{unit.pk}"
+    value = cache.get(key)
+    if value is None:
+        row = summary(unit)
+        value = round(100.0 * row.household_share, 1) if row.households else ""
+        cache.set(key, value, COVERAGE_CACHE_SECONDS)
+    return value if value != "" else None
 
 
 def _range_count(queryset, path: str):
@@ -455,3 +482,35 @@ def request_categories():
             "code",
         ).values("pk", "name", "parent_id")
     )
+
+
+# --- The public summary on the home page -----------------------------------------------------
+
+PUBLIC_SUMMARY_SECONDS = 300
+
+
+def public_summary() -> dict:
+    """This month's district-wide figures for residents: counts and a rate, no personal data.
+    Cached for a few minutes: the home page is the busiest page and the figures move slowly."""
+    key = "dashboards:public-summary"
+    figures = cache.get(key)
+    if figures is None:
+        today = timezone.localdate()
+        month_start = datetime.datetime.combine(
+            today.replace(day=1), datetime.time.min, tzinfo=timezone.get_current_timezone()
+        )
+        resolved = ResidentRequest.objects.filter(resolved_at__gte=month_start).aggregate(
+            resolved=Count("pk"),
+            rated=Count("pk", filter=~Q(rating="")),
+            satisfied=Count(
+                "pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
+            ),
+        )
+        figures = {
+            "month": today.replace(day=1),
+            "resolved": resolved["resolved"],
+            "satisfaction_rate": _rate(resolved["satisfied"], resolved["rated"]),
+            "stations": ServiceStation.objects.filter(active=True).count(),
+        }
+        cache.set(key, figures, PUBLIC_SUMMARY_SECONDS)
+    return figures

@@ -181,6 +181,16 @@ REST_FRAMEWORK = {
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 
+# 双挂钩 assessment (dashboards): a grid's governance score, which counts in its branch's
+# assessment, is the weighted mean of the rates (0–100) it has data for, less a penalty in points
+# per request that went past its resolve deadline, never below 0. Change the weights here only.
+DASHBOARD_SCORE_WEIGHTS = {
+    "resolution_rate": 0.30,  # 办结率: resolved / received (less rejected and merged)
+    "on_time_rate": 0.35,  # 按时办结率: resolved by the deadline / resolved
+    "satisfaction_rate": 0.35,  # 满意率: (basically) satisfied / rated
+    "overdue_penalty": 2.0,  # points off per overdue request
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -22,6 +22,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "grids.grid": EDIT,
         "grids.building": EDIT,
         "grids.servicestation": EDIT,
+        "grids.openinghours": EDIT + ["delete"],
         "grids.stationservice": EDIT,
     },
     StaffRole.STREET_STAFF: {
@@ -32,6 +33,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "grids.grid": EDIT,
         "grids.building": EDIT,
         "grids.servicestation": EDIT,
+        "grids.openinghours": EDIT + ["delete"],
     },
     StaffRole.COMMUNITY_STAFF: {
         "organization.orgunit": VIEW,
@@ -40,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "grids.grid": EDIT,
         "grids.building": EDIT,
         "grids.servicestation": EDIT,
+        "grids.openinghours": EDIT + ["delete"],
     },
     StaffRole.GRID_LEADER: {
         "organization.orgunit": VIEW,
@@ -47,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "grids.grid": ["view", "change"],
         "grids.building": EDIT,
         "grids.servicestation": VIEW,
+        "grids.openinghours": VIEW,
     },
     StaffRole.DEPARTMENT_STAFF: {},
 }

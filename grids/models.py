@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -114,6 +115,7 @@ class StationService(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("name in English"), max_length=60, blank=True)
 
     class Meta:
         verbose_name = _("station service")
@@ -121,6 +123,13 @@ class StationService(models.Model):
         ordering = ["code"]
 
     def __str__(self):
+        return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (services are data, not msgids)."""
+        if self.name_en and get_language() == "en":
+            return self.name_en
         return self.name
 
 
@@ -145,14 +154,47 @@ class ServiceStation(TimeStampedModel):
     is_demonstration = models.BooleanField(_("demonstration centre"), default=False)
     upgraded_year = models.PositiveSmallIntegerField(_("year last upgraded"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True, db_index=True)
+    description = models.TextField(
+        _("what residents find there"),
+        blank=True,
+        help_text=_("A few plain sentences shown on the station's public page."),
+    )
 
     class Meta:
         verbose_name = _("party-mass service station")
         verbose_name_plural = _("party-mass service stations")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(upgraded_year__isnull=True)
+                | Q(upgraded_year__gte=1949, upgraded_year__lte=2100),
+                name="station_upgraded_year_plausible",
+                violation_error_message=_("Enter the year of the last upgrade, e.g. 2022."),
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+    # The owning unit's level for each station level.
+    OWNER_KIND = {
+        StationLevel.DISTRICT: UnitKind.DISTRICT,
+        StationLevel.STREET: UnitKind.STREET,
+        StationLevel.COMMUNITY: UnitKind.COMMUNITY,
+        StationLevel.GRID: UnitKind.GRID,
+    }
+
+    def clean(self):
+        super().clean()
+        if self.level and self.owner_unit_id:
+            expected = self.OWNER_KIND[self.level]
+            if self.owner_unit.kind != expected:
+                raise ValidationError(
+                    {
+                        "owner_unit": _("A %(level)s belongs to a %(kind)s.")
+                        % {"level": self.get_level_display(), "kind": UnitKind(expected).label}
+                    }
+                )
 
 
 class Weekday(models.IntegerChoices):
@@ -181,11 +223,16 @@ class OpeningHours(models.Model):
         verbose_name_plural = _("opening hours")
         ordering = ["weekday", "opens"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["station", "weekday", "opens"],
+                name="hours_unique_start",
+                violation_error_message=_("This station already opens at that time that day."),
+            ),
             models.CheckConstraint(
                 condition=~Q(opens=models.F("closes")),
                 name="hours_not_empty",
                 violation_error_message=_("Opening and closing times must differ."),
-            )
+            ),
         ]
 
     def __str__(self):

@@ -1,0 +1,96 @@
+/* The station finder: the map beside the list, and "use my location".
+   No inline scripts: the data comes from a JSON block (json_script) and data- attributes.
+   Without this file (or without Leaflet) the list, the search and the pages still work. */
+(function () {
+  "use strict";
+
+  var COLOURS = { district: "#8e1010", street: "#b71c1c", community: "#d84315", grid: "#1565c0" };
+
+  function readMarkers() {
+    var node = document.getElementById("station-markers");
+    if (!node) { return []; }
+    try { return JSON.parse(node.textContent) || []; } catch (e) { return []; }
+  }
+
+  function drawMap() {
+    var el = document.getElementById("station-map");
+    if (!el || typeof L === "undefined") { return; }
+    var markers = readMarkers();
+    var map = L.map(el, { scrollWheelZoom: false, zoomSnap: 0.5 });
+    var tileUrl = el.getAttribute("data-tile-url");
+    if (tileUrl) {
+      L.tileLayer(tileUrl, { maxZoom: 19, attribution: el.getAttribute("data-attribution") || "" }).addTo(map);
+    } else {
+      el.classList.add("no-tiles");
+    }
+    var openLabel = el.getAttribute("data-open-label");
+    var closedLabel = el.getAttribute("data-closed-label");
+    var points = [];
+    markers.forEach(function (m) {
+      var marker = L.circleMarker([m.lat, m.lng], {
+        radius: m.level === "grid" ? 8 : 11,
+        color: "#fff",
+        weight: 2,
+        fillColor: COLOURS[m.level] || "#b71c1c",
+        fillOpacity: m.open ? 0.95 : 0.55
+      }).addTo(map);
+      var popup = document.createElement("div");
+      var link = document.createElement("a");
+      link.href = m.url;
+      link.textContent = m.name;
+      link.className = "popup-link";
+      var state = document.createElement("div");
+      state.textContent = m.open ? openLabel : closedLabel;
+      popup.appendChild(link);
+      popup.appendChild(state);
+      marker.bindPopup(popup);
+      marker.bindTooltip(m.name);
+      points.push([m.lat, m.lng]);
+    });
+    var hereLat = parseFloat(el.getAttribute("data-here-lat"));
+    var hereLng = parseFloat(el.getAttribute("data-here-lng"));
+    if (!isNaN(hereLat) && !isNaN(hereLng)) {
+      L.circleMarker([hereLat, hereLng], {
+        radius: 10, color: "#1b5e20", weight: 4, fillColor: "#fff", fillOpacity: 1
+      }).addTo(map).bindTooltip(el.getAttribute("data-here-label"), { permanent: true, direction: "top" });
+      points.push([hereLat, hereLng]);
+    }
+    if (points.length === 1) {
+      map.setView(points[0], 16);
+    } else if (points.length > 1) {
+      map.fitBounds(points, { padding: [24, 24], maxZoom: 16 });
+    } else {
+      map.setView([32.2, 119.45], 12);
+    }
+  }
+
+  function locationButton() {
+    var button = document.getElementById("use-location");
+    var message = document.getElementById("location-message");
+    if (!button || !("geolocation" in navigator)) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      if (message) { message.textContent = button.getAttribute("data-waiting"); }
+      button.disabled = true;
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var url = button.getAttribute("data-url") +
+          "?lat=" + pos.coords.latitude.toFixed(6) + "&lng=" + pos.coords.longitude.toFixed(6);
+        window.location.assign(url);
+      }, function () {
+        button.disabled = false;
+        if (message) { message.textContent = button.getAttribute("data-error"); }
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
+  function start() {
+    locationButton();
+    drawMap();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

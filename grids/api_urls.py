@@ -1,3 +1,19 @@
 """API URLs of the grids app, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("stations", api.StationViewSet, basename="station")
+router.register("grids", api.GridViewSet, basename="grid")
+
+urlpatterns = [
+    # Before the router, whose stations/<pk>/ would otherwise catch these words.
+    path("stations/nearest/", api.NearestStationsView.as_view(), name="station-nearest"),
+    path("stations/geojson/", api.StationGeoJSONView.as_view(), name="station-geojson"),
+    path("buildings/search/", api.BuildingSearchView.as_view(), name="building-search"),
+    path("coverage/", api.CoverageView.as_view(), name="coverage"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,81 @@
+"""Grids, buildings and stations for the tests, placed at exact points.
+
+Distances in the tests are measured along a meridian, where one thousandth of a degree of
+latitude is 111.195 m on the sphere geo.EARTH_RADIUS_M: easy to compute by hand.
+"""
+
+import datetime
+import itertools
+
+from grids import services
+from grids.models import Building, Grid, ServiceStation, StationLevel, StationService
+from organization.models import OrgUnit, UnitKind
+
+BASE_LAT, BASE_LNG = 32.2000, 119.4500
+_n = itertools.count(1)
+
+
+def grid_for(unit: OrgUnit, **extra) -> Grid:
+    """The Grid row of an existing grid unit."""
+    return Grid.objects.create(
+        code=unit.code, name=extra.pop("name", f"{unit.name}网格"), community=unit.parent,
+        unit=unit, **extra,
+    )  # fmt: skip
+
+
+def building(grid: Grid, *, north: float = 0.0, households: int = 10, **extra) -> Building:
+    """A building `north` thousandths of a degree north of the base point."""
+    n = next(_n)
+    return Building.objects.create(
+        grid=grid,
+        name=extra.pop("name", f"{n}号楼"),
+        address=extra.pop("address", f"测试小区{n}号楼"),
+        lat=BASE_LAT + north / 1000,
+        lng=BASE_LNG,
+        households=households,
+        **extra,
+    )
+
+
+def service(code: str, name: str, name_en: str = "") -> StationService:
+    return StationService.objects.get_or_create(
+        code=code, defaults={"name": name, "name_en": name_en}
+    )[0]
+
+
+LEVEL_OF_KIND = {
+    UnitKind.DISTRICT: StationLevel.DISTRICT,
+    UnitKind.STREET: StationLevel.STREET,
+    UnitKind.COMMUNITY: StationLevel.COMMUNITY,
+    UnitKind.GRID: StationLevel.GRID,
+}
+
+WEEKDAY_OFFICE = [(d, datetime.time(8, 30), datetime.time(17, 30)) for d in range(5)]
+
+
+def station(
+    owner: OrgUnit,
+    *,
+    north: float = 0.0,
+    hours=WEEKDAY_OFFICE,
+    services_offered=(),
+    grids=(),
+    **extra,
+) -> ServiceStation:
+    n = next(_n)
+    obj = ServiceStation.objects.create(
+        name=extra.pop("name", f"测试党群服务站{n}"),
+        level=LEVEL_OF_KIND[owner.kind],
+        owner_unit=owner,
+        address=extra.pop("address", f"京口区测试路{n}号"),
+        lat=BASE_LAT + north / 1000,
+        lng=extra.pop("lng", BASE_LNG),
+        phone=extra.pop("phone", "0511-85000000"),
+        **extra,
+    )
+    services.station_set_hours(station=obj, periods=hours)
+    if services_offered:
+        obj.services.set(services_offered)
+    if grids:
+        obj.grids_served.set(grids)
+    return obj

@@ -1,0 +1,40 @@
+"""The charts and the map really draw in a browser, without console errors."""
+
+import pytest
+from django.conf import settings as django_settings
+
+from organization.models import StaffRole
+from tests.organization.factories import staff_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _log_in(page, client, live_server, user):
+    client.force_login(user)
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+@pytest.mark.parametrize("page_fixture", ["desktop_page", "phone_page"])
+def test_charts_render(request, client, live_server, world, page_fixture):
+    page = request.getfixturevalue(page_fixture)
+    _log_in(page, client, live_server, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
+    # The site has no favicon yet (base.html): its 404 is not this page's error.
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    page.goto(f"{live_server.url}/dashboard/?start=2026-01-01&end=2026-01-31")
+    for key in ["units", "trend", "channels", "categories", "levels", "departments"]:
+        chart = page.locator(f'[data-chart="{key}"][data-drawn="true"] canvas')
+        chart.first.wait_for(state="attached", timeout=5000)
+        box = chart.first.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 100, key
+    page.locator('#dash-map[data-drawn="true"] .leaflet-interactive').first.wait_for(
+        state="attached", timeout=5000
+    )
+    assert page.console_errors == []

@@ -1,0 +1,179 @@
+"""The dashboard pages: who sees what, drill-down, exports, and a fixed number of queries."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from grids.models import Grid
+from organization.models import StaffRole, UnitKind
+from resident_requests.models import Status
+from tests.organization.factories import chain, staff_user, unit
+
+from .factories import at, category, grid_for, request
+
+pytestmark = pytest.mark.django_db
+
+JANUARY = {"start": "2026-01-01", "end": "2026-01-31"}
+
+
+def _login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, world):
+    response = client.get(reverse("dashboards:dashboard"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+def test_the_organization_department_sees_the_district_and_drills_down(client, world):
+    _login(client, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
+    page = client.get(reverse("dashboards:dashboard"), JANUARY)
+    assert page.status_code == 200
+    assert page.context["unit"] == world.district
+    assert page.context["board"].handling.received == 6
+    street_link = reverse("dashboards:unit", args=[world.s1.pk])
+    assert street_link in page.content.decode()
+
+    street = client.get(street_link, JANUARY)
+    assert street.context["board"].handling.received == 5
+    html = street.content.decode()
+    # The street's communities are the next level; the breadcrumb leads back up.
+    assert reverse("dashboards:unit", args=[world.c1.pk]) in html
+    assert [u.pk for u in street.context["breadcrumb"]] == [world.district.pk, world.s1.pk]
+    assert f'href="{reverse("dashboards:unit", args=[world.district.pk])}?' in html
+
+    community = client.get(reverse("dashboards:unit", args=[world.c1.pk]), JANUARY)
+    assert reverse("dashboards:unit", args=[world.u1.pk]) in community.content.decode()
+
+
+def test_a_street_user_sees_no_other_street(client, world):
+    _login(client, staff_user(StaffRole.STREET_STAFF, unit=world.s1))
+    page = client.get(reverse("dashboards:dashboard"), JANUARY)
+    assert page.context["unit"] == world.s1
+    html = page.content.decode()
+    assert "乙街道" not in html and "三社区" not in html
+    assert page.context["board"].handling.received == 5
+    # Not the district above, not the other street, not its units, not their exports.
+    for other in (world.district, world.s2, world.c3, world.u4):
+        assert client.get(reverse("dashboards:unit", args=[other.pk])).status_code == 404
+        export = reverse("dashboards:export", args=[other.pk, "handling", "csv"])
+        assert client.get(export).status_code == 404
+    # The breadcrumb starts at the user's own street.
+    community = client.get(reverse("dashboards:unit", args=[world.c1.pk]), JANUARY)
+    assert [u.pk for u in community.context["breadcrumb"]] == [world.s1.pk, world.c1.pk]
+
+
+def test_a_street_users_export_holds_only_their_street(client, world):
+    _login(client, staff_user(StaffRole.STREET_STAFF, unit=world.s1))
+    url = reverse("dashboards:export", args=[world.s1.pk, "assessment", "xlsx"])
+    response = client.get(url, JANUARY)
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["一社区第1网格党支部", "一社区第2网格党小组", "二社区第1网格党支部"]
+
+
+def test_department_staff_without_a_unit_are_told_why(client, world):
+    _login(client, staff_user(StaffRole.DEPARTMENT_STAFF, department=world.dept))
+    assert client.get(reverse("dashboards:dashboard")).status_code == 403
+
+
+@pytest.mark.parametrize("table", ["handling", "units", "assessment", "party", "categories"])
+def test_exports_open_in_openpyxl_and_hold_the_pages_numbers(client, world, table):
+    _login(client, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
+    page = client.get(reverse("dashboards:dashboard"), JANUARY)
+    shown = page.context["tables"][table]
+
+    xlsx = client.get(
+        reverse("dashboards:export", args=[world.district.pk, table, "xlsx"]), JANUARY
+    )
+    assert xlsx.status_code == 200
+    disposition = xlsx["Content-Disposition"]
+    assert "2026-01-01_2026-01-31.xlsx" in disposition
+    assert table in disposition
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == [str(c) for c in shown.columns]
+    assert rows[1:] == [[None if cell == "" else cell for cell in row] for row in shown.rows]
+
+    csv_response = client.get(
+        reverse("dashboards:export", args=[world.district.pk, table, "csv"]), JANUARY
+    )
+    assert csv_response["Content-Type"].startswith("text/csv")
+    parsed = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    assert parsed[1:] == [[str(cell) for cell in row] for row in shown.rows]
+
+
+def test_export_file_name_names_the_scope(client, world):
+    _login(client, staff_user(StaffRole.STREET_STAFF, unit=world.s1))
+    response = client.get(
+        reverse("dashboards:export", args=[world.s1.pk, "handling", "csv"]), JANUARY
+    )
+    from urllib.parse import unquote
+
+    assert "甲街道党工委_handling_2026-01-01_2026-01-31.csv" in unquote(
+        response["Content-Disposition"]
+    )
+
+
+def test_unknown_table_or_format_is_not_found(client, world):
+    _login(client, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
+    assert (
+        client.get(
+            reverse("dashboards:export", args=[world.district.pk, "nope", "csv"])
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            reverse("dashboards:export", args=[world.district.pk, "handling", "pdf"])
+        ).status_code
+        == 404
+    )
+
+
+def test_a_bad_date_range_falls_back_and_says_so(client, world):
+    _login(client, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
+    page = client.get(reverse("dashboards:dashboard"), {"start": "2026-02-01", "end": "2026-01-01"})
+    assert page.status_code == 200
+    assert page.context["form"].errors
+
+
+def _district(size: int):
+    """size streets × size communities × size grids, each grid with size² requests."""
+    district = unit(UnitKind.DISTRICT)
+    cat = category("环境", category("大类"))
+    for _ in range(size):
+        _, _, _, grid_units = chain(
+            street=unit(UnitKind.STREET, district), communities=size, grids=size
+        )
+        for g in grid_units:
+            grid = grid_for(g)
+            for i in range(size * size):
+                request(
+                    grid, cat, at("2026-01-05"), accepted_after=1, resolved_after=i + 1,
+                    status=Status.CLOSED if i % 2 else Status.SUBMITTED,
+                )  # fmt: skip
+    assert Grid.objects.count() == size**3
+    return district
+
+
+# Session and user, the scope's top unit, categories, party figures (5, and 2 for the 15-minute
+# coverage on a cold cache), party by child, grids, handling by grid, open by grid, trend,
+# channels, categories, departments, breadcrumb: the same at any size.
+PAGE_QUERIES = 20
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_the_page_makes_the_same_number_of_queries_at_any_size(
+    client, size, django_assert_num_queries
+):
+    district = _district(size)
+    _login(client, staff_user(StaffRole.ORG_DEPARTMENT, unit=district))
+    with django_assert_num_queries(PAGE_QUERIES):
+        page = client.get(reverse("dashboards:dashboard"), JANUARY)
+    assert page.context["board"].handling.received == size**3 * size**2

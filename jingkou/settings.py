@@ -4,10 +4,12 @@ With no variable set the portal runs alone: SQLite, tasks run in-process, local-
 Every variable is listed with its default in README.md ("Configuration").
 """
 
+import json
 import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -131,9 +133,98 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-# Longer than the longest task (CELERY_TASK_TIME_LIMIT) so a slow task is not redelivered.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
+# Nobody reads task results: the outbox row is the record of what happened.
+CELERY_TASK_IGNORE_RESULT = True
+# Notifications have a queue of their own (the worker in the Procfile consumes it), so a backlog
+# of other tasks never holds back the message that tells a grid leader about a new request.
+CELERY_TASK_ROUTES = {"notifications.*": {"queue": "notifications"}}
+# A web request publishes after its commit: a dead or hanging broker may delay it by about a
+# second at most (connect and socket timeouts, one quick retry), never indefinitely. The outbox
+# row stays pending and the sweeper (below) sends it once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than the longest task (CELERY_TASK_TIME_LIMIT) and than any retry countdown
+    # (NOTIFICATIONS_RETRY_BACKOFF_MAX), so a slow or delayed task is not delivered twice.
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+CELERY_BEAT_SCHEDULE = {
+    # Redis restart that dropped the queue, a worker killed while sending).
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": 30.0,
+    },
+    # decides how late after a deadline the message goes out.
+    "notifications-deadlines": {
+        "task": "notifications.tasks.check_deadlines",
+        "schedule": 300.0,
+    },
+    # of open and overdue requests, before the working day starts.
+    "notifications-daily-digest": {
+        "task": "notifications.tasks.send_daily_digests",
+        "schedule": crontab(hour=8, minute=0),
+    },
+}
+
+# --- Notifications (the outbox in notifications/) -----------------------------------------------
+# Links in messages (track, rate, the member's order) start with this.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A row is dead after this many failed attempts; retries wait RETRY_BACKOFF s, doubling (with
+# jitter) up to RETRY_BACKOFF_MAX s, always far below the broker's visibility timeout.
+NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "5"))
+NOTIFICATIONS_RETRY_BACKOFF = int(os.environ.get("NOTIFICATIONS_RETRY_BACKOFF", "10"))
+NOTIFICATIONS_RETRY_BACKOFF_MAX = 600
+# A row left "sending" this long had its worker die under it (the task's hard time limit is 30 s).
+NOTIFICATIONS_SENDING_LEASE = int(os.environ.get("NOTIFICATIONS_SENDING_LEASE", "120"))
+# Pending rows older than this are re-enqueued by the sweeper.
+NOTIFICATIONS_PENDING_GRACE = int(os.environ.get("NOTIFICATIONS_PENDING_GRACE", "60"))
+NOTIFICATIONS_HTTP_TIMEOUT = float(os.environ.get("NOTIFICATIONS_HTTP_TIMEOUT", "5"))
+# SMS: an HTTP provider when SMS_HTTP_URL is set, otherwise the log (nothing leaves the machine).
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_KEY = os.environ.get("SMS_HTTP_KEY", "")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "京口党建")
+# Group robots (企业微信 / 钉钉 群机器人): staff messages are also posted to the group, with the
+# recipient @-mentioned. Unset: that channel is not used.
+WECOM_WEBHOOK_URL = os.environ.get("WECOM_WEBHOOK_URL", "")
+DINGTALK_WEBHOOK_URL = os.environ.get("DINGTALK_WEBHOOK_URL", "")
+DINGTALK_SECRET = os.environ.get("DINGTALK_SECRET", "")
+_robots = [
+    name for name, url in [("wecom", WECOM_WEBHOOK_URL), ("dingtalk", DINGTALK_WEBHOOK_URL)] if url
+]
+# Channels per audience, or per "<message>:<audience>" (more specific first); a JSON object in
+# NOTIFICATIONS_ROUTES replaces these entries, e.g. {"request.overdue:staff": ["sms", "email"]}.
+NOTIFICATIONS_ROUTES = {
+    "resident": ["sms"],
+    "staff": ["sms", *_robots],
+    "department": ["sms", "email", *_robots],
+    "digest.daily:staff": ["email", "sms"],
+    **json.loads(os.environ.get("NOTIFICATIONS_ROUTES", "") or "{}"),
+}
+# E-mail: SMTP when EMAIL_HOST is set; otherwise messages are written to the log.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@jingkou.invalid")
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from organization.models import StaffRole
+        from organization.roles import extend_role_permissions
+
+        # The district's organization department watches the outbox and sends failed rows
+        # again; nobody else needs it (rows name residents' numbers, masked in the admin).
+        extend_role_permissions(
+            {StaffRole.ORG_DEPARTMENT: {"notifications.notification": ["view", "change"]}}
+        )

@@ -1,10 +1,364 @@
-"""Writes to the notification outbox (issue 5 fills this in).
+"""Writes to the notification outbox, and sending one row.
 
-`notify_request_event` is the one hook the request workflow calls, inside the transition's
-transaction, after it has written a RequestEvent; it decides who is told what.
+The request workflow calls `notify_request_event` inside its transition's transaction; the rows
+it writes are committed with the transition and published to the broker after the commit. The
+publish never raises into the caller and gives up within about a second; what it could not
+publish stays pending and `outbox_sweep` publishes it again later.
 """
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .channels import OutgoingMessage, PermanentSendError, TransientSendError, backend_for
+from .messages import TemplateError, render
+from .models import CLAIMABLE_STATUSES, Channel, Notification, NotificationStatus
+
+logger = logging.getLogger(__name__)
+
+ROBOT_CHANNELS = {Channel.WECOM, Channel.DINGTALK}
+
+
+@dataclass
+class Recipient:
+    """Someone to tell: a user, a person, or a bare phone number or e-mail address.
+
+    `audience` picks the channels (settings.NOTIFICATIONS_ROUTES): "resident", "staff",
+    "department".
+    """
+
+    audience: str
+    user: object = None
+    person: object = None
+    phone: str = ""
+    email: str = ""
+    language: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def resolved(self) -> "Recipient":
+        """Fill the addresses from the user or person; a user with a person is that person."""
+        person, user = self.person, self.user
+        if person is None and user is not None:
+            person = getattr(user, "person", None) if _has_person(user) else None
+        if user is None and person is not None and person.user_id:
+            user = person.user
+        return Recipient(
+            audience=self.audience,
+            user=user,
+            person=person,
+            phone=self.phone or (person.phone if person is not None else ""),
+            email=self.email or (user.email if user is not None else ""),
+            language=self.language,
+            extra=self.extra,
+        )
+
+    @property
+    def key(self) -> str:
+        if self.person is not None:
+            return f"person:{self.person.pk}"
+        if self.user is not None:
+            return f"user:{self.user.pk}"
+        if self.phone:
+            return f"phone:{self.phone}"
+        return f"email:{self.email.lower()}"
+
+
+def _has_person(user) -> bool:
+    from organization.models import Person
+
+    try:
+        user.person  # noqa: B018 (a reverse one-to-one raises when missing)
+    except Person.DoesNotExist:
+        return False
+    return True
+
+
+def channels_for(template_key: str, audience: str) -> list[str]:
+    routes = settings.NOTIFICATIONS_ROUTES
+    for key in (f"{template_key}:{audience}", template_key, audience):
+        if key in routes:
+            return [c for c in routes[key] if c in Channel.values]
+    return []
+
+
+def notifications_create(
+    *,
+    cause: str,
+    template_key: str,
+    context: dict,
+    recipients: Iterable[Recipient],
+    request_id: int | None = None,
+) -> list[Notification]:
+    """Write one outbox row per recipient and channel for `cause`, and publish after commit.
+
+    `cause` names what happened ("event:42", "deadline:7:accept"): the same cause never writes two
+    rows for the same recipient and channel, however often it is reported. Group robots get one
+    row per cause with every staff recipient @-mentioned, not one message per person.
+    Returns the rows that are pending (new, or written earlier and not yet sent).
+    """
+    rows: dict[str, Notification] = {}
+    mentions: dict[str, list[str]] = {}
+    default_language = settings.LANGUAGE_CODE
+    for recipient in recipients:
+        recipient = recipient.resolved()
+        for channel in channels_for(template_key, recipient.audience):
+            if channel in ROBOT_CHANNELS:
+                key = f"{cause}|group|{channel}"
+                if recipient.phone and recipient.audience != "resident":
+                    mentions.setdefault(key, []).append(recipient.phone)
+                if key not in rows:
+                    rows[key] = Notification(
+                        channel=channel,
+                        template_key=template_key,
+                        context=dict(context),
+                        language=default_language,
+                        request_id=request_id,
+                        idempotency_key=key[:200],
+                    )
+                continue
+            if channel == Channel.SMS and not recipient.phone:
+                continue
+            if channel == Channel.EMAIL and not recipient.email:
+                continue
+            key = f"{cause}|{recipient.key}|{channel}"[:200]
+            rows.setdefault(
+                key,
+                Notification(
+                    recipient_user=recipient.user,
+                    recipient_person=recipient.person,
+                    phone=recipient.phone if channel == Channel.SMS else "",
+                    email=recipient.email if channel == Channel.EMAIL else "",
+                    channel=channel,
+                    template_key=template_key,
+                    context={**context, **recipient.extra},
+                    language=recipient.language or default_language,
+                    request_id=request_id,
+                    idempotency_key=key,
+                ),
+            )
+    for key, phones in mentions.items():
+        rows[key].context["mention"] = sorted(set(phones))
+    if not rows:
+        return []
+    # ON CONFLICT DO NOTHING: a cause reported twice (even by two transactions at once) keeps
+    # its first rows and never raises into the caller's transaction.
+    Notification.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    pending = list(
+        Notification.objects.filter(
+            idempotency_key__in=list(rows), status=NotificationStatus.PENDING
+        ).order_by("pk")
+    )
+    enqueue_on_commit([row.pk for row in pending])
+    return pending
+
+
+def enqueue_on_commit(ids: list[int]) -> None:
+    if ids:
+        transaction.on_commit(partial(notifications_enqueue, ids=ids), robust=True)
+
+
+def notifications_enqueue(*, ids: list[int]) -> int:
+    """Publish a send task per row. Never raises: what is not published stays for the sweeper.
+
+    The broker settings bound one publish to about a second (connect and socket timeouts, one
+    quick retry); after the first failure the rest are left for the sweeper rather than each
+    waiting for the same dead broker.
+    """
+    from .tasks import send_notification
+
+    published = 0
+    for pk in ids:
+        try:
+            send_notification.apply_async((pk,))
+        except Exception as exc:  # the caller's commit stands whatever the broker does
+            logger.warning(
+                "notifications: could not publish %s of %s rows (%s); the sweeper will retry",
+                len(ids) - published,
+                len(ids),
+                exc,
+            )
+            break
+        published += 1
+    return published
+
+
+def notification_resend(*, notifications: Iterable[Notification]) -> int:
+    """Send failed or dead rows again from the start (the admin's "send again")."""
+    ids = [n.pk for n in notifications]
+    with transaction.atomic():
+        count = Notification.objects.filter(
+            pk__in=ids, status__in=[NotificationStatus.FAILED, NotificationStatus.DEAD]
+        ).update(
+            status=NotificationStatus.PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            claimed_at=None,
+            enqueued_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        enqueue_on_commit(
+            list(
+                Notification.objects.filter(
+                    pk__in=ids, status=NotificationStatus.PENDING
+                ).values_list("pk", flat=True)
+            )
+        )
+    return count
+
+
+def _claim(notification_id: int) -> Notification | None:
+    """Take the row for this worker, or None when it is sent, dead, or someone else's.
+
+    The row lock makes two deliveries of the same task send once: the second skips the locked
+    row, or finds it "sending" under a live lease, or "sent".
+    """
+    now = timezone.now()
+    lease_expired = now - datetime.timedelta(seconds=settings.NOTIFICATIONS_SENDING_LEASE)
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id)
+            .filter(
+                Q(status__in=CLAIMABLE_STATUSES)
+                | Q(status=NotificationStatus.SENDING, claimed_at__lt=lease_expired)
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        row.status = NotificationStatus.SENDING
+        row.attempts += 1
+        row.claimed_at = now
+        row.save(update_fields=["status", "attempts", "claimed_at", "updated_at"])
+    return row
+
+
+def _finish(row: Notification, status: str, *, error: str = "", **fields) -> None:
+    # Only while the claim is still ours: a worker that overran its lease must not overwrite
+    # the outcome of the one that took the row over.
+    updated = Notification.objects.filter(
+        pk=row.pk, status=NotificationStatus.SENDING, claimed_at=row.claimed_at
+    ).update(status=status, last_error=error[:2000], updated_at=timezone.now(), **fields)
+    if not updated:
+        logger.warning(
+            "notifications: row %s was taken over before it was marked %s", row.pk, status
+        )
+
+
+def retry_delay(attempts: int) -> int:
+    """The longest wait before attempt `attempts + 1` (Celery's backoff, before jitter)."""
+    return min(
+        settings.NOTIFICATIONS_RETRY_BACKOFF * 2 ** max(attempts - 1, 0),
+        settings.NOTIFICATIONS_RETRY_BACKOFF_MAX,
+    )
+
+
+def message_for(row: Notification) -> OutgoingMessage:
+    title, text = render(row.template_key, row.context, row.language)
+    return OutgoingMessage(
+        notification_id=row.pk,
+        idempotency_key=row.idempotency_key,
+        title=title,
+        text=text,
+        phone=row.phone,
+        email=row.email,
+        mention_phones=list(row.context.get("mention", [])),
+    )
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Claim, send and record one row; the outcome: "sent", "dead", "skipped".
+
+    Raises TransientSendError (after recording it as "failed") when another attempt may work,
+    so the task retries it with backoff.
+    """
+    row = _claim(notification_id)
+    if row is None:
+        return "skipped"
+    try:
+        backend_for(row.channel).send(message_for(row))
+    except (TemplateError, PermanentSendError) as exc:
+        _finish(row, NotificationStatus.DEAD, error=str(exc))
+        return "dead"
+    except Exception as exc:
+        # Transient failures, and anything unexpected: bounded attempts either way.
+        error = str(exc) if isinstance(exc, TransientSendError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, TransientSendError):
+            logger.exception("notifications: unexpected error sending row %s", row.pk)
+        if row.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            _finish(row, NotificationStatus.DEAD, error=error)
+            return "dead"
+        _finish(
+            row,
+            NotificationStatus.FAILED,
+            error=error,
+            next_attempt_at=timezone.now() + datetime.timedelta(seconds=retry_delay(row.attempts)),
+        )
+        raise TransientSendError(error) from exc
+    _finish(row, NotificationStatus.SENT, sent_at=timezone.now())
+    return "sent"
+
+
+def outbox_sweep(*, limit: int = 5000) -> int:
+    """Publish again the rows whose message was lost; the number of rows published.
+
+    Pending rows older than the grace period (the broker was down at commit time, or Redis lost
+    its queue), failed rows whose retry is long overdue, and "sending" rows whose lease ran out
+    (their worker died mid-send).
+    """
+    now = timezone.now()
+    grace = now - datetime.timedelta(seconds=settings.NOTIFICATIONS_PENDING_GRACE)
+    lease_expired = now - datetime.timedelta(seconds=settings.NOTIFICATIONS_SENDING_LEASE)
+    lost = (
+        Q(status=NotificationStatus.PENDING, created_at__lt=grace)
+        | Q(status=NotificationStatus.FAILED, next_attempt_at__lt=grace)
+        | Q(status=NotificationStatus.SENDING, claimed_at__lt=lease_expired)
+    ) & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=grace))
+    ids = list(
+        Notification.objects.filter(lost)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not ids:
+        return 0
+    Notification.objects.filter(pk__in=ids).update(enqueued_at=now)
+    return notifications_enqueue(ids=ids)
 
 
 def notify_request_event(*, event) -> list:
-    """Write the outbox rows that `event` (a resident_requests RequestEvent) calls for."""
-    return []
+    """Write the outbox rows that `event` (a resident_requests RequestEvent) calls for.
+
+    Called inside the transition's transaction. A fault here must not undo the transition (a
+    resident who sees an error for a saved request submits it again): it runs in a savepoint,
+    and a failure is logged and rolled back to it.
+    """
+    from . import request_rules
+
+    try:
+        with transaction.atomic():
+            return request_rules.notify_request_event(event=event)
+    except Exception:
+        logger.exception("notifications: could not write the messages for event %s", event.pk)
+        return []
+
+
+def deadlines_check(*, now: datetime.datetime | None = None) -> dict:
+    """Reminders 24 h ahead, overdue notices (督办), automatic escalation of missed acceptance
+    deadlines (分级响应) and the closing of unrated requests: see request_rules."""
+    from . import request_rules
+
+    return request_rules.deadlines_check(now=now)
+
+
+def daily_digests_send(*, now: datetime.datetime | None = None) -> int:
+    """Each community secretary's morning digest of open and overdue requests."""
+    from . import request_rules
+
+    return request_rules.daily_digests_send(now=now)

@@ -1,4 +1,10 @@
-"""Page URLs of the notifications app."""
+"""Page URLs of the notifications app: the short links that messages carry."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("n/<str:token>", views.short_link, name="short_link"),
+]

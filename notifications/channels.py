@@ -1,0 +1,232 @@
+"""Delivery channels behind one small interface: `send(message)` delivers or raises.
+
+A channel raises TransientSendError when trying again later may work (a timeout, a 5xx, a rate
+limit) and PermanentSendError when it cannot (no address, a rejected number, a bad webhook).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils.module_loading import import_string
+
+from core.privacy import mask_phone
+
+from .models import Channel
+
+logger = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    pass
+
+
+class TransientSendError(SendError):
+    """Worth another attempt later."""
+
+
+class PermanentSendError(SendError):
+    """Another attempt would fail the same way."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    notification_id: int
+    idempotency_key: str
+    title: str
+    text: str
+    phone: str = ""
+    email: str = ""
+    mention_phones: list[str] = field(default_factory=list)
+
+
+class ChannelBackend:
+    def send(self, message: OutgoingMessage) -> None:
+        raise NotImplementedError
+
+
+def post_json(url: str, payload: dict, *, headers: dict | None = None) -> dict:
+    """POST a JSON body with the configured timeout; the decoded JSON answer (or {})."""
+    if not url.startswith(("http://", "https://")):
+        raise PermanentSendError(f"not an http(s) URL: {url[:60]}")
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.NOTIFICATIONS_HTTP_TIMEOUT) as resp:  # noqa: S310
+            raw = resp.read()
+    except urllib.error.HTTPError as exc:
+        reason = f"HTTP {exc.code} from {urllib.parse.urlsplit(url).netloc}"
+        if exc.code >= 500 or exc.code in (408, 429):
+            raise TransientSendError(reason) from exc
+        raise PermanentSendError(reason) from exc
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        raise TransientSendError(f"{urllib.parse.urlsplit(url).netloc}: {exc}") from exc
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+
+
+# --- SMS ---------------------------------------------------------------------------------------
+
+
+class ConsoleSmsBackend(ChannelBackend):
+    """Writes the message to the log: the default, so nothing leaves a development machine."""
+
+    def send(self, message: OutgoingMessage) -> None:
+        if not message.phone:
+            raise PermanentSendError("no phone number to send the SMS to")
+        logger.info("SMS to %s: %s", mask_phone(message.phone), message.text)
+
+
+class HttpSmsBackend(ChannelBackend):
+    """A provider's HTTP API: POST {phone, sign, content, out_id} with the key as a bearer token.
+
+    `out_id` is the row's idempotency key, so a provider that de-duplicates by it sends a message
+    once even if our worker dies between its answer and our commit.
+    """
+
+    def __init__(self, url: str | None = None, key: str | None = None, sign: str | None = None):
+        self.url = url or settings.SMS_HTTP_URL
+        self.key = key if key is not None else settings.SMS_HTTP_KEY
+        self.sign = sign if sign is not None else settings.SMS_SIGN_NAME
+
+    def send(self, message: OutgoingMessage) -> None:
+        if not message.phone:
+            raise PermanentSendError("no phone number to send the SMS to")
+        answer = post_json(
+            self.url,
+            {
+                "phone": message.phone,
+                "sign": self.sign,
+                "content": message.text,
+                "out_id": message.idempotency_key,
+            },
+            headers={"Authorization": f"Bearer {self.key}"} if self.key else {},
+        )
+        if answer.get("ok") is False or answer.get("code") not in (None, 0, "0", "OK"):
+            raise PermanentSendError(f"SMS provider refused: {str(answer)[:200]}")
+
+
+# --- E-mail ------------------------------------------------------------------------------------
+
+
+class EmailBackend(ChannelBackend):
+    """Django's e-mail backend: SMTP in production, locmem in tests, the log in development."""
+
+    def send(self, message: OutgoingMessage) -> None:
+        if not message.email:
+            raise PermanentSendError("no e-mail address to send to")
+        try:
+            send_mail(
+                subject=message.title,
+                message=message.text,
+                from_email=None,
+                recipient_list=[message.email],
+            )
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentSendError(f"address refused: {exc}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientSendError(f"SMTP: {exc}") from exc
+
+
+# --- Group robots ------------------------------------------------------------------------------
+
+# Robot error codes that mean "too many messages, try later"; any other non-zero code is final.
+WECOM_RETRY_CODES = {45009, -1}
+DINGTALK_RETRY_CODES = {130101, 130102, -1}
+
+
+class WeComRobotBackend(ChannelBackend):
+    """企业微信 group robot: a text message to the group, @-mentioning the recipient's mobile."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or settings.WECOM_WEBHOOK_URL
+
+    def send(self, message: OutgoingMessage) -> None:
+        if not self.url:
+            raise PermanentSendError("WECOM_WEBHOOK_URL is not set")
+        answer = post_json(
+            self.url,
+            {
+                "msgtype": "text",
+                "text": {"content": message.text, "mentioned_mobile_list": message.mention_phones},
+            },
+        )
+        _check_robot_answer("WeCom", answer, WECOM_RETRY_CODES)
+
+
+class DingTalkRobotBackend(ChannelBackend):
+    """钉钉 group robot, signed (加签) when DINGTALK_SECRET is set."""
+
+    def __init__(self, url: str | None = None, secret: str | None = None):
+        self.url = url or settings.DINGTALK_WEBHOOK_URL
+        self.secret = secret if secret is not None else settings.DINGTALK_SECRET
+
+    def signed_url(self) -> str:
+        if not self.secret:
+            return self.url
+        timestamp = str(round(time.time() * 1000))
+        digest = hmac.new(
+            self.secret.encode(), f"{timestamp}\n{self.secret}".encode(), hashlib.sha256
+        ).digest()
+        sign = urllib.parse.quote_plus(base64.b64encode(digest))
+        separator = "&" if "?" in self.url else "?"
+        return f"{self.url}{separator}timestamp={timestamp}&sign={sign}"
+
+    def send(self, message: OutgoingMessage) -> None:
+        if not self.url:
+            raise PermanentSendError("DINGTALK_WEBHOOK_URL is not set")
+        answer = post_json(
+            self.signed_url(),
+            {
+                "msgtype": "text",
+                "text": {"content": message.text},
+                "at": {"atMobiles": message.mention_phones},
+            },
+        )
+        _check_robot_answer("DingTalk", answer, DINGTALK_RETRY_CODES)
+
+
+def _check_robot_answer(name: str, answer: dict, retry_codes: set[int]) -> None:
+    code = answer.get("errcode", 0)
+    if code in (0, "0"):
+        return
+    reason = f"{name} robot answered {code}: {str(answer.get('errmsg', ''))[:160]}"
+    if code in retry_codes:
+        raise TransientSendError(reason)
+    raise PermanentSendError(reason)
+
+
+def sms_backend() -> ChannelBackend:
+    path = getattr(settings, "NOTIFICATIONS_SMS_BACKEND", "")
+    if path:
+        return import_string(path)()
+    return HttpSmsBackend() if settings.SMS_HTTP_URL else ConsoleSmsBackend()
+
+
+def backend_for(channel: str) -> ChannelBackend:
+    if channel == Channel.SMS:
+        return sms_backend()
+    if channel == Channel.EMAIL:
+        return EmailBackend()
+    if channel == Channel.WECOM:
+        return WeComRobotBackend()
+    if channel == Channel.DINGTALK:
+        return DingTalkRobotBackend()
+    raise PermanentSendError(f"unknown channel {channel!r}")

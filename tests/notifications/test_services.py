@@ -1,0 +1,199 @@
+"""The outbox: writing rows once, sending once, retrying, giving up, sweeping (eager tasks)."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from notifications import services
+from notifications.channels import TransientSendError
+from notifications.models import Notification, NotificationStatus
+from notifications.services import Recipient, notifications_create
+from notifications.tasks import send_notification
+from tests.organization.factories import PersonFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager", "robot_settings")]
+
+CONTEXT = {
+    "code": "JK-20261125-ABCDEFGHJ",
+    "grid": "京口路第1网格",
+    "category": "垃圾清运",
+    "deadline": "2026-11-26T10:00:00+08:00",
+}
+
+
+def create(recipients, cause="event:1", template_key="request.submitted"):
+    return notifications_create(
+        cause=cause, template_key=template_key, context=CONTEXT, recipients=recipients
+    )
+
+
+def test_rows_are_sent_after_the_commit_and_not_before(webhook, django_capture_on_commit_callbacks):
+    person = PersonFactory(phone="13900000011")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        (row,) = create([Recipient(audience="staff", person=person)])
+    assert webhook.received == [] and len(callbacks) == 1
+    callbacks[0]()
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.SENT and row.attempts == 1 and row.sent_at
+    (item,) = webhook.received
+    assert item["json"]["text"]["mentioned_mobile_list"] == ["13900000011"]
+    assert "JK-20261125-ABCDEFGHJ" in item["json"]["text"]["content"]
+
+
+def test_the_same_cause_never_writes_two_rows_for_one_recipient_and_channel(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        create([Recipient(audience="resident", phone="13812345678")])
+        create([Recipient(audience="resident", phone="13812345678")])
+        create([Recipient(audience="resident", phone="13812345678")], cause="event:2")
+    assert Notification.objects.filter(idempotency_key__startswith="event:1|").count() == 1
+    assert Notification.objects.count() == 2
+
+
+def test_a_group_robot_gets_one_message_mentioning_every_staff_recipient(
+    webhook, django_capture_on_commit_callbacks
+):
+    people = [PersonFactory(phone=f"1390000002{i}") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = create([Recipient(audience="staff", person=p) for p in people])
+    assert len(rows) == 1
+    (item,) = webhook.received
+    assert item["json"]["text"]["mentioned_mobile_list"] == [p.phone for p in people]
+
+
+def test_a_user_with_a_person_is_one_recipient_not_two(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.NOTIFICATIONS_ROUTES = {"staff": ["sms"]}
+    from tests.organization.factories import UserFactory
+
+    user = UserFactory()
+    person = PersonFactory(phone="13900000031", user=user)
+    with django_capture_on_commit_callbacks(execute=False):
+        rows = create(
+            [Recipient(audience="staff", user=user), Recipient(audience="staff", person=person)]
+        )
+    (row,) = rows
+    assert (
+        row.phone == "13900000031" and row.recipient_person == person and row.recipient_user == user
+    )
+
+
+def test_recipients_without_an_address_for_a_channel_are_skipped(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.NOTIFICATIONS_ROUTES = {"staff": ["sms", "email"]}
+    with django_capture_on_commit_callbacks(execute=False):
+        rows = create([Recipient(audience="staff", email="only@example.org")])
+    assert [r.channel for r in rows] == ["email"]
+
+
+def test_a_task_delivered_twice_sends_once(webhook, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        (row,) = create([Recipient(audience="staff", person=PersonFactory())])
+    assert send_notification.delay(row.pk).get() == "sent"
+    assert send_notification.delay(row.pk).get() == "skipped"
+    assert len(webhook.received) == 1
+
+
+def test_a_row_sending_under_a_live_lease_is_left_to_its_worker(webhook, settings):
+    row = create([Recipient(audience="staff", person=PersonFactory())])[0]
+    Notification.objects.filter(pk=row.pk).update(
+        status=NotificationStatus.SENDING, claimed_at=timezone.now()
+    )
+    assert services.notification_send(notification_id=row.pk) == "skipped"
+    # Once the lease has run out, the worker counts as dead and the row is taken over.
+    Notification.objects.filter(pk=row.pk).update(
+        claimed_at=timezone.now()
+        - datetime.timedelta(seconds=settings.NOTIFICATIONS_SENDING_LEASE + 1)
+    )
+    assert services.notification_send(notification_id=row.pk) == "sent"
+    assert len(webhook.received) == 1
+
+
+def test_a_transient_failure_is_recorded_then_retried_until_dead(webhook, settings):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
+    row = create([Recipient(audience="staff", person=PersonFactory())])[0]
+    webhook.script = [(500, {})] * 3
+    for attempt in (1, 2):
+        with pytest.raises(TransientSendError):
+            services.notification_send(notification_id=row.pk)
+        row.refresh_from_db()
+        assert row.status == NotificationStatus.FAILED and row.attempts == attempt
+        assert "HTTP 500" in row.last_error and row.next_attempt_at > timezone.now()
+    assert services.notification_send(notification_id=row.pk) == "dead"
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.DEAD and row.attempts == 3
+    assert services.notification_send(notification_id=row.pk) == "skipped"
+    assert webhook.hits == 3 and webhook.received == []
+
+
+def test_a_permanent_failure_is_dead_at_once_with_its_reason(webhook):
+    row = create([Recipient(audience="staff", person=PersonFactory())])[0]
+    webhook.script = [(200, {"errcode": 93000, "errmsg": "invalid webhook url"})]
+    assert services.notification_send(notification_id=row.pk) == "dead"
+    row.refresh_from_db()
+    assert row.attempts == 1 and "93000" in row.last_error
+
+
+def test_in_process_mode_makes_one_attempt_and_leaves_the_row_for_the_sweeper(
+    webhook, django_capture_on_commit_callbacks
+):
+    webhook.script = [(503, {})]
+    with django_capture_on_commit_callbacks(execute=True):
+        (row,) = create([Recipient(audience="staff", person=PersonFactory())])
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.FAILED and row.attempts == 1
+
+
+def test_the_sweeper_sends_what_was_lost_and_leaves_fresh_rows_alone(webhook, settings):
+    settings.NOTIFICATIONS_ROUTES = {"staff": ["wecom"]}
+    long_ago = timezone.now() - datetime.timedelta(minutes=10)
+    lost_pending = create([Recipient(audience="staff", person=PersonFactory())], cause="a")[0]
+    fresh_pending = create([Recipient(audience="staff", person=PersonFactory())], cause="b")[0]
+    dead_worker = create([Recipient(audience="staff", person=PersonFactory())], cause="c")[0]
+    lost_retry = create([Recipient(audience="staff", person=PersonFactory())], cause="d")[0]
+    sent = create([Recipient(audience="staff", person=PersonFactory())], cause="e")[0]
+    Notification.objects.filter(
+        pk__in=[lost_pending.pk, dead_worker.pk, lost_retry.pk, sent.pk]
+    ).update(created_at=long_ago)
+    Notification.objects.filter(pk=dead_worker.pk).update(
+        status=NotificationStatus.SENDING, claimed_at=long_ago, attempts=1
+    )
+    Notification.objects.filter(pk=lost_retry.pk).update(
+        status=NotificationStatus.FAILED, next_attempt_at=long_ago, attempts=1
+    )
+    Notification.objects.filter(pk=sent.pk).update(status=NotificationStatus.SENT)
+
+    assert services.outbox_sweep() == 3
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert (
+        statuses[lost_pending.pk] == statuses[dead_worker.pk] == statuses[lost_retry.pk] == "sent"
+    )
+    assert statuses[fresh_pending.pk] == "pending"
+    assert len(webhook.received) == 3
+    # A second sweep right away finds nothing: re-enqueued rows wait out the grace period.
+    assert services.outbox_sweep() == 0
+
+
+def test_send_again_resets_failed_and_dead_rows_only(webhook, django_capture_on_commit_callbacks):
+    dead = create([Recipient(audience="staff", person=PersonFactory())], cause="x")[0]
+    sent = create([Recipient(audience="staff", person=PersonFactory())], cause="y")[0]
+    Notification.objects.filter(pk=dead.pk).update(status="dead", attempts=5, last_error="HTTP 500")
+    Notification.objects.filter(pk=sent.pk).update(status="sent")
+    with django_capture_on_commit_callbacks(execute=True):
+        count = services.notification_resend(notifications=Notification.objects.all())
+    assert count == 1
+    dead.refresh_from_db()
+    assert dead.status == "sent" and dead.attempts == 1
+    assert len(webhook.received) == 1
+
+
+def test_a_broker_that_cannot_take_the_message_never_reaches_the_caller(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(send_notification, "apply_async", refuse)
+    assert services.notifications_enqueue(ids=[1, 2, 3]) == 0

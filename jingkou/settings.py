@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "mptt",
     "core",
     "organization",
@@ -59,6 +63,7 @@ INSTALLED_APPS = [
     "resident_requests",
     "notifications",
     "dashboards",
+    "open311",
 ]
 
 MIDDLEWARE = [
@@ -260,12 +265,51 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # --- Django REST framework --------------------------------------------------------------------
+# /api/v1/: staff sign in with their session (the browsable API, the admin) or a token
+# (Authorization: Token <key>, obtained at /api/v1/auth/token/). Anonymous callers are
+# throttled; lists are paged (requests by a cursor, the rest by page number).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an anonymous caller then gets 401 with WWW-Authenticate, not 403.
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
+        "token_obtain": "10/minute",
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Jingkou Doorstep API",
+    "DESCRIPTION": (
+        "The portal's REST API (/api/v1/). Staff authenticate with their session or with a "
+        "token from /api/v1/auth/token/ (header `Authorization: Token <key>`); what each caller "
+        "sees is limited to their scope, and residents' personal data is masked by role. "
+        "Open311 GeoReport v2 is served separately at /open311/v2/."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from local static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
+OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "jingkou.zhenjiang")
 
 # --- The portal's own settings ----------------------------------------------------------------
 # Map tiles: a URL template for Leaflet. Empty: no tiles, the markers and the list still work.

@@ -1,3 +1,11 @@
 """API URLs of the organization app, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("units", api.OrgUnitViewSet, basename="api-unit")
+router.register("departments", api.DepartmentViewSet, basename="api-department")
+
+urlpatterns = router.urls

@@ -1,3 +1,11 @@
 """API URLs of the resident_requests app, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("categories", api.CategoryViewSet, basename="api-category")
+router.register("requests", api.ResidentRequestViewSet, basename="api-request")
+
+urlpatterns = router.urls

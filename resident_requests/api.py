@@ -1,0 +1,516 @@
+"""The requests API (/api/v1/requests/, /api/v1/categories/): scoped lists, detail, staff entry,
+and one POST action per workflow transition, each calling resident_requests.services as the
+admin does. Residents' names and phones are masked in lists and shown on the detail, where the
+disclosure is recorded, exactly as in the admin.
+"""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api import IdFilter, NewestFirstCursorPagination
+from core.exceptions import ApplicationError
+from core.privacy import mask_name, mask_phone
+from grids.models import Building
+from organization.models import Department, Person
+from organization.selectors import person_for_user, scope_q
+
+from . import selectors, services
+from .models import (
+    Category,
+    Channel,
+    HandlingLevel,
+    RequestDepartment,
+    RequestEvent,
+    RequestPhoto,
+    ResidentRequest,
+    Status,
+)
+
+# --- Categories -----------------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    default_level_display = serializers.CharField(
+        source="get_default_level_display", read_only=True
+    )
+
+    class Meta:
+        model = Category
+        fields = [
+            "id",
+            "code",
+            "name",
+            "parent",
+            "default_level",
+            "default_level_display",
+            "default_department",
+            "hours_to_accept",
+            "hours_to_resolve",
+            "active",
+        ]
+
+
+class CategoryFilter(django_filters.FilterSet):
+    parent = IdFilter(field_name="parent_id")
+    top_level = django_filters.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label=_("Top-level categories only")
+    )
+
+    class Meta:
+        model = Category
+        fields = ["parent", "top_level", "active"]
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Request categories, two levels (环境卫生 › 垃圾清运); requests use second-level ones."""
+
+    serializer_class = CategorySerializer
+    filterset_class = CategoryFilter
+    queryset = Category.objects.order_by("sort_order", "code")
+
+
+# --- Requests: output -------------------------------------------------------------------------------
+
+
+class RequestEventSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    actor = serializers.CharField(source="public_actor", read_only=True)
+    department = serializers.CharField(source="department.name", default=None, read_only=True)
+
+    class Meta:
+        model = RequestEvent
+        fields = [
+            "created_at",
+            "kind",
+            "kind_display",
+            "actor",
+            "from_status",
+            "to_status",
+            "from_level",
+            "to_level",
+            "department",
+            "public_note",
+            "internal_note",
+        ]
+
+
+class RequestDepartmentSerializer(serializers.ModelSerializer):
+    department_name = serializers.CharField(source="department.name", read_only=True)
+
+    class Meta:
+        model = RequestDepartment
+        fields = [
+            "department",
+            "department_name",
+            "created_at",
+            "acknowledge_deadline",
+            "done_deadline",
+            "acknowledged_at",
+            "reported_done_at",
+            "done_note",
+        ]
+
+
+class RequestPhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RequestPhoto
+        fields = ["stage", "url", "width", "height", "created_at"]
+
+    def get_url(self, photo) -> str:
+        request = self.context.get("request")
+        url = photo.image.url
+        return request.build_absolute_uri(url) if request else url
+
+
+class RequestListSerializer(serializers.ModelSerializer):
+    """A row of the list: the resident's name and phone masked, as in the admin's list."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    level_display = serializers.CharField(source="get_level_display", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    grid_name = serializers.CharField(source="grid.name", read_only=True)
+    building_address = serializers.CharField(source="building.address", read_only=True)
+    assignee_name = serializers.CharField(source="assignee.name", default=None, read_only=True)
+    submitter_name = serializers.SerializerMethodField()
+    submitter_phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ResidentRequest
+        fields = [
+            "code",
+            "status",
+            "status_display",
+            "level",
+            "level_display",
+            "channel",
+            "category",
+            "category_name",
+            "grid",
+            "grid_name",
+            "building",
+            "building_address",
+            "submitter_name",
+            "submitter_phone",
+            "assignee",
+            "assignee_name",
+            "accept_deadline",
+            "resolve_deadline",
+            "overdue",
+            "supporters_count",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_submitter_name(self, obj) -> str:
+        return mask_name(obj.submitter_name)
+
+    def get_submitter_phone(self, obj) -> str:
+        return mask_phone(obj.submitter_phone)
+
+
+class RequestDetailSerializer(RequestListSerializer):
+    """The whole request, as on the admin's detail page: the name and phone in full (the
+    view records the disclosure), the timeline with internal notes, departments and photos."""
+
+    merged_into = serializers.CharField(source="merged_into.code", default=None, read_only=True)
+    events = RequestEventSerializer(many=True, read_only=True)
+    department_links = RequestDepartmentSerializer(many=True, read_only=True)
+    photos = RequestPhotoSerializer(many=True, read_only=True)
+
+    class Meta(RequestListSerializer.Meta):
+        fields = [
+            *RequestListSerializer.Meta.fields,
+            "description",
+            "address",
+            "lat",
+            "lng",
+            "accepted_at",
+            "dispatched_at",
+            "taken_at",
+            "escalated_at",
+            "resolved_at",
+            "closed_at",
+            "resolution_note",
+            "reject_reason",
+            "rating",
+            "rating_comment",
+            "rated_at",
+            "reopened_count",
+            "merged_into",
+            "department_links",
+            "photos",
+            "events",
+        ]
+
+    def get_submitter_name(self, obj) -> str:
+        return obj.submitter_name
+
+    def get_submitter_phone(self, obj) -> str:
+        return obj.submitter_phone
+
+
+# --- Requests: input --------------------------------------------------------------------------------
+
+STAFF_CHANNELS = [c for c in Channel.choices if c[0] != Channel.WEB]
+
+
+class RequestCreateSerializer(serializers.Serializer):
+    """A request entered by staff (walk-in, phone, patrol, reception day), as in the admin."""
+
+    channel = serializers.ChoiceField(choices=STAFF_CHANNELS, default=Channel.WALK_IN)
+    submitter_name = serializers.CharField(max_length=50)
+    submitter_phone = serializers.CharField(max_length=11)
+    building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.all())
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(active=True, parent__isnull=False)
+    )
+    description = serializers.CharField(max_length=2000)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Only the buildings the caller may see can be chosen, as in the admin's form.
+            self.fields["building"].queryset = Building.objects.filter(
+                scope_q(request.user, "grid__unit")
+            )
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RequiredNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    internal_note = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+
+
+class MergeSerializer(NoteSerializer):
+    into = serializers.CharField(
+        max_length=24, help_text=_("Tracking code of the request it duplicates")
+    )
+
+
+class DispatchSerializer(NoteSerializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), help_text=_("The party member (person id)")
+    )
+
+
+class EscalateSerializer(NoteSerializer):
+    internal_note = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+    departments = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), many=True, required=False, default=list
+    )
+
+
+class DepartmentNoteSerializer(NoteSerializer):
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+
+
+class DepartmentDoneSerializer(RequiredNoteSerializer):
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+
+
+# --- Requests: the view set -------------------------------------------------------------------------
+
+
+class RequestFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    level = django_filters.MultipleChoiceFilter(choices=HandlingLevel.choices)
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    category = IdFilter(field_name="category_id")
+    grid = IdFilter(field_name="grid_id")
+    building = IdFilter(field_name="building_id")
+    department = IdFilter(field_name="department_links__department_id", distinct=True)
+    overdue = django_filters.BooleanFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = ResidentRequest
+        fields = [
+            "status",
+            "level",
+            "channel",
+            "category",
+            "grid",
+            "building",
+            "department",
+            "overdue",
+            "created_after",
+            "created_before",
+        ]
+
+
+def _transition(serializer_class, summary):
+    return extend_schema(
+        request=serializer_class,
+        responses={200: RequestDetailSerializer},
+        summary=summary,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Requests in your scope, newest first")),
+    retrieve=extend_schema(summary=_("One request, with the resident's name and phone")),
+    create=extend_schema(
+        summary=_("Enter a request (walk-in, phone, patrol, reception day)"),
+        request=RequestCreateSerializer,
+        responses={201: RequestDetailSerializer},
+    ),
+)
+class ResidentRequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Resident requests in the caller's scope (their units' subtrees, the requests escalated
+    to their departments, and, for a party member, the orders dispatched to them)."""
+
+    lookup_field = "code"
+    lookup_value_regex = "[A-Za-z0-9-]{1,24}"
+    filterset_class = RequestFilter
+    pagination_class = NewestFirstCursorPagination
+
+    def get_queryset(self):
+        user = self.request.user
+        q = selectors.visible_requests_q(user)
+        person = person_for_user(user)
+        if person is not None:
+            q |= Q(assignee=person)
+        queryset = ResidentRequest.objects.filter(q).select_related(
+            "category", "grid", "building", "assignee"
+        )
+        if self.action == "retrieve":
+            queryset = queryset.select_related("merged_into").prefetch_related(
+                "photos",
+                "department_links__department",
+                "events__department",
+            )
+        return queryset
+
+    def get_object(self):
+        self.kwargs[self.lookup_field] = self.kwargs[self.lookup_field].upper()
+        return super().get_object()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return RequestListSerializer
+        if self.action == "create":
+            return RequestCreateSerializer
+        return RequestDetailSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        obj = self.get_object()
+        # The detail shows the full phone number: record who saw it, as the admin does.
+        services.phone_disclosure_record(request=obj, actor=request.user)
+        return Response(RequestDetailSerializer(obj, context={"request": request}).data)
+
+    def create(self, request, *args, **kwargs):
+        serializer = RequestCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        created = services.request_submit(actor=request.user, **data)
+        return Response(self._detail(created), status=status.HTTP_201_CREATED)
+
+    def _detail(self, obj):
+        fresh = self.get_queryset().filter(pk=obj.pk).first() or obj
+        return RequestDetailSerializer(fresh, context={"request": self.request}).data
+
+    def _run(self, serializer_class, perform):
+        obj = self.get_object()
+        data = {}
+        if serializer_class is not None:
+            serializer = serializer_class(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        perform(obj, self.request.user, data)
+        self.action = "retrieve"
+        return Response(self._detail(obj))
+
+    @_transition(NoteSerializer, _("Accept (受理)"))
+    @action(detail=True, methods=["post"])
+    def accept(self, request, code=None):
+        return self._run(
+            NoteSerializer,
+            lambda obj, actor, d: services.request_accept(request=obj, actor=actor, note=d["note"]),
+        )
+
+    @_transition(RejectSerializer, _("Reject (不予受理), with the reason shown to the resident"))
+    @action(detail=True, methods=["post"])
+    def reject(self, request, code=None):
+        return self._run(
+            RejectSerializer,
+            lambda obj, actor, d: services.request_reject(
+                request=obj, actor=actor, reason=d["reason"], internal_note=d["internal_note"]
+            ),
+        )
+
+    @_transition(MergeSerializer, _("Merge as a duplicate of another request"))
+    @action(detail=True, methods=["post"])
+    def merge(self, request, code=None):
+        def perform(obj, actor, d):
+            into = self.get_queryset().filter(code=d["into"].strip().upper()).first()
+            if into is None:
+                raise ApplicationError(_("No request with that code in your area. Check the code."))
+            services.request_merge(request=obj, into=into, actor=actor, note=d["note"])
+
+        return self._run(MergeSerializer, perform)
+
+    @_transition(DispatchSerializer, _("Dispatch to a party member (派单)"))
+    @action(detail=True, methods=["post"], url_path="dispatch")
+    def dispatch_to_member(self, request, code=None):
+        return self._run(
+            DispatchSerializer,
+            lambda obj, actor, d: services.request_dispatch(
+                request=obj, actor=actor, assignee=d["assignee"], note=d["note"]
+            ),
+        )
+
+    @_transition(NoteSerializer, _("Take the order (接单): the party member dispatched to"))
+    @action(detail=True, methods=["post"])
+    def take(self, request, code=None):
+        return self._run(
+            NoteSerializer,
+            lambda obj, actor, d: services.request_take(request=obj, actor=actor, note=d["note"]),
+        )
+
+    @_transition(RequiredNoteSerializer, _("Decline the order: the party member dispatched to"))
+    @action(detail=True, methods=["post"])
+    def decline(self, request, code=None):
+        return self._run(
+            RequiredNoteSerializer,
+            lambda obj, actor, d: services.request_decline(
+                request=obj, actor=actor, reason=d["note"]
+            ),
+        )
+
+    @_transition(RequiredNoteSerializer, _("Resolve (办结): what was done, shown to the resident"))
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, code=None):
+        return self._run(
+            RequiredNoteSerializer,
+            lambda obj, actor, d: services.request_resolve(
+                request=obj, actor=actor, note=d["note"]
+            ),
+        )
+
+    @_transition(EscalateSerializer, _("Escalate one level up (吹哨), or call in departments"))
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, code=None):
+        return self._run(
+            EscalateSerializer,
+            lambda obj, actor, d: services.request_escalate(
+                request=obj,
+                actor=actor,
+                note=d["note"],
+                internal_note=d["internal_note"],
+                departments=d["departments"],
+            ),
+        )
+
+    @_transition(DepartmentNoteSerializer, _("Report in for a department (报到)"))
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, code=None):
+        return self._run(
+            DepartmentNoteSerializer,
+            lambda obj, actor, d: services.department_acknowledge(
+                request=obj, department=d["department"], actor=actor, note=d["note"]
+            ),
+        )
+
+    @_transition(DepartmentDoneSerializer, _("Report a department's part done"))
+    @action(detail=True, methods=["post"], url_path="department-done")
+    def department_done(self, request, code=None):
+        return self._run(
+            DepartmentDoneSerializer,
+            lambda obj, actor, d: services.department_report_done(
+                request=obj, department=d["department"], actor=actor, note=d["note"]
+            ),
+        )
+
+    @_transition(None, _("Close a resolved request left unrated for 7 days"))
+    @action(detail=True, methods=["post"], url_path="close-unrated")
+    def close_unrated(self, request, code=None):
+        return self._run(
+            None,
+            lambda obj, actor, d: services.request_close_unrated(request=obj, actor=actor),
+        )

@@ -64,17 +64,33 @@ INSTALLED_APPS = [
     "notifications",
     "dashboards",
     "open311",
+    # Production hardening, audit log, health and metrics (ops/)
+    "ops",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_prometheus",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # Load balancer probes first: no HTTPS redirect, host check, session or metrics for them.
+    "ops.middleware.HealthCheckMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "jingkou.urls"
@@ -326,10 +342,163 @@ DASHBOARD_SCORE_WEIGHTS = {
     "overdue_penalty": 2.0,  # points off per overdue request
 }
 
+# One JSON object per line with the request id in production (LOG_FORMAT=json); plain text in
+# local development (LOG_FORMAT=text).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "ops.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Security, privacy and operations (ops/) ----------------------------------------------------
+# HTTPS: on by default in production (DEBUG off), off for local development over plain HTTP.
+HTTPS = env_bool("HTTPS", not DEBUG)
+# Behind nginx (deploy/nginx/jingkou.conf), which terminates TLS, says so in X-Forwarded-Proto
+# and gives the client's address in X-Real-IP (ops.net.client_ip).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", not DEBUG)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+# The metrics scraper talks plain HTTP on the internal network (ops.views.metrics).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Tracking links carry a secret token: never send a URL to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Staff sessions end STAFF_SESSION_HOURS after login (ops.receivers) or when the browser closes.
+STAFF_SESSION_SECONDS = int(float(os.environ.get("STAFF_SESSION_HOURS", "8")) * 3600)
+SESSION_COOKIE_AGE = STAFF_SESSION_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one login from one
+# address, that pair is locked for AXES_COOLOFF_MINUTES (HTTP 429, logged and in the audit log).
+AUTHENTICATION_BACKENDS = [
+    "ops.auth.WebLoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = int(os.environ.get("AXES_COOLOFF_MINUTES", "30")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ops.net.client_ip"
+AXES_LOCKOUT_TEMPLATE = "ops/locked_out.html"
+AXES_VERBOSE = True
+# Two-factor login (django-otp, TOTP) is optional per staff member: see ops.forms.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Jingkou Doorstep")
+
+
+def _origin(url: str) -> str | None:
+    """The scheme and host of a URL template, for the CSP ("https://{s}.tiles.x" → *.tiles.x)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "subdomain"))
+    if not parts.scheme or not parts.netloc:
+        return None
+    host = parts.netloc.replace("subdomain.", "*.")
+    return f"{parts.scheme}://{host}"
+
+
+# Uploaded photos: on disk under MEDIA_ROOT, or on S3-compatible storage (MEDIA_STORAGE=s3), and
+# from their own host name when MEDIA_HOST is set (nginx serves them as images only).
+MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "filesystem")
+MEDIA_HOST = os.environ.get("MEDIA_HOST", "")
+if MEDIA_HOST:
+    MEDIA_URL = f"{'https' if HTTPS else 'http'}://{MEDIA_HOST}/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed files served by WhiteNoise in production (after collectstatic); the
+    # plain storage while DEBUG is on and in the tests, which have no manifest.
+    "staticfiles": {
+        "BACKEND": os.environ.get(
+            "STATICFILES_BACKEND",
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+# WhiteNoise serves STATIC_ROOT in production; in development and the tests it looks the files up
+# in place (no collectstatic needed).
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID"),
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY"),
+            "region_name": os.environ.get("S3_REGION") or None,
+            "custom_domain": MEDIA_HOST or None,
+            "location": "media",
+            "default_acl": "private",
+            "querystring_auth": not MEDIA_HOST,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "max-age=86400"},
+        },
+    }
+# Request bodies are capped at nginx (client_max_body_size 16m: three photos of at most 5 MB,
+# resident_requests.photos.MAX_PHOTO_BYTES, and the form).
+
+# Content Security Policy (django-csp): scripts only from our own static files, no inline script.
+# Inline style attributes are allowed (the admin and Leaflet set some); <style> elements are not.
+_csp_images = ["'self'", "data:", "blob:"]
+_csp_images += [o for o in (_origin(MAP_TILE_URL), _origin(MEDIA_URL)) if o]
+if MEDIA_STORAGE == "s3" and not MEDIA_HOST:
+    _csp_images.append(_origin(os.environ.get("S3_ENDPOINT_URL", "")) or "https:")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": _csp_images,
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Personal data (PIPL): requests closed longer ago than this lose the resident's name, phone and
+# address (ops.services.requests_anonymize_expired); the statistics stay.
+PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "730"))
+PRIVACY_CONTROLLER_NAME = os.environ.get("PRIVACY_CONTROLLER_NAME") or _(
+    "The organization department of the CPC Jingkou District Committee"
+)
+PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
+# Every night at 3:10 (quiet hours): anonymize requests past the retention period.
+CELERY_BEAT_SCHEDULE["ops-retention-anonymize"] = {
+    "task": "ops.anonymize_expired_requests",
+    "schedule": crontab(hour=3, minute=10),
+}
+
+# Prometheus scrapes /metrics from these networks only.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")

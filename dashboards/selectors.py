@@ -7,6 +7,7 @@ group of figures, whatever the number of units or requests); Python only arrange
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Count,
@@ -39,12 +40,15 @@ from resident_requests.models import (
     LEVEL_ORDER,
     OPEN_STATUSES,
     Category,
+    Channel,
     HandlingLevel,
     Rating,
     RequestDepartment,
     ResidentRequest,
     Status,
 )
+
+from .models import GridDaySummary, GridMonthCategorySummary, SummaryState
 
 # Drill-down stops at grids: below them (buildings, households) there are no requests to show.
 DRILLABLE_KINDS = [UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY]
@@ -231,6 +235,18 @@ class RequestFilter:
     end: datetime.date
     category_id: int | None = None
     period: str = "week"  # the trend's step: "week" or "month"
+    # Where the figures come from: "summary" (the pre-aggregated daily rows), "live" (the
+    # requests themselves) or "auto": summaries when enabled, unless a category is chosen
+    # (the daily rows are not split by category).
+    source: str = "auto"
+
+    @property
+    def uses_summaries(self) -> bool:
+        if self.category_id:
+            return False
+        if self.source == "auto":
+            return settings.DASHBOARD_SUMMARIES and not self.category_id
+        return self.source == "summary"
 
     def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
         tz = timezone.get_current_timezone()
@@ -258,6 +274,10 @@ def requests_received(unit: OrgUnit, flt: RequestFilter) -> QuerySet:
     ).order_by()
 
 
+RESOLVED_LATE = Q(resolved_at__gt=F("resolve_deadline"))
+OPEN_LATE = Q(status__in=OPEN_STATUSES, resolve_deadline__lt=Now())
+
+
 def _handling_counters() -> dict:
     """Counters that add up: any roll-up (grid → community → street) is their sum."""
     not_void = ~Q(status__in=[Status.REJECTED, Status.MERGED])
@@ -275,15 +295,7 @@ def _handling_counters() -> dict:
             & (Q(resolve_deadline__isnull=True) | Q(resolved_at__lte=F("resolve_deadline"))),
         ),
         # Went past its deadline: resolved late, or still open past it.
-        "late": Count(
-            "pk",
-            filter=not_void
-            & Q(resolve_deadline__isnull=False)
-            & (
-                Q(resolved_at__gt=F("resolve_deadline"))
-                | Q(resolved_at__isnull=True, resolve_deadline__lt=Now())
-            ),
-        ),
+        "late": Count("pk", filter=RESOLVED_LATE | OPEN_LATE),
         "accept_time": Sum(
             F("accepted_at") - F("created_at"),
             output_field=DurationField(),
@@ -368,10 +380,57 @@ def _avg_hours(total: datetime.timedelta | None, count: int) -> float | None:
     return round(total.total_seconds() / count / 3600.0, 1)
 
 
+def summary_counters() -> dict:
+    """The daily summary's columns, aggregated from the requests of a day and grid. Whether a
+    request still open is late changes as time passes, so only the resolved-late part is kept."""
+    counters = _handling_counters()
+    counters.pop("late")
+    counters["resolved_late"] = Count("pk", filter=RESOLVED_LATE)
+    for channel in Channel.values:
+        counters[f"channel_{channel}"] = Count("pk", filter=Q(channel=channel))
+    return counters
+
+
+SUMMED = [key for key in COUNTER_KEYS if key != "late"] + ["resolved_late"]
+
+
+def _summaries(unit: OrgUnit, flt: RequestFilter) -> QuerySet:
+    return GridDaySummary.objects.filter(
+        subtree_q(unit, "grid__unit"), day__gte=flt.start, day__lte=flt.end
+    ).order_by()
+
+
+def _sums(names) -> dict:
+    return {f"sum_{name}": Sum(name) for name in names}
+
+
+def _unsum(row: dict) -> dict:
+    return {key.removeprefix("sum_"): value for key, value in row.items()}
+
+
 def handling_by_grid(unit: OrgUnit, flt: RequestFilter) -> dict[int, dict]:
     """Counters per grid (GROUP BY grid, at most one row per grid), keyed by grid id."""
-    rows = requests_received(unit, flt).values("grid_id").annotate(**_handling_counters())
-    return {row.pop("grid_id"): row for row in rows}
+    if not flt.uses_summaries:
+        rows = requests_received(unit, flt).values("grid_id").annotate(**_handling_counters())
+        return {row.pop("grid_id"): row for row in rows}
+    by_grid = {}
+    for row in _summaries(unit, flt).values("grid_id").annotate(**_sums(SUMMED)):
+        row = _unsum(row)
+        row["late"] = row.pop("resolved_late")
+        by_grid[row.pop("grid_id")] = row
+    # Still open past the deadline: as of now, so counted live (few rows, an indexed status).
+    start, end = flt.bounds()
+    open_late = (
+        ResidentRequest.objects.filter(
+            OPEN_LATE, subtree_q(unit, "grid__unit"), created_at__gte=start, created_at__lt=end
+        )
+        .order_by()
+        .values("grid_id")
+        .annotate(n=Count("pk"))
+    )
+    for row in open_late:
+        by_grid.setdefault(row["grid_id"], {"late": 0})["late"] += row["n"]
+    return by_grid
 
 
 def open_by_grid(unit: OrgUnit, category_id: int | None = None) -> dict[int, dict]:
@@ -420,6 +479,15 @@ def grids_with_child(unit: OrgUnit) -> list[dict]:
 def trend(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
     """Received, and of those resolved, per week or month of receipt."""
     trunc = TruncMonth if flt.period == "month" else TruncWeek
+    if flt.uses_summaries:
+        return [
+            _unsum(row)
+            for row in _summaries(unit, flt)
+            .annotate(period=trunc("day"))
+            .values("period")
+            .annotate(**_sums(["received", "resolved"]))
+            .order_by("period")
+        ]
     return list(
         requests_received(unit, flt)
         .annotate(period=trunc("created_at"))
@@ -430,6 +498,15 @@ def trend(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
 
 
 def by_channel(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+    if flt.uses_summaries:
+        sums = _summaries(unit, flt).aggregate(**_sums(f"channel_{c}" for c in Channel.values))
+        rows = [
+            {"channel": channel, "received": sums[f"sum_channel_{channel}"] or 0}
+            for channel in Channel.values
+        ]
+        return sorted(
+            (row for row in rows if row["received"]), key=lambda r: (-r["received"], r["channel"])
+        )
     return list(
         requests_received(unit, flt)
         .values("channel")
@@ -441,7 +518,59 @@ def by_channel(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
 TOP_CATEGORIES = 10
 
 
+def _whole_months(start: datetime.date, end: datetime.date):
+    """The first and last day of the whole months inside [start, end], or None."""
+    first = (
+        start
+        if start.day == 1
+        else (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    )
+    after_end = end + datetime.timedelta(days=1)
+    last = end if after_end.day == 1 else end.replace(day=1) - datetime.timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
 def top_categories(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+    """The most frequent categories. From summaries: whole months from the monthly rows, the
+    days before and after them (at most two part-months) from the requests."""
+    if flt.uses_summaries:
+        names = ("category_id", "category__name", "category__parent__name")
+        months = _whole_months(flt.start, flt.end)
+        totals: dict[int, dict] = {}
+
+        def add(rows):
+            for row in rows:
+                total = totals.setdefault(row["category_id"], {**row, "received": 0, "resolved": 0})
+                total["received"] += row["received"]
+                total["resolved"] += row["resolved"]
+
+        if months:
+            add(
+                _unsum(row)
+                for row in GridMonthCategorySummary.objects.filter(
+                    subtree_q(unit, "grid__unit"), month__gte=months[0], month__lte=months[1]
+                )
+                .order_by()
+                .values(*names)
+                .annotate(**_sums(["received", "resolved"]))
+            )
+            tz = timezone.get_current_timezone()
+            inside = Q(
+                created_at__gte=datetime.datetime.combine(months[0], datetime.time.min, tzinfo=tz),
+                created_at__lt=datetime.datetime.combine(
+                    months[1] + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+                ),
+            )
+            edges = requests_received(unit, flt).exclude(inside)
+        else:
+            edges = requests_received(unit, flt)
+        add(
+            edges.values(*names).annotate(
+                received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False))
+            )
+        )
+        ranked = sorted(totals.values(), key=lambda r: (-r["received"], r["category_id"]))
+        return ranked[:TOP_CATEGORIES]
     return list(
         requests_received(unit, flt)
         .values("category_id", "category__name", "category__parent__name")
@@ -514,3 +643,12 @@ def public_summary() -> dict:
         }
         cache.set(key, figures, PUBLIC_SUMMARY_SECONDS)
     return figures
+
+
+def summaries_stale() -> bool:
+    """Whether the summaries are older than settings.DASHBOARD_SUMMARY_MAX_AGE (or missing)."""
+    refreshed_at = SummaryState.objects.values_list("refreshed_at", flat=True).first()
+    if refreshed_at is None:
+        return True
+    age = timezone.now() - refreshed_at
+    return age.total_seconds() > settings.DASHBOARD_SUMMARY_MAX_AGE

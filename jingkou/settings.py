@@ -341,6 +341,26 @@ DASHBOARD_SCORE_WEIGHTS = {
     "satisfaction_rate": 0.35,  # 满意率: (basically) satisfied / rated
     "overdue_penalty": 2.0,  # points off per overdue request
 }
+# The dashboards read pre-aggregated daily rows (dashboards.models), kept current by Celery beat
+# and refreshed by the page itself when older than DASHBOARD_SUMMARY_MAX_AGE seconds (so the
+# portal alone, without a worker, stays current). False: every figure is computed live.
+DASHBOARD_SUMMARIES = env_bool("DASHBOARD_SUMMARIES", True)
+DASHBOARD_SUMMARY_MAX_AGE = int(os.environ.get("DASHBOARD_SUMMARY_MAX_AGE", "600"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Every 5 minutes: recompute the days whose requests changed since the last run.
+        "dashboards-refresh-summaries": {
+            "task": "dashboards.tasks.refresh_summaries",
+            "schedule": 300.0,
+        },
+        # Every night at 2:30: rebuild every summary, a safety net for changes made outside the
+        # services (bulk updates that do not touch updated_at).
+        "dashboards-rebuild-summaries": {
+            "task": "dashboards.tasks.rebuild_summaries",
+            "schedule": crontab(hour=2, minute=30),
+        },
+    }
+)
 
 # One JSON object per line with the request id in production (LOG_FORMAT=json); plain text in
 # local development (LOG_FORMAT=text).

@@ -8,14 +8,29 @@ import pytest
 from dashboards import selectors
 from dashboards.boards import build_dashboard, governance_score
 from dashboards.selectors import Handling, RequestFilter
+from dashboards.services import summaries_refresh
 
 from .conftest import JANUARY
 
 pytestmark = pytest.mark.django_db
 
 
-def _board(unit, flt=JANUARY):
-    return build_dashboard(unit=unit, flt=flt, link_for=lambda child: f"/u/{child.pk}")
+@pytest.fixture(params=["live", "summary"])
+def board(request, world):
+    """Build a dashboard from the requests themselves, or from the summaries: every figure
+    test runs both ways, so the summaries are checked against the same hand counts."""
+    source = request.param
+    if source == "summary":
+        summaries_refresh(full=True)
+
+    def make(unit, flt=JANUARY):
+        return build_dashboard(
+            unit=unit,
+            flt=dataclasses.replace(flt, source=source),
+            link_for=lambda child: f"/u/{child.pk}",
+        )
+
+    return make
 
 
 def test_party_figures_of_the_district(world):
@@ -64,8 +79,8 @@ def test_party_figures_by_child(world):
     assert (s2.n_grids, s2.n_branches, s2.n_groups, s2.n_members, s2.n_stations) == (1, 1, 0, 1, 1)
 
 
-def test_request_handling_figures_of_the_district(world):
-    h = _board(world.district).handling
+def test_request_handling_figures_of_the_district(world, board):
+    h = board(world.district).handling
     assert (h.received, h.valid, h.accepted, h.resolved, h.closed) == (6, 5, 4, 4, 3)
     assert h.resolution_rate == 80.0  # 4 resolved of 5 (the rejected one does not count)
     assert h.on_time_rate == 75.0  # r2 took 100 h against 72
@@ -77,8 +92,8 @@ def test_request_handling_figures_of_the_district(world):
     assert (h.level_community, h.level_street, h.level_department) == (1, 1, 0)
 
 
-def test_breakdowns_of_the_district(world):
-    tables = _board(world.district).tables
+def test_breakdowns_of_the_district(world, board):
+    tables = board(world.district).tables
     assert tables["channels"].rows[0][1:] == [4]
     assert sorted(row[1] for row in tables["channels"].rows) == [1, 1, 4]
     assert [row[1:] for row in tables["categories"].rows] == [[4, 3], [2, 1]]
@@ -92,28 +107,28 @@ def test_breakdowns_of_the_district(world):
     assert tables["open"].rows == [["一社区第1网格党支部 grid", 1, 1]]
 
 
-def test_trend_by_week_and_by_month(world):
-    monthly = _board(world.district, dataclasses.replace(JANUARY, period="month"))
+def test_trend_by_week_and_by_month(world, board):
+    monthly = board(world.district, dataclasses.replace(JANUARY, period="month"))
     assert monthly.tables["trend"].rows == [["2026-01", 6, 4]]
-    weekly = _board(world.district).tables["trend"].rows
+    weekly = board(world.district).tables["trend"].rows
     assert sum(row[1] for row in weekly) == 6
     assert weekly[0][0] == "2026-01-05"  # weeks begin on Monday
     assert [row[1] for row in weekly] == [5, 1]  # Mon 5 – Sat 10 Jan, then Mon 12 Jan
 
 
-def test_date_range_and_category_filter(world):
+def test_date_range_and_category_filter(world, board):
     december = RequestFilter(start=datetime.date(2025, 12, 1), end=datetime.date(2025, 12, 31))
-    assert _board(world.district, december).handling.received == 1
+    assert board(world.district, december).handling.received == 1
     # A top-level category takes in its sub-categories.
     env = dataclasses.replace(JANUARY, category_id=world.env.pk)
-    assert _board(world.district, env).handling.received == 4
+    assert board(world.district, env).handling.received == 4
     lights = dataclasses.replace(JANUARY, category_id=world.lights.pk)
-    h = _board(world.district, lights).handling
+    h = board(world.district, lights).handling
     assert (h.received, h.open_now) == (2, 1)
 
 
-def test_assessment_ranks_every_grid_branch_by_its_score(world):
-    table = _board(world.s1).tables["assessment"]
+def test_assessment_ranks_every_grid_branch_by_its_score(world, board):
+    table = board(world.s1).tables["assessment"]
     names = [row[1] for row in table.rows]
     assert names == ["一社区第2网格党小组", "一社区第1网格党支部", "二社区第1网格党支部"]
     g2, g1, g3 = table.rows

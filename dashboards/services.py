@@ -1,0 +1,145 @@
+"""Writes of the dashboards app: rebuilding the pre-aggregated request summaries.
+
+The summaries are derived data. A rebuild replaces the rows of whole days (and, for the
+categories, whole months) from the requests in one transaction, so running it twice, or in two
+workers at once, leaves the same rows.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from resident_requests.models import ResidentRequest
+
+from .models import GridDaySummary, GridMonthCategorySummary, SummaryState
+from .selectors import summary_counters
+
+# Requests changed this long before the last refresh are looked at again: a transaction that
+# committed late still has its changes picked up.
+REFRESH_OVERLAP = datetime.timedelta(minutes=5)
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _days_q(days: list[datetime.date]) -> Q:
+    """Requests created on any of the days (local time), as index-friendly ranges."""
+    q = Q(pk__in=[])
+    for day in days:
+        q |= Q(
+            created_at__gte=_local_midnight(day),
+            created_at__lt=_local_midnight(day + datetime.timedelta(days=1)),
+        )
+    return q
+
+
+def _month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _rebuild_days(requests, days_filter: Q) -> int:
+    rows = (
+        requests.filter(days_filter)
+        .order_by()
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "grid_id")
+        .annotate(**summary_counters())
+    )
+    objs = [GridDaySummary(**row) for row in rows]
+    GridDaySummary.objects.bulk_create(objs, batch_size=2000)
+    return len(objs)
+
+
+def _rebuild_months(requests, months_filter: Q) -> int:
+    rows = (
+        requests.filter(months_filter)
+        .order_by()
+        .annotate(month=TruncMonth("created_at"))
+        .values("month", "grid_id", "category_id")
+        .annotate(received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False)))
+    )
+    objs = [
+        GridMonthCategorySummary(
+            month=row["month"].date()
+            if isinstance(row["month"], datetime.datetime)
+            else row["month"],
+            grid_id=row["grid_id"],
+            category_id=row["category_id"],
+            received=row["received"],
+            resolved=row["resolved"],
+        )
+        for row in rows
+    ]
+    GridMonthCategorySummary.objects.bulk_create(objs, batch_size=2000)
+    return len(objs)
+
+
+@transaction.atomic
+def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
+    """Recompute the summary rows of the given local days (None: everything). Returns the
+    number of daily rows written."""
+    requests = ResidentRequest.objects.all()
+    if days is None:
+        GridDaySummary.objects.all().delete()
+        GridMonthCategorySummary.objects.all().delete()
+        written = _rebuild_days(requests, Q())
+        _rebuild_months(requests, Q())
+        return written
+    days = sorted(set(days))
+    if not days:
+        return 0
+    GridDaySummary.objects.filter(day__in=days).delete()
+    written = _rebuild_days(requests, _days_q(days))
+    months = sorted({_month_start(day) for day in days})
+    GridMonthCategorySummary.objects.filter(month__in=months).delete()
+    months_q = Q(pk__in=[])
+    for month in months:
+        months_q |= Q(
+            created_at__gte=_local_midnight(month),
+            created_at__lt=_local_midnight(_next_month(month)),
+        )
+    _rebuild_months(requests, months_q)
+    return written
+
+
+def summaries_refresh(*, full: bool = False, now: datetime.datetime | None = None) -> int:
+    """Bring the summaries up to date with the requests changed since the last refresh.
+
+    Takes the state row's lock, so two workers never refresh at once; the second waits and then
+    finds little left to do. `full`: rebuild every day. Returns the number of days recomputed
+    (-1: all of them).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        state = SummaryState.objects.select_for_update().first()
+        if state is None:
+            SummaryState.objects.create()
+            state = SummaryState.objects.select_for_update().first()
+        if full or state.refreshed_up_to is None:
+            summaries_rebuild()
+            count = -1
+        else:
+            changed = (
+                ResidentRequest.objects.filter(
+                    updated_at__gte=state.refreshed_up_to - REFRESH_OVERLAP
+                )
+                .order_by()
+                .annotate(day=TruncDate("created_at"))
+                .values_list("day", flat=True)
+                .distinct()
+            )
+            days = list(changed)
+            summaries_rebuild(days=days)
+            count = len(days)
+        state.refreshed_up_to = now
+        state.refreshed_at = timezone.now()
+        state.save()
+    return count

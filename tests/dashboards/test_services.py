@@ -1,0 +1,124 @@
+"""The pre-aggregated summaries: they give the live numbers, and refreshing keeps them so."""
+
+import dataclasses
+import datetime
+import random
+
+import pytest
+from django.utils import timezone
+
+from dashboards.boards import build_dashboard
+from dashboards.models import GridDaySummary
+from dashboards.selectors import RequestFilter
+from dashboards.services import summaries_refresh
+from resident_requests.models import Channel, HandlingLevel, Rating, ResidentRequest, Status
+
+from .conftest import JANUARY
+from .factories import at, request
+
+pytestmark = pytest.mark.django_db
+
+
+def _tables(unit, flt, source):
+    board = build_dashboard(
+        unit=unit, flt=dataclasses.replace(flt, source=source), link_for=lambda c: ""
+    )
+    tables = {key: table.rows for key, table in board.tables.items()}
+    return board.handling, tables
+
+
+def _assert_same(unit, flt):
+    live_handling, live = _tables(unit, flt, "live")
+    summary_handling, summary = _tables(unit, flt, "summary")
+    assert summary_handling == live_handling
+    assert summary == live
+
+
+@pytest.fixture
+def many(world):
+    """A hundred and fifty random requests over three months around the hand-counted ones."""
+    rng = random.Random(6)
+    grids = [world.g1, world.g2, world.g3, world.g4]
+    statuses = list(Status.values)
+    for _ in range(150):
+        created = at("2025-12-01", rng.randrange(24)) + datetime.timedelta(days=rng.randrange(90))
+        status = rng.choice(statuses)
+        resolved = status in (Status.RESOLVED, Status.CLOSED)
+        request(
+            rng.choice(grids),
+            rng.choice([world.garbage, world.lights]),
+            created,
+            accepted_after=rng.choice([None, 1, 3, 30]) if status != Status.SUBMITTED else None,
+            resolved_after=rng.choice([5, 50, 100]) if resolved else None,
+            deadline_after=rng.choice([None, 72, 72, 24]),
+            status=status,
+            channel=rng.choice(Channel.values),
+            level=rng.choice(HandlingLevel.values),
+            rating=rng.choice(Rating.values + [""]) if resolved else "",
+        )
+    summaries_refresh(full=True)
+    return world
+
+
+@pytest.mark.parametrize(
+    "start, end, period",
+    [
+        ("2026-01-01", "2026-01-31", "week"),  # one whole month
+        ("2025-12-10", "2026-02-20", "month"),  # part-months around a whole one
+        ("2026-01-03", "2026-01-17", "week"),  # inside one month
+        ("2025-11-01", "2026-03-31", "month"),  # everything
+    ],
+)
+def test_summaries_give_the_live_numbers(many, start, end, period):
+    flt = RequestFilter(
+        start=datetime.date.fromisoformat(start),
+        end=datetime.date.fromisoformat(end),
+        period=period,
+    )
+    for unit in (many.district, many.s1, many.c1, many.u1):
+        _assert_same(unit, flt)
+
+
+def test_a_refresh_picks_up_changed_and_new_requests(world):
+    summaries_refresh(full=True)
+    # Resolve the open request r3 (as the services do: save() touches updated_at) and receive a
+    # new one; the summaries catch up on the next refresh, and only then.
+    world.r3.status = Status.RESOLVED
+    world.r3.resolved_at = world.r3.created_at + datetime.timedelta(hours=3)
+    world.r3.save()
+    request(world.g3, world.lights, at("2026-01-20"), status=Status.SUBMITTED)
+    stale, _ = _tables(world.district, JANUARY, "summary")
+    assert (stale.received, stale.resolved) == (6, 4)
+
+    days = summaries_refresh()
+    assert days >= 2  # 7 and 20 January (and whatever else changed since)
+    _assert_same(world.district, JANUARY)
+    fresh, _ = _tables(world.district, JANUARY, "summary")
+    assert (fresh.received, fresh.resolved) == (7, 5)
+
+
+def test_a_request_going_overdue_needs_no_refresh(world):
+    # Open past the deadline is counted live: it changes with the clock, not with a write.
+    new = request(world.g3, world.lights, timezone.now() - datetime.timedelta(hours=2))
+    summaries_refresh(full=True)
+    today = timezone.localdate()
+    flt = RequestFilter(start=today - datetime.timedelta(days=1), end=today)
+    before, _ = _tables(world.district, flt, "summary")
+    assert before.late == 0
+    ResidentRequest.objects.filter(pk=new.pk).update(
+        resolve_deadline=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    after, _ = _tables(world.district, flt, "summary")
+    assert after.late == 1
+    _assert_same(world.district, flt)
+
+
+def test_refreshing_twice_changes_nothing(world):
+    summaries_refresh(full=True)
+    rows = list(GridDaySummary.objects.order_by("day", "grid_id").values())
+    summaries_refresh()
+    summaries_refresh(full=True)
+    assert [{k: v for k, v in row.items() if k != "id"} for row in rows] == [
+        {k: v for k, v in row.items() if k != "id"}
+        for row in GridDaySummary.objects.order_by("day", "grid_id").values()
+    ]

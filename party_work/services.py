@@ -1,0 +1,278 @@
+"""Writes of party members' work: claiming posts, logging household visits, awarding the
+先锋榜样 title, booking reception-day places, their reminders, and turning what a resident raised
+at a session into a request (through resident_requests.services).
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
+from grids.models import Building, Grid
+from organization.models import OrgUnit, Person
+from organization.selectors import filter_visible, unit_is_visible
+
+from . import selectors
+from .models import (
+    HouseholdLink,
+    HouseholdVisit,
+    PostClaim,
+    ReceptionBooking,
+    ReceptionSession,
+    SessionStatus,
+    VanguardAward,
+)
+
+
+def _full_clean(obj, exclude=None) -> None:
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
+
+
+def _require_visible(actor, obj, message: str) -> None:
+    if actor is None:
+        return
+    if not filter_visible(type(obj).objects.filter(pk=obj.pk), actor, obj.SCOPE_PATH).exists():
+        raise OutOfScope(message)
+
+
+# --- Posts (认岗领责) -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_claim(
+    *,
+    person: Person,
+    grid: Grid,
+    post: str,
+    start_date: datetime.date,
+    duty: str = "",
+    actor=None,
+) -> PostClaim:
+    """A party member claims a post or duty in a grid."""
+    if actor is not None and not unit_is_visible(actor, grid.unit):
+        raise OutOfScope(_("%(grid)s is not in your scope.") % {"grid": grid})
+    claim = PostClaim(
+        person=person, grid=grid, post=post, start_date=start_date, duty=(duty or "").strip()
+    )
+    _full_clean(claim)
+    claim.save()
+    return claim
+
+
+@transaction.atomic
+def post_release(*, claim: PostClaim, end_date: datetime.date, actor=None) -> PostClaim:
+    """The member hands the post back: it stays on record with its end date."""
+    claim = PostClaim.objects.select_for_update().get(pk=claim.pk)
+    _require_visible(actor, claim, _("This claimed post is not in your scope."))
+    if claim.end_date is not None:
+        raise IllegalTransition(_("This post was already handed back."))
+    claim.end_date = end_date
+    _full_clean(claim)
+    claim.save(update_fields=["end_date", "updated_at"])
+    return claim
+
+
+# --- Household visits (党员联户) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def household_visit_log(
+    *,
+    link: HouseholdLink,
+    visited_on: datetime.date,
+    visitor: Person | None = None,
+    note: str = "",
+    actor=None,
+) -> HouseholdVisit:
+    """Log a visit; the household leaves the 90-day to-do list if it was on it."""
+    link = HouseholdLink.objects.select_for_update().get(pk=link.pk)
+    _require_visible(actor, link, _("This household is not in your scope."))
+    if visited_on > timezone.localdate():
+        raise ApplicationError(_("A visit cannot be logged for a day that has not come yet."))
+    if link.visits.filter(visited_on=visited_on).exists():
+        raise ApplicationError(_("A visit to this household is already logged that day."))
+    visit = HouseholdVisit(link=link, visited_on=visited_on, visitor=visitor, note=note.strip())
+    _full_clean(visit, exclude=["link"])
+    visit.save()
+    if link.last_visit is None or visited_on > link.last_visit:
+        link.last_visit = visited_on
+        link.save(update_fields=["last_visit", "updated_at"])
+    return visit
+
+
+# --- Vanguard recognition (先锋榜样) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def vanguard_award(
+    *, person: Person, year: int, quarter: int, actor, citation: str = ""
+) -> VanguardAward:
+    """Staff award the 先锋榜样 title for a quarter, to a member of their scope. The points
+    earned that quarter (party_work.points) are recorded with it."""
+    if person.membership_unit_id is None:
+        raise ApplicationError(
+            _("%(name)s holds no party membership in a branch.") % {"name": person.name}
+        )
+    branch = OrgUnit.objects.get(pk=person.membership_unit_id)
+    if not unit_is_visible(actor, branch):
+        raise OutOfScope(_("%(name)s is not a member in your scope.") % {"name": person.name})
+    if VanguardAward.objects.filter(person=person, year=year, quarter=quarter).exists():
+        raise IllegalTransition(
+            _("%(name)s already holds the title for %(year)s Q%(quarter)s.")
+            % {"name": person.name, "year": year, "quarter": quarter}
+        )
+    ranking = selectors.vanguard_ranking(unit=branch, year=year, quarter=quarter)
+    earned = next((row.points for row in ranking if row.person_id == person.pk), 0)
+    award = VanguardAward(
+        person=person,
+        branch=branch,
+        year=year,
+        quarter=quarter,
+        points=earned,
+        citation=(citation or "").strip(),
+        awarded_by=actor,
+    )
+    _full_clean(award)
+    award.save()
+    return award
+
+
+# --- Reception days (温暖20) ----------------------------------------------------------------------
+
+
+def _session_over(session: ReceptionSession, now: datetime.datetime) -> bool:
+    local = timezone.localtime(now)
+    if session.date != local.date():
+        return session.date < local.date()
+    return local.time() >= session.end_time
+
+
+def reception_book(
+    *, session: ReceptionSession, name: str, phone: str, topic: str
+) -> ReceptionBooking:
+    """A resident books a place at a coming session. A full session, a phone number already
+    booked at it and a session in the past are each refused with a message; nothing is saved.
+    The session row is locked, so two residents cannot take its last place together."""
+    booking = ReceptionBooking(
+        session=session,
+        name=(name or "").strip(),
+        phone=(phone or "").strip(),
+        topic=(topic or "").strip(),
+    )
+    _full_clean(booking, exclude=["session", "request"])
+    try:
+        with transaction.atomic():
+            session = ReceptionSession.objects.select_for_update().get(pk=session.pk)
+            if session.status == SessionStatus.CANCELLED:
+                raise IllegalTransition(
+                    _("This session was cancelled. Please choose another date.")
+                )
+            if session.status == SessionStatus.HELD or _session_over(session, timezone.now()):
+                raise IllegalTransition(
+                    _("This session has already taken place. Please choose a coming one.")
+                )
+            if session.bookings.filter(phone=booking.phone).exists():
+                raise ApplicationError(
+                    _(
+                        "This phone number already has a place at this session. One place per "
+                        "phone: if you have more to raise, add it to your topic on the day."
+                    )
+                )
+            if session.bookings.count() >= session.capacity:
+                raise ApplicationError(
+                    _("This session is full. Please choose another date or another community.")
+                )
+            booking.session = session
+            booking.save()
+    except IntegrityError as exc:
+        # The same phone booked in a parallel request and won the race.
+        raise ApplicationError(_("This phone number already has a place at this session.")) from exc
+    return booking
+
+
+def reception_reminders_send(*, today: datetime.date | None = None) -> int:
+    """Write the reminders for tomorrow's sessions to the notifications outbox; the number of
+    bookings reminded. Each booking is reminded once however often this runs (the outbox's
+    cause key)."""
+    from notifications.services import Recipient, notifications_create
+
+    today = today or timezone.localdate()
+    tomorrow = today + datetime.timedelta(days=1)
+    count = 0
+    for booking in selectors.bookings_for_reminder(tomorrow):
+        session = booking.session
+        with transaction.atomic():
+            notifications_create(
+                cause=f"reception-booking:{booking.pk}:reminder",
+                template_key="reception.reminder",
+                context={
+                    "date": session.date.isoformat(),
+                    "time": session.start_time.strftime("%H:%M"),
+                    "place": session.place,
+                },
+                recipients=[Recipient(audience="resident", phone=booking.phone)],
+            )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def reception_session_hold(
+    *, session: ReceptionSession, actor, summary: str = ""
+) -> ReceptionSession:
+    """Record that a session took place, with a summary of what was raised."""
+    session = ReceptionSession.objects.select_for_update().get(pk=session.pk)
+    _require_visible(actor, session, _("This session is not in your scope."))
+    if session.status != SessionStatus.SCHEDULED:
+        raise IllegalTransition(_("Only a scheduled session can be marked as held."))
+    session.status = SessionStatus.HELD
+    if summary:
+        session.summary = summary.strip()
+    session.save(update_fields=["status", "summary", "updated_at"])
+    return session
+
+
+def reception_booking_to_request(
+    *, booking: ReceptionBooking, actor, building: Building, category, description: str = ""
+):
+    """Staff turn what a resident raised at a session into a ResidentRequest with the channel
+    "reception day", through the request workflow's own submission service."""
+    from resident_requests.models import Channel
+    from resident_requests.services import request_submit
+
+    with transaction.atomic():
+        booking = (
+            ReceptionBooking.objects.select_for_update()
+            .select_related("session", "session__community")
+            .get(pk=booking.pk)
+        )
+        _require_visible(actor, booking, _("This booking is not in your scope."))
+        if booking.request_id:
+            raise IllegalTransition(
+                _("This booking was already turned into request %(code)s.")
+                % {"code": booking.request.code}
+            )
+        community = booking.session.community
+        if not Building.objects.filter(pk=building.pk, grid__community_id=community.pk).exists():
+            raise ApplicationError(
+                _("Choose a building of %(community)s, where the session was held.")
+                % {"community": community}
+            )
+        request = request_submit(
+            actor=actor,
+            submitter_name=booking.name,
+            submitter_phone=booking.phone,
+            building=building,
+            category=category,
+            description=(description or "").strip() or booking.topic,
+            channel=Channel.RECEPTION_DAY,
+        )
+        booking.request = request
+        booking.save(update_fields=["request", "updated_at"])
+    return request

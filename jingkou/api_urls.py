@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("resident_requests.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("dashboards.api_urls")),
+    path("", include("party_work.api_urls")),
 ]

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "resident_requests",
     "notifications",
     "dashboards",
+    "party_work",
     "open311",
     # Production hardening, audit log, health and metrics (ops/)
     "ops",
@@ -196,6 +197,12 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_daily_digests",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # Hourly from 8:10 to 20:10: reminders for tomorrow's 温暖20 reception sessions. A booking
+    # made late the day before is still reminded; each booking is reminded once (outbox key).
+    "party-work-reception-reminders": {
+        "task": "party_work.tasks.send_reception_reminders",
+        "schedule": crontab(hour="8-20", minute=10),
     },
 }
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("resident_requests.urls")),
     path("", include("notifications.urls")),
     path("", include("dashboards.urls")),
+    path("", include("party_work.urls")),
     path("", include("ops.urls")),
 ]
 

@@ -41,6 +41,8 @@ def resident_request(
     closed_at = None
     if closed_days_ago is not None:
         closed_at = now - datetime.timedelta(days=closed_days_ago)
+    if extra.get("rating"):
+        extra.setdefault("rated_at", closed_at or now)
     return ResidentRequest.objects.create(
         submitter_name=name,
         submitter_phone=phone,

@@ -159,7 +159,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_IGNORE_RESULT = True
 # Notifications have a queue of their own (the worker in the Procfile consumes it), so a backlog
 # of other tasks never holds back the message that tells a grid leader about a new request.
-CELERY_TASK_ROUTES = {"notifications.*": {"queue": "notifications"}}
+NOTIFICATIONS_QUEUE = os.environ.get("NOTIFICATIONS_QUEUE", "notifications")
+CELERY_TASK_ROUTES = {"notifications.*": {"queue": NOTIFICATIONS_QUEUE}}
 # A web request publishes after its commit: a dead or hanging broker may delay it by about a
 # second at most (connect and socket timeouts, one quick retry), never indefinitely. The outbox
 # row stays pending and the sweeper (below) sends it once the broker is back.
@@ -183,16 +184,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_max": 0.1,
 }
 CELERY_BEAT_SCHEDULE = {
+    # Every 30 s: re-enqueue outbox rows whose message was lost (broker down at commit time, a
     # Redis restart that dropped the queue, a worker killed while sending).
     "notifications-sweep": {
         "task": "notifications.tasks.sweep_outbox",
         "schedule": 30.0,
     },
+    # Every 5 minutes: 24-hour reminders, overdue requests (督办) and automatic escalation of a
+    # missed acceptance deadline (分级响应). Each deadline is handled once, so the period only
     # decides how late after a deadline the message goes out.
     "notifications-deadlines": {
         "task": "notifications.tasks.check_deadlines",
         "schedule": 300.0,
     },
+    # Every morning at 8:00 (CELERY_TIMEZONE, Asia/Shanghai): each community secretary's digest
     # of open and overdue requests, before the working day starts.
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_daily_digests",

@@ -101,7 +101,7 @@ def notifications_create(
     `cause` names what happened ("event:42", "deadline:7:accept"): the same cause never writes two
     rows for the same recipient and channel, however often it is reported. Group robots get one
     row per cause with every staff recipient @-mentioned, not one message per person.
-    Returns the rows that are pending (new, or written earlier and not yet sent).
+    Returns the rows written now (none when the cause was already reported).
     """
     rows: dict[str, Notification] = {}
     mentions: dict[str, list[str]] = {}
@@ -147,16 +147,21 @@ def notifications_create(
         rows[key].context["mention"] = sorted(set(phones))
     if not rows:
         return []
+    keys = list(rows)
+    existing = set(
+        Notification.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
     # ON CONFLICT DO NOTHING: a cause reported twice (even by two transactions at once) keeps
     # its first rows and never raises into the caller's transaction.
-    Notification.objects.bulk_create(rows.values(), ignore_conflicts=True)
-    pending = list(
-        Notification.objects.filter(
-            idempotency_key__in=list(rows), status=NotificationStatus.PENDING
-        ).order_by("pk")
+    Notification.objects.bulk_create(
+        [row for key, row in rows.items() if key not in existing], ignore_conflicts=True
     )
-    enqueue_on_commit([row.pk for row in pending])
-    return pending
+    written = list(Notification.objects.filter(idempotency_key__in=keys).order_by("pk"))
+    # Rows of this cause still pending from an earlier report are published again too.
+    enqueue_on_commit([row.pk for row in written if row.status == NotificationStatus.PENDING])
+    return [row for row in written if row.idempotency_key not in existing]
 
 
 def enqueue_on_commit(ids: list[int]) -> None:
@@ -176,7 +181,7 @@ def notifications_enqueue(*, ids: list[int]) -> int:
     published = 0
     for pk in ids:
         try:
-            send_notification.apply_async((pk,))
+            send_notification.apply_async((pk,), queue=settings.NOTIFICATIONS_QUEUE)
         except Exception as exc:  # the caller's commit stands whatever the broker does
             logger.warning(
                 "notifications: could not publish %s of %s rows (%s); the sweeper will retry",
@@ -241,11 +246,14 @@ def _claim(notification_id: int) -> Notification | None:
 
 
 def _finish(row: Notification, status: str, *, error: str = "", **fields) -> None:
+    if error:
+        # Kept after a later success too: "sent on the 2nd attempt, after HTTP 500".
+        fields["last_error"] = error[:2000]
     # Only while the claim is still ours: a worker that overran its lease must not overwrite
     # the outcome of the one that took the row over.
     updated = Notification.objects.filter(
         pk=row.pk, status=NotificationStatus.SENDING, claimed_at=row.claimed_at
-    ).update(status=status, last_error=error[:2000], updated_at=timezone.now(), **fields)
+    ).update(status=status, updated_at=timezone.now(), **fields)
     if not updated:
         logger.warning(
             "notifications: row %s was taken over before it was marked %s", row.pk, status

@@ -1,0 +1,299 @@
+"""The outbox with a real Celery worker (a subprocess) on the real Redis and PostgreSQL.
+
+Each test run uses a queue of its own, so messages of other runs sharing the Redis database are
+never consumed here. The worker runs the solo pool: the task runs in the process that is killed.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+
+from notifications import services
+from notifications.models import Notification, NotificationStatus
+
+from .conftest import WebhookServer
+from .factories import submit, world
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUE = f"notifications-test-{uuid.uuid4().hex[:8]}"
+MAX_ATTEMPTS = 3
+LEASE = 3
+
+
+class StallingWebhook(WebhookServer):
+    """A webhook server that can hold the next request unanswered (never recording it), to kill
+    the worker while it is waiting on the send."""
+
+    def __init__(self):
+        super().__init__()
+        self.stall_next = False
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+        handler = self.httpd.RequestHandlerClass
+        original = handler.do_POST
+        server = self
+
+        def do_post(request_handler):
+            if server.stall_next:
+                server.stall_next = False
+                server.stalled.set()
+                server.release.wait(30)
+                request_handler.close_connection = True
+                return  # no answer, nothing recorded: the message never got through
+            original(request_handler)
+
+        handler.do_POST = do_post
+
+    def reset(self):
+        self.received.clear()
+        self.script.clear()
+        self.hits = 0
+        self.stall_next = False
+        self.stalled.clear()
+        self.release.clear()
+
+
+class Worker:
+    def __init__(self, env: dict):
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "jingkou",
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                QUEUE,
+                "-n",
+                f"{QUEUE}-{uuid.uuid4().hex[:4]}@localhost",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if "ready." in Path(self.log.name).read_text():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"the worker did not start:\n{Path(self.log.name).read_text()}")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        os.unlink(self.log.name)
+
+
+@pytest.fixture(scope="module")
+def webhook_server():
+    server = StallingWebhook()
+    yield server
+    server.release.set()
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def worker_env(django_db_setup, webhook_server):
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "CONN_MAX_AGE": "0",
+        "REDIS_URL": settings.REDIS_URL,
+        "NOTIFICATIONS_QUEUE": QUEUE,
+        "WECOM_WEBHOOK_URL": f"{webhook_server.url}/wecom",
+        "NOTIFICATIONS_ROUTES": json.dumps({"staff": ["wecom"], "resident": ["sms"]}),
+        "NOTIFICATIONS_RETRY_BACKOFF": "1",
+        "NOTIFICATIONS_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+        "NOTIFICATIONS_SENDING_LEASE": str(LEASE),
+        "NOTIFICATIONS_HTTP_TIMEOUT": "20",
+        "PYTHONPATH": str(ROOT),
+    }
+    return env
+
+
+@pytest.fixture(scope="module")
+def worker_pool(worker_env):
+    """The module's worker; a test that kills it leaves a fresh one for the next."""
+    holder = {"worker": Worker(worker_env)}
+    yield holder
+    holder["worker"].stop()
+
+
+@pytest.fixture
+def live(worker_pool, worker_env, webhook_server, settings):
+    settings.NOTIFICATIONS_QUEUE = QUEUE
+    settings.WECOM_WEBHOOK_URL = worker_env["WECOM_WEBHOOK_URL"]
+    settings.NOTIFICATIONS_ROUTES = {"staff": ["wecom"], "resident": ["sms"]}
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = MAX_ATTEMPTS
+    settings.NOTIFICATIONS_SENDING_LEASE = LEASE
+    settings.NOTIFICATIONS_PENDING_GRACE = 0
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    webhook_server.reset()
+    if worker_pool["worker"].process.poll() is not None:
+        worker_pool["worker"] = Worker(worker_env)
+    return worker_pool
+
+
+def wait_until(condition, timeout=20, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def status_of(row_id):
+    return Notification.objects.values_list("status", flat=True).get(pk=row_id)
+
+
+def test_a_submission_reaches_the_group_robot_through_the_worker(live, webhook_server):
+    w = world()
+    request = submit(w)
+    (item,) = webhook_server.wait_for(1)
+    assert request.code in item["json"]["text"]["content"]
+    row = Notification.objects.get(channel="wecom", request_id=request.pk)
+    wait_until(lambda: status_of(row.pk) == NotificationStatus.SENT, message="row sent")
+
+
+def test_broker_down_at_submit_time_saves_the_request_then_delivers_after_the_sweep(
+    live, webhook_server, worker_env
+):
+    w = world()
+    with socket_closed_port() as port:
+        # The submission runs in its own process whose broker is a closed port.
+        script = (
+            "import time, django; django.setup();"
+            "from grids.models import Building; from resident_requests.models import Category;"
+            "from resident_requests.services import request_submit;"
+            f"b = Building.objects.get(pk={w.building.pk}); c = Category.objects.get(pk={w.category.pk});"
+            "t = time.monotonic();"
+            "r = request_submit(submitter_name='张三', submitter_phone='13812345678', building=b,"
+            " category=c, description='broker down');"
+            "print('ELAPSED', time.monotonic() - t, r.pk)"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={
+                **worker_env,
+                "REDIS_URL": f"redis://127.0.0.1:{port}/6",
+                "DJANGO_SETTINGS_MODULE": "jingkou.settings",
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    elapsed, request_pk = result.stdout.split("ELAPSED")[1].split()
+    # Saved, and the dead broker cost the resident about a second at most.
+    assert float(elapsed) < 1.5
+    row = Notification.objects.get(channel="wecom", request_id=int(request_pk))
+    time.sleep(1)
+    assert status_of(row.pk) == NotificationStatus.PENDING and webhook_server.received == []
+    # The broker is back (the test's own settings): the sweeper publishes the row again.
+    assert services.outbox_sweep() == 1
+    webhook_server.wait_for(1)
+    wait_until(lambda: status_of(row.pk) == NotificationStatus.SENT, message="row sent")
+
+
+def test_a_worker_killed_while_sending_delivers_exactly_once(live, webhook_server, worker_env):
+    webhook_server.stall_next = True
+    w = world()
+    request = submit(w)
+    row = Notification.objects.get(channel="wecom", request_id=request.pk)
+    assert webhook_server.stalled.wait(20), "the worker never started sending"
+    assert status_of(row.pk) == NotificationStatus.SENDING
+    live["worker"].kill()
+    webhook_server.release.set()
+    live["worker"] = Worker(worker_env)
+    time.sleep(LEASE + 0.5)  # the killed worker's lease runs out
+    assert services.outbox_sweep() == 1
+    webhook_server.wait_for(1)
+    wait_until(lambda: status_of(row.pk) == NotificationStatus.SENT, message="row sent")
+    time.sleep(1.5)
+    row.refresh_from_db()
+    assert len(webhook_server.received) == 1 and row.attempts == 2
+
+
+def test_a_webhook_answering_500_then_200_is_retried_and_sent_once(live, webhook_server):
+    webhook_server.script = [(500, {})]
+    w = world()
+    request = submit(w)
+    webhook_server.wait_for(1)
+    row = Notification.objects.get(channel="wecom", request_id=request.pk)
+    wait_until(lambda: status_of(row.pk) == NotificationStatus.SENT, message="row sent")
+    time.sleep(1)
+    row.refresh_from_db()
+    assert webhook_server.hits == 2 and len(webhook_server.received) == 1
+    assert row.attempts == 2 and "HTTP 500" in row.last_error
+
+
+def test_a_permanent_failure_is_dead_after_the_attempts_and_shown_in_the_admin(
+    live, webhook_server, admin_client
+):
+    webhook_server.script = [(500, {})] * 10
+    w = world()
+    request = submit(w)
+    row = Notification.objects.get(channel="wecom", request_id=request.pk)
+    wait_until(lambda: status_of(row.pk) == NotificationStatus.DEAD, timeout=30, message="dead")
+    row.refresh_from_db()
+    assert row.attempts == MAX_ATTEMPTS and webhook_server.hits == MAX_ATTEMPTS
+    response = admin_client.get(
+        reverse("admin:notifications_notification_changelist"), {"status__exact": "dead"}
+    )
+    assert "HTTP 500" in response.content.decode()
+    assert webhook_server.received == []
+
+
+class socket_closed_port:  # noqa: N801 (used as a context manager)
+    """A port nothing listens on, for as long as the block runs."""
+
+    def __enter__(self):
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc):
+        self.sock.close()

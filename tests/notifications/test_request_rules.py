@@ -1,0 +1,169 @@
+"""Who is told what, driven through the request workflow's own services (eager tasks)."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from notifications import request_rules, services
+from notifications.models import Notification
+from organization.models import Position, Role
+from resident_requests import services as workflow
+from resident_requests.models import EventKind, HandlingLevel, ResidentRequest, Status
+
+from .factories import RESIDENT_PHONE, submit, world
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
+
+
+@pytest.fixture
+def sms_only(settings):
+    settings.NOTIFICATIONS_ROUTES = {"resident": ["sms"], "staff": ["sms"], "department": ["sms"]}
+    settings.PORTAL_BASE_URL = "https://jk.example.cn"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins
+    return settings
+
+
+@pytest.fixture
+def w(sms_only):
+    return world()
+
+
+def phones(template_key: str) -> set[str]:
+    return set(
+        Notification.objects.filter(template_key=template_key).values_list("phone", flat=True)
+    )
+
+
+def texts() -> list[str]:
+    return [services.message_for(n).text for n in Notification.objects.all()]
+
+
+def test_a_new_request_tells_its_grid_leader_and_the_communitys_duty_staff(w):
+    request = submit(w)
+    assert phones("request.submitted") == {w.leader.phone, "13900000003"}
+    row = Notification.objects.filter(template_key="request.submitted").first()
+    assert row.request_id == request.pk and request.code in services.message_for(row).text
+
+
+def test_no_message_and_no_context_holds_the_residents_phone(w):
+    request = submit(w)
+    workflow.request_accept(request=request, actor=w.grid_leader_user)
+    workflow.request_resolve(request=request, actor=w.grid_leader_user, note="已清运")
+    assert Notification.objects.filter(phone=RESIDENT_PHONE).count() == 1  # the address only
+    for notification in Notification.objects.all():
+        assert RESIDENT_PHONE not in str(notification.context)
+    assert not any(RESIDENT_PHONE in text or RESIDENT_PHONE[-4:] in text for text in texts())
+
+
+def test_dispatch_tells_the_member_with_a_short_link_to_the_order(w, client):
+    request = submit(w)
+    workflow.request_accept(request=request, actor=w.grid_leader_user)
+    workflow.request_dispatch(request=request, actor=w.grid_leader_user, assignee=w.member)
+    (row,) = Notification.objects.filter(template_key="request.dispatched")
+    assert row.phone == w.member.phone and row.recipient_person == w.member
+    link = row.context["link"]
+    assert link.startswith("https://jk.example.cn/n/")
+    response = client.get(link.removeprefix("https://jk.example.cn"))
+    assert response.status_code == 302
+    assert response["Location"] == f"/member/orders/{request.code}/"
+
+
+def test_escalation_tells_the_staff_of_the_new_level(w):
+    request = submit(w)
+    workflow.request_escalate(request=request, actor=w.grid_leader_user)
+    assert phones("request.escalated") == {"13900000003"}  # community staff
+    workflow.request_escalate(request=request, actor=w.community_user)
+    assert phones("request.escalated") == {"13900000003", "13900000004"}  # + street staff
+
+
+def test_resolved_tells_the_resident_with_a_link_to_rate_it(w, client):
+    request = submit(w)
+    workflow.request_accept(request=request, actor=w.grid_leader_user)
+    workflow.request_resolve(request=request, actor=w.grid_leader_user, note="已清运")
+    (row,) = Notification.objects.filter(template_key="request.resolved")
+    assert row.phone == RESIDENT_PHONE and row.recipient_person is None
+    response = client.get(row.context["link"].removeprefix("https://jk.example.cn"))
+    assert response["Location"] == f"/requests/t/{request.access_token}/"
+
+
+def test_an_unknown_short_link_is_not_found(client, db):
+    assert client.get("/n/not-a-token").status_code == 404
+
+
+def test_a_missed_acceptance_deadline_flags_overdue_tells_up_one_level_and_escalates(w):
+    request = submit(w)
+    Notification.objects.all().delete()
+    ResidentRequest.objects.filter(pk=request.pk).update(
+        accept_deadline=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    result = services.deadlines_check()
+    assert result["overdue"] == 1 and result["escalated"] == 1
+    request.refresh_from_db()
+    # Escalated by the workflow's own service: a new level, fresh deadlines.
+    assert request.level == HandlingLevel.COMMUNITY and request.status == Status.SUBMITTED
+    kinds = list(request.events.values_list("kind", flat=True))
+    assert kinds[-2:] == [EventKind.OVERDUE, EventKind.ESCALATED]
+    assert phones("request.overdue") == {w.leader.phone}
+    assert phones("request.overdue_supervise") == {"13900000003"}
+    assert phones("request.escalated") == {"13900000003"}
+    # Handled once: the next round finds nothing new.
+    assert services.deadlines_check()["overdue"] == 0
+
+
+def test_a_passed_resolve_deadline_tells_the_member_and_the_community(w):
+    request = submit(w)
+    workflow.request_accept(request=request, actor=w.grid_leader_user)
+    workflow.request_dispatch(request=request, actor=w.grid_leader_user, assignee=w.member)
+    ResidentRequest.objects.filter(pk=request.pk).update(
+        resolve_deadline=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    result = services.deadlines_check()
+    assert result == {**result, "overdue": 1, "escalated": 0}
+    request.refresh_from_db()
+    assert request.overdue and request.level == HandlingLevel.GRID
+    assert phones("request.overdue") == {w.member.phone}
+    assert phones("request.overdue_supervise") == {"13900000003"}
+
+
+def test_a_reminder_goes_out_24_hours_before_a_deadline_once(w):
+    request = submit(w)
+    workflow.request_accept(request=request, actor=w.grid_leader_user)
+    workflow.request_dispatch(request=request, actor=w.grid_leader_user, assignee=w.member)
+    now = timezone.now()
+    ResidentRequest.objects.filter(pk=request.pk).update(
+        accepted_at=now - datetime.timedelta(hours=50),
+        resolve_deadline=now + datetime.timedelta(hours=23),
+    )
+    assert services.deadlines_check()["reminded"] == 1
+    assert phones("request.deadline_soon") == {w.member.phone}
+    assert services.deadlines_check()["reminded"] == 0
+
+
+def test_no_reminder_when_the_deadline_was_set_less_than_a_day_ahead(w):
+    submit(w)  # accept within 24 hours: the new-request message already says by when
+    assert services.deadlines_check()["reminded"] == 0
+
+
+def test_the_morning_digest_goes_to_each_community_secretary(w):
+    secretary = Position.objects.create(
+        person=w.leader, unit=w.community, role=Role.SECRETARY, start_date=datetime.date(2026, 1, 1)
+    ).person
+    submit(w)
+    late = submit(w)
+    ResidentRequest.objects.filter(pk=late.pk).update(overdue=True)
+    assert services.daily_digests_send() == 1
+    (row,) = Notification.objects.filter(template_key="digest.daily")
+    assert row.phone == secretary.phone
+    assert services.message_for(row).text.endswith("未办结诉求2件，其中超期1件。")
+    assert services.daily_digests_send() == 0  # once a day
+
+
+def test_a_fault_in_the_notifications_never_undoes_the_residents_request(w, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("bug in a rule")
+
+    monkeypatch.setattr(request_rules, "notify_request_event", broken)
+    request = submit(w)
+    assert ResidentRequest.objects.filter(pk=request.pk).exists()
+    assert request.events.count() == 1 and Notification.objects.count() == 0

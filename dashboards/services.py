@@ -110,19 +110,22 @@ def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
     return written
 
 
-def summaries_refresh(*, full: bool = False, now: datetime.datetime | None = None) -> int:
+def summaries_refresh(
+    *, full: bool = False, wait: bool = True, now: datetime.datetime | None = None
+) -> int:
     """Bring the summaries up to date with the requests changed since the last refresh.
 
-    Takes the state row's lock, so two workers never refresh at once; the second waits and then
-    finds little left to do. `full`: rebuild every day. Returns the number of days recomputed
+    Takes the state row's lock, so two refreshes never run at once: with `wait` the second waits
+    and then finds little left to do; without, it returns at once (0) and the caller reads the
+    summaries as they are. `full`: rebuild every day. Returns the number of days recomputed
     (-1: all of them).
     """
     now = now or timezone.now()
     with transaction.atomic():
-        state = SummaryState.objects.select_for_update().first()
+        SummaryState.objects.get_or_create(pk=1)
+        state = SummaryState.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
         if state is None:
-            SummaryState.objects.create()
-            state = SummaryState.objects.select_for_update().first()
+            return 0  # another refresh is running
         if full or state.refreshed_up_to is None:
             summaries_rebuild()
             count = -1
@@ -143,3 +146,13 @@ def summaries_refresh(*, full: bool = False, now: datetime.datetime | None = Non
         state.refreshed_at = timezone.now()
         state.save()
     return count
+
+
+def summaries_refresh_if_stale() -> int:
+    """For the dashboard page: refresh when no worker has lately (or there is none), unless a
+    refresh is already running. Usually only today's and a few other days are recomputed."""
+    from .selectors import summaries_stale
+
+    if not summaries_stale():
+        return 0
+    return summaries_refresh(wait=False)

@@ -15,7 +15,7 @@ from . import selectors
 from .boards import build_dashboard
 from .exports import FORMATS, export_filename, table_csv, table_xlsx
 from .forms import DashboardFilterForm
-from .tasks import refresh_summaries
+from .services import summaries_refresh_if_stale
 
 
 def _unit(user, unit_id):
@@ -39,9 +39,8 @@ def _board(request, unit_id):
     unit = _unit(request.user, unit_id)
     form = DashboardFilterForm(request.GET or None, categories=selectors.request_categories())
     flt = form.request_filter()
-    if flt.uses_summaries and selectors.summaries_stale():
-        # No worker has refreshed them lately (or there is none: the task then runs here).
-        refresh_summaries.delay()
+    if flt.uses_summaries:
+        summaries_refresh_if_stale()
     query = urlencode(
         {
             "start": flt.start.isoformat(),

@@ -355,7 +355,7 @@ DASHBOARD_SCORE_WEIGHTS = {
 }
 # The dashboards read pre-aggregated daily rows (dashboards.models), kept current by Celery beat
 # and refreshed by the page itself when older than DASHBOARD_SUMMARY_MAX_AGE seconds (so the
-# portal alone, without a worker, stays current). False: every figure is computed live.
+# portal stays current without a worker too). False: every figure is computed live.
 DASHBOARD_SUMMARIES = env_bool("DASHBOARD_SUMMARIES", True)
 DASHBOARD_SUMMARY_MAX_AGE = int(os.environ.get("DASHBOARD_SUMMARY_MAX_AGE", "600"))
 CELERY_BEAT_SCHEDULE.update(

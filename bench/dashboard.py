@@ -1,0 +1,230 @@
+"""Benchmark: the district's /dashboard/ at district scale on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jk_dash .venv/bin/python bench/dashboard.py
+
+Loads the demo district (295 grids, 6,128 party members), fills the requests up to --requests
+(1,000,000 by default; with `manage.py seed_scale` when it exists, otherwise one INSERT … SELECT
+here) over the last year, rebuilds the summaries, then measures in the same run, interleaved:
+  - the server time of GET /dashboard/ for the organization department (the whole district,
+    a date range covering every request), through Django's test client (no network);
+  - one hand-written GROUP BY over the same rows (requests under the district, in that range);
+  - and, for comparison, the same page computed live from the requests (a few runs).
+Goals (issue 6): p50 under 300 ms, and at most 1.5 times the hand-written GROUP BY.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingkou.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jk_dash")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command, get_commands, load_command_class  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from dashboards.services import summaries_refresh  # noqa: E402
+from organization.models import OrgUnit  # noqa: E402
+from resident_requests.models import ResidentRequest  # noqa: E402
+
+# Fills the table in one statement: a deterministic spread of channels, categories, levels,
+# statuses, times and ratings over the last `days` days, every request in a real building.
+FILL_SQL = """
+CREATE TEMP TABLE bench_buildings AS
+  SELECT row_number() OVER (ORDER BY id) - 1 AS rn, id, grid_id FROM grids_building;
+CREATE TEMP TABLE bench_categories AS
+  SELECT row_number() OVER (ORDER BY id) - 1 AS rn, id FROM resident_requests_category
+  WHERE parent_id IS NOT NULL;
+SELECT setseed(0.20220429);
+INSERT INTO resident_requests_residentrequest (
+  created_at, updated_at, code, access_token, channel, submitter_name, submitter_phone, address,
+  description, status, level, accept_deadline, resolve_deadline, overdue, accepted_at,
+  resolved_at, closed_at, resolution_note, reject_reason, supporters_count, reopened_count,
+  rating, rating_comment, rated_at, building_id, category_id, grid_id)
+SELECT t.created, t.created, 'B-' || lpad(s::text, 12, '0'), 'bench-' || s::text,
+  (ARRAY['web','web','walk_in','patrol','phone','reception_day'])[1 + (s % 6)],
+  '居民', '13800000000', '', '基准测试诉求',
+  t.status, t.level, t.created + interval '24 hours', t.created + interval '72 hours', false,
+  CASE WHEN t.status NOT IN ('submitted','rejected','merged') THEN t.created + t.accept END,
+  CASE WHEN t.status IN ('resolved','closed') THEN t.created + t.resolve END,
+  CASE WHEN t.status = 'closed' THEN t.created + t.resolve + interval '3 days' END,
+  '', '', 0, 0,
+  CASE WHEN t.status = 'closed' THEN t.rating ELSE '' END, '',
+  CASE WHEN t.status = 'closed' AND t.rating <> '' THEN t.created + t.resolve + interval '1 day' END,
+  b.id, c.id, b.grid_id
+FROM generate_series(%(first)s, %(last)s) AS s
+CROSS JOIN LATERAL (
+  SELECT now() - random() * (%(days)s || ' days')::interval AS created,
+    (ARRAY['closed','closed','closed','closed','closed','closed','closed','closed','closed',
+           'closed','closed','closed','closed','closed','resolved','taken','submitted',
+           'accepted','rejected','merged'])[1 + floor(random() * 20)::int] AS status,
+    (ARRAY['grid','grid','grid','grid','grid','grid','community','community','street',
+           'department'])[1 + floor(random() * 10)::int] AS level,
+    random() * interval '30 hours' AS accept,
+    random() * interval '120 hours' AS resolve,
+    (ARRAY['satisfied','satisfied','satisfied','basically_satisfied','dissatisfied',''])
+      [1 + floor(random() * 6)::int] AS rating,
+    s AS n
+) AS t
+JOIN bench_buildings b ON b.rn = (s * 7919) %% (SELECT count(*) FROM bench_buildings)
+JOIN bench_categories c ON c.rn = (s * 104729) %% (SELECT count(*) FROM bench_categories);
+INSERT INTO resident_requests_requestdepartment (
+  request_id, department_id, created_at, acknowledge_deadline, done_deadline, acknowledged_at,
+  reported_done_at, done_note)
+SELECT r.id, d.id, r.created_at + interval '2 days', r.created_at + interval '3 days',
+  r.created_at + interval '10 days', r.created_at + interval '2 days 4 hours',
+  r.resolved_at, ''
+FROM resident_requests_residentrequest r
+JOIN LATERAL (SELECT id FROM organization_department ORDER BY (r.id * 31 + id) %% 8 LIMIT 1) d ON true
+WHERE r.level = 'department' AND r.code LIKE 'B-%%' AND r.id > %(before_id)s
+ON CONFLICT DO NOTHING;
+DROP TABLE bench_buildings;
+DROP TABLE bench_categories;
+"""
+
+HAND_GROUP_BY = """
+SELECT r.status, count(*)
+FROM resident_requests_residentrequest r
+JOIN grids_grid g ON g.id = r.grid_id
+JOIN organization_orgunit u ON u.id = g.unit_id
+WHERE u.tree_id = %s AND u.lft >= %s AND u.rght <= %s
+  AND r.created_at >= %s AND r.created_at < %s
+GROUP BY r.status
+"""
+
+
+def _seed_scale_options() -> set[str] | None:
+    if "seed_scale" not in get_commands():
+        return None
+    parser = load_command_class(get_commands()["seed_scale"], "seed_scale").create_parser(
+        "manage.py", "seed_scale"
+    )
+    return {action.dest for action in parser._actions}
+
+
+def fill(target: int, days: int) -> None:
+    have = ResidentRequest.objects.count()
+    if have >= target:
+        print(f"requests: {have:,} already (target {target:,})")
+        return
+    started = time.monotonic()
+    options = _seed_scale_options()
+    if options and "requests" in options:
+        print(f"requests: {have:,}; manage.py seed_scale --requests {target:,} …", flush=True)
+        call_command("seed_scale", requests=target)
+    else:
+        before_id = ResidentRequest.objects.order_by("-pk").values_list("pk", flat=True).first()
+        print(f"requests: {have:,}; inserting {target - have:,} more in SQL …", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FILL_SQL,
+                {"first": have + 1, "last": target, "days": days, "before_id": before_id or 0},
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"  {ResidentRequest.objects.count():,} requests in {time.monotonic() - started:.0f} s")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--live-runs", type=int, default=3)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("bench/dashboard.py measures PostgreSQL: set DATABASE_URL=postgres://…")
+
+    call_command("migrate", verbosity=0)
+    if not OrgUnit.objects.filter(code="JK").exists():
+        call_command("load_demo", verbosity=0)
+    fill(args.requests, args.days)
+    started = time.monotonic()
+    summaries_refresh(full=True)
+    rebuild = time.monotonic() - started
+
+    district = OrgUnit.objects.get(code="JK")
+    first = ResidentRequest.objects.order_by("created_at").values_list("created_at", flat=True)[0]
+    start, end = timezone.localdate(first), timezone.localdate()
+    query = {"start": start.isoformat(), "end": end.isoformat()}
+    tz = timezone.get_current_timezone()
+    bounds = [
+        datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
+        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz),
+    ]
+    rows = ResidentRequest.objects.filter(
+        grid__unit__tree_id=district.tree_id,
+        grid__unit__lft__gte=district.lft,
+        grid__unit__rght__lte=district.rght,
+        created_at__gte=bounds[0],
+        created_at__lt=bounds[1],
+    ).count()
+
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="orgdept"))
+
+    def page() -> float:
+        t0 = time.perf_counter()
+        response = client.get("/dashboard/", query)
+        elapsed = time.perf_counter() - t0
+        assert response.status_code == 200, response.status_code
+        return elapsed
+
+    def group_by() -> float:
+        t0 = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(HAND_GROUP_BY, [district.tree_id, district.lft, district.rght, *bounds])
+            cursor.fetchall()
+        return time.perf_counter() - t0
+
+    for _ in range(2):  # warm caches and connections
+        page()
+        group_by()
+    with CaptureQueriesContext(connection) as queries:
+        page()
+    page_times, sql_times = [], []
+    for _ in range(args.runs):
+        page_times.append(page())
+        sql_times.append(group_by())
+    live_times = []
+    with override_settings(DASHBOARD_SUMMARIES=False):
+        for _ in range(args.live_runs):
+            live_times.append(page())
+
+    p50_page, p50_sql = statistics.median(page_times), statistics.median(sql_times)
+    print()
+    print(f"district: {district.name}; {rows:,} requests from {start} to {end}")
+    print(f"summaries rebuilt from scratch in {rebuild:.1f} s")
+    print(f"/dashboard/ (summaries), {args.runs} runs: p50 {p50_page * 1000:.0f} ms, "
+          f"p90 {percentile(page_times, 90) * 1000:.0f} ms, {len(queries)} SQL queries")  # fmt: skip
+    print(f"hand-written GROUP BY over the same rows: p50 {p50_sql * 1000:.0f} ms, "
+          f"p90 {percentile(sql_times, 90) * 1000:.0f} ms")  # fmt: skip
+    print(f"ratio page / GROUP BY (p50): {p50_page / p50_sql:.2f}  (goal ≤ 1.5)")
+    print(f"goal p50 < 300 ms: {'met' if p50_page < 0.3 else 'NOT met'}")
+    if live_times:
+        print(f"/dashboard/ computed live from the requests, {args.live_runs} runs: "
+              f"p50 {statistics.median(live_times) * 1000:.0f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -24,6 +24,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "grids.servicestation": EDIT,
         "grids.openinghours": EDIT + ["delete"],
         "grids.stationservice": EDIT,
+        "resident_requests.residentrequest": EDIT,
+        "resident_requests.category": EDIT,
+        "resident_requests.replytemplate": EDIT + ["delete"],
+        "resident_requests.phonedisclosure": VIEW,
     },
     StaffRole.STREET_STAFF: {
         "organization.orgunit": VIEW,
@@ -34,6 +38,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "grids.building": EDIT,
         "grids.servicestation": EDIT,
         "grids.openinghours": EDIT + ["delete"],
+        "resident_requests.residentrequest": EDIT,
+        "resident_requests.category": VIEW,
+        "resident_requests.replytemplate": EDIT,
+        "resident_requests.phonedisclosure": VIEW,
     },
     StaffRole.COMMUNITY_STAFF: {
         "organization.orgunit": VIEW,
@@ -43,6 +51,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "grids.building": EDIT,
         "grids.servicestation": EDIT,
         "grids.openinghours": EDIT + ["delete"],
+        "resident_requests.residentrequest": EDIT,
+        "resident_requests.category": VIEW,
+        "resident_requests.replytemplate": EDIT,
     },
     StaffRole.GRID_LEADER: {
         "organization.orgunit": VIEW,
@@ -51,8 +62,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "grids.building": EDIT,
         "grids.servicestation": VIEW,
         "grids.openinghours": VIEW,
+        "resident_requests.residentrequest": EDIT,
+        "resident_requests.replytemplate": VIEW,
     },
-    StaffRole.DEPARTMENT_STAFF: {},
+    StaffRole.DEPARTMENT_STAFF: {
+        # Requests escalated to their department: acknowledge (报到) and report done.
+        "resident_requests.residentrequest": ["view", "change"],
+    },
 }
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from grids.models import Building
-from notifications.services import notify_request_event
+from notifications import services as notification_services
 from organization.models import Department, OrgUnit, Person, StaffRole, StaffScope, UnitKind
 from organization.selectors import department_ids_of, subtree_q
 
@@ -193,7 +193,7 @@ def _record(
         department=department,
         assignee=assignee,
     )
-    notify_request_event(event=event)
+    notification_services.notify_request_event(event=event)
     return event
 
 

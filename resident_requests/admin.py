@@ -1,0 +1,781 @@
+"""Triage in the admin: scoped request lists, and one page per transition.
+
+Every transition button leads to a small form (or a one-click POST) that calls
+resident_requests.services; the admin never writes a status itself. The list is built for a
+large table: no full count, no facet counts, joined columns fetched in the same query, and the
+scope resolved to a list of grids first so PostgreSQL can use the (grid, created_at) index.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ApplicationError
+from core.privacy import mask_phone
+from grids.models import Grid
+from organization.models import Department, OrgUnit, UnitKind
+from organization.selectors import department_ids_of, scope_q, subtree_q
+
+from . import services
+from .models import (
+    OPEN_STATUSES,
+    Category,
+    HandlingLevel,
+    PhoneDisclosure,
+    ReplyTemplate,
+    RequestDepartment,
+    RequestEvent,
+    RequestPhoto,
+    ResidentRequest,
+    Status,
+    next_level,
+)
+from .photos import PhotoRejected, photos_clean
+
+# Counting a filtered list stops here: "10,000+" is as useful as the exact figure and cheap.
+COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows, so a page of a million-row list costs no full scan."""
+
+    @cached_property
+    def count(self):
+        query = self.object_list
+        if not hasattr(query, "query"):
+            return len(query)
+        return query.order_by()[: COUNT_CAP + 1].count()
+
+
+def visible_requests(user, queryset):
+    """The admin's scope: grids in the user's units (resolved first: a short list of ids) plus
+    requests escalated to the user's departments."""
+    if user.is_superuser:
+        return queryset
+    grid_ids = list(Grid.objects.filter(scope_q(user, "unit")).values_list("pk", flat=True))
+    q = Q(grid_id__in=grid_ids)
+    departments = department_ids_of(user)
+    if departments:
+        q |= Q(
+            Exists(
+                RequestDepartment.objects.filter(
+                    request_id=OuterRef("pk"), department_id__in=departments
+                )
+            )
+        )
+    return queryset.filter(q)
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("On time"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(overdue=True, status__in=OPEN_STATUSES)
+        if self.value() == "no":
+            return queryset.exclude(overdue=True, status__in=OPEN_STATUSES)
+        return queryset
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    title = _("category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return [
+            (c.pk, str(c))
+            for c in Category.objects.select_related("parent").order_by("sort_order", "code")
+        ]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            category = Category.objects.get(pk=int(self.value()))
+        except (ValueError, Category.DoesNotExist):
+            return queryset.none()
+        if category.parent_id is None:
+            return queryset.filter(category__parent=category)
+        return queryset.filter(category=category)
+
+
+class GridFilter(admin.SimpleListFilter):
+    title = _("grid")
+    parameter_name = "grid"
+
+    def lookups(self, request, model_admin):
+        grids = Grid.objects.filter(scope_q(request.user, "unit")).order_by("code")
+        return [(g.pk, g.name) for g in grids[:400]]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            return queryset.filter(grid_id=int(self.value()))
+        except ValueError:
+            return queryset.none()
+
+
+class StreetFilter(admin.SimpleListFilter):
+    title = _("street")
+    parameter_name = "street"
+
+    def lookups(self, request, model_admin):
+        streets = OrgUnit.objects.filter(scope_q(request.user), kind=UnitKind.STREET)
+        return [(s.pk, s.name) for s in streets.order_by("code")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            street = OrgUnit.objects.get(pk=int(self.value()), kind=UnitKind.STREET)
+        except (ValueError, OrgUnit.DoesNotExist):
+            return queryset.none()
+        grid_ids = list(Grid.objects.filter(subtree_q(street, "unit")).values_list("pk", flat=True))
+        return queryset.filter(grid_id__in=grid_ids)
+
+
+# --- Inlines (read-only) ------------------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RequestEventInline(ReadOnlyInline):
+    model = RequestEvent
+    fields = [
+        "created_at",
+        "kind",
+        "actor_display",
+        "status_change",
+        "level_change",
+        "public_note",
+        "internal_note",
+    ]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+    verbose_name_plural = _("timeline")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "department", "assignee")
+
+    @admin.display(description=_("by"))
+    def actor_display(self, event):
+        parts = [event.actor_role_display]
+        if event.actor:
+            parts.append(event.actor.get_full_name() or event.actor.username)
+        if event.department:
+            parts.append(str(event.department))
+        if event.assignee:
+            parts.append(f"→ {event.assignee}")
+        return " · ".join(p for p in parts if p)
+
+    @admin.display(description=_("status"))
+    def status_change(self, event):
+        if event.from_status and event.from_status != event.to_status:
+            return f"{event.get_from_status_display()} → {event.get_to_status_display()}"
+        return event.get_to_status_display()
+
+    @admin.display(description=_("level"))
+    def level_change(self, event):
+        if event.from_level and event.from_level != event.to_level:
+            return f"{event.get_from_level_display()} → {event.get_to_level_display()}"
+        return event.get_to_level_display()
+
+
+class RequestPhotoInline(ReadOnlyInline):
+    model = RequestPhoto
+    fields = ["stage", "preview", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("photo"))
+    def preview(self, photo):
+        return format_html('<a href="{0}"><img src="{0}" width="160" alt=""></a>', photo.image.url)
+
+
+class RequestDepartmentInline(ReadOnlyInline):
+    model = RequestDepartment
+    fields = [
+        "department",
+        "created_at",
+        "acknowledge_deadline",
+        "acknowledged_at",
+        "done_deadline",
+        "reported_done_at",
+        "done_note",
+    ]
+    readonly_fields = fields
+
+
+# --- Transition forms ---------------------------------------------------------------------------
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note shown to the resident"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+    )
+
+
+class TemplateNoteForm(NoteForm):
+    template = forms.ModelChoiceField(
+        label=_("Reply template (常用答复)"), queryset=ReplyTemplate.objects.none(), required=False
+    )
+
+    def __init__(self, *args, for_status, category, **kwargs):
+        super().__init__(*args, **kwargs)
+        templates = ReplyTemplate.objects.filter(active=True, for_status=for_status).filter(
+            Q(category__isnull=True) | Q(category=category) | Q(category=category.parent_id)
+        )
+        self.fields["template"].queryset = templates
+        self.fields["template"].widget.attrs["data-reply-templates"] = "1"
+        self.template_texts = {t.pk: t.text for t in templates}
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("note") and cleaned.get("template"):
+            cleaned["note"] = cleaned["template"].text
+        return cleaned
+
+
+class ResolveForm(TemplateNoteForm):
+    photos = forms.FileField(
+        label=_("Photos (optional, up to 3)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photos"].widget.allow_multiple_selected = True
+
+
+class DispatchForm(NoteForm):
+    assignee = forms.ModelChoiceField(label=_("Party member"), queryset=None)
+
+    def __init__(self, *args, request_obj, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].label = _("Internal note for the member")
+        self.fields["assignee"].queryset = services.members_for_dispatch(request_obj)
+
+
+class EscalateForm(NoteForm):
+    internal_note = forms.CharField(
+        label=_("Internal note"), required=False, max_length=2000, widget=forms.Textarea
+    )
+    departments = forms.ModelMultipleChoiceField(
+        label=_("Departments that must report (报到)"),
+        queryset=Department.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, request_obj, **kwargs):
+        super().__init__(*args, **kwargs)
+        target = next_level(request_obj.level)
+        if target != HandlingLevel.DEPARTMENT and request_obj.level != HandlingLevel.DEPARTMENT:
+            del self.fields["departments"]
+        else:
+            paired = Department.objects.filter(
+                paired_communities=request_obj.grid.community_id
+            ).values_list("pk", flat=True)
+            initial = set(paired)
+            if request_obj.category.default_department_id:
+                initial = {request_obj.category.default_department_id}
+            self.fields["departments"].initial = list(initial)
+
+
+class MergeForm(NoteForm):
+    into_code = forms.CharField(
+        label=_("Tracking code of the request it duplicates"), max_length=24
+    )
+
+
+class DepartmentForm(NoteForm):
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+
+    def __init__(self, *args, request_obj, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = Department.objects.filter(request_links__request=request_obj)
+        if not user.is_superuser:
+            qs = qs.filter(pk__in=department_ids_of(user))
+        self.fields["department"].queryset = qs
+        if qs.count() == 1:
+            self.fields["department"].initial = qs.first().pk
+
+
+# Each transition: (label, the statuses it starts from, its form or None for one click).
+TRANSITIONS = {
+    "accept": (_("Accept"), [Status.SUBMITTED]),
+    "reject": (_("Reject"), [Status.SUBMITTED]),
+    "merge": (_("Merge as duplicate"), [Status.SUBMITTED, Status.ACCEPTED]),
+    "dispatch": (_("Dispatch to a party member"), [Status.ACCEPTED]),
+    "escalate": (_("Escalate"), OPEN_STATUSES),
+    "resolve": (_("Resolve"), [Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN]),
+    "acknowledge": (_("Report in (报到)"), OPEN_STATUSES),
+    "department_done": (_("Report our part done"), OPEN_STATUSES),
+}
+
+
+@admin.register(ResidentRequest)
+class ResidentRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "category_name",
+        "grid",
+        "status_display",
+        "level",
+        "age",
+        "deadline",
+        "assignee",
+        "phone_masked",
+        "supporters_count",
+    ]
+    list_filter = [
+        "status",
+        "level",
+        CategoryFilter,
+        OverdueFilter,
+        StreetFilter,
+        GridFilter,
+        "channel",
+    ]
+    list_select_related = ["category", "grid", "assignee"]
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = CappedCountPaginator
+    search_fields = ["code"]
+    search_help_text = _("A tracking code, a whole phone number or its last 4 digits.")
+    ordering = ["-created_at", "-id"]
+    actions = ["accept_selected"]
+    change_form_template = "admin/resident_requests/residentrequest/change_form.html"
+
+    class Media:
+        css = {"all": ["resident_requests/admin.css"]}
+
+    inlines = [RequestDepartmentInline, RequestPhotoInline, RequestEventInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "code",
+                    ("status", "level"),
+                    "category",
+                    "description",
+                    ("building", "grid"),
+                    "address",
+                    "channel",
+                    ("submitter_name", "full_phone"),
+                    "assignee",
+                    ("accept_deadline", "resolve_deadline", "overdue"),
+                    "supporters_count",
+                ]
+            },
+        ),
+        (
+            _("Result"),
+            {
+                "fields": [
+                    "resolution_note",
+                    "reject_reason",
+                    ("rating", "rating_comment"),
+                    "merged_into",
+                    "reopened_count",
+                ]
+            },
+        ),
+        (
+            _("Dates"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "created_at",
+                    "accepted_at",
+                    "dispatched_at",
+                    "taken_at",
+                    "escalated_at",
+                    "resolved_at",
+                    "closed_at",
+                ],
+            },
+        ),
+    ]
+    add_fields = [
+        "channel",
+        "submitter_name",
+        "submitter_phone",
+        "building",
+        "address",
+        "category",
+        "description",
+    ]
+
+    # --- Scope and lists ------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return visible_requests(request.user, super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = "".join(search_term.split()).upper()
+        if not term:
+            return queryset, False
+        if term.isdigit() and len(term) == 11:
+            return queryset.filter(submitter_phone=term), False
+        if term.isdigit() and len(term) == 4:
+            return queryset.filter(submitter_phone__endswith=term), False
+        return queryset.filter(code__startswith=term), False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [f for fs in self.fieldsets for row in fs[1]["fields"] for f in _flat(row)]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": self.add_fields})]
+        return self.fieldsets
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the timeline is the record: requests are closed, never deleted
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "building":
+            kwargs["queryset"] = db_field.related_model.objects.filter(
+                scope_q(request.user, "grid__unit")
+            ).select_related("grid")
+        if db_field.name == "category":
+            kwargs["queryset"] = Category.objects.filter(active=True, parent__isnull=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and "channel" in form.base_fields:
+            form.base_fields["channel"].initial = "walk_in"
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied  # everything on an existing request goes through transitions
+        data = form.cleaned_data
+        created = services.request_submit(
+            actor=request.user,
+            channel=data["channel"],
+            submitter_name=data["submitter_name"],
+            submitter_phone=data["submitter_phone"],
+            building=data["building"],
+            category=data["category"],
+            description=data["description"],
+            address=data.get("address", ""),
+        )
+        obj.pk = created.pk
+        obj.code = created.code
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    # --- Columns --------------------------------------------------------------------------------
+
+    @admin.display(description=_("category"), ordering="category__name")
+    def category_name(self, obj):
+        return obj.category.name
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, obj):
+        return format_html(
+            '<span class="rr-status rr-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=_("age"), ordering="created_at")
+    def age(self, obj):
+        delta = timezone.now() - obj.created_at
+        if delta.days:
+            return gettext("%(days)d d") % {"days": delta.days}
+        return gettext("%(hours)d h") % {"hours": delta.seconds // 3600}
+
+    @admin.display(description=_("deadline"))
+    def deadline(self, obj):
+        if obj.status not in OPEN_STATUSES:
+            return "—"
+        due = obj.accept_deadline if obj.status == Status.SUBMITTED else obj.resolve_deadline
+        if due is None:
+            return "—"
+        text = timezone.localtime(due).strftime("%m-%d %H:%M")
+        if obj.overdue or due < timezone.now():
+            return format_html('<strong class="rr-overdue">⚠ {}</strong>', text)
+        return text
+
+    @admin.display(description=_("phone"))
+    def phone_masked(self, obj):
+        return mask_phone(obj.submitter_phone)
+
+    @admin.display(description=_("mobile phone"))
+    def full_phone(self, obj):
+        # Shown on the detail page only; change_view records who saw it.
+        return obj.submitter_phone
+
+    # --- Detail page, with the disclosure record and the transition buttons --------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET":
+            services.phone_disclosure_record(request=obj, actor=request.user)
+        extra_context = extra_context or {}
+        if obj is not None:
+            extra_context["transitions"] = self._available(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _available(self, request, obj):
+        """The transitions worth a button for this user (the services still check everything)."""
+        user = request.user
+        names = [name for name, (_l, states) in TRANSITIONS.items() if obj.status in states]
+        links = obj.department_links.all()
+        pending = {link.department_id for link in links if not link.reported_done_at}
+        unacknowledged = {link.department_id for link in links if not link.acknowledged_at}
+        mine = pending if user.is_superuser else pending & set(department_ids_of(user))
+        in_units = user.is_superuser or (
+            ResidentRequest.objects.filter(
+                pk=obj.pk, grid__in=Grid.objects.filter(scope_q(user, "unit"))
+            ).exists()
+        )
+        result = []
+        for name in names:
+            if name == "acknowledge" and not (mine & unacknowledged):
+                continue
+            if name == "department_done" and not mine:
+                continue
+            if name not in ("acknowledge", "department_done") and not in_units:
+                continue
+            if name in ("dispatch", "resolve") and obj.level == HandlingLevel.DEPARTMENT:
+                continue
+            label = TRANSITIONS[name][0]
+            url = reverse("admin:resident_requests_residentrequest_transition", args=[obj.pk, name])
+            result.append({"name": name, "label": label, "url": url})
+        return result
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/transition/<str:name>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="resident_requests_residentrequest_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, object_id, name):
+        if name not in TRANSITIONS:
+            raise Http404
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        change_url = reverse("admin:resident_requests_residentrequest_change", args=[obj.pk])
+        form = self._transition_form(name, request, obj)
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                self._perform(name, request, obj, form.cleaned_data if form else {})
+            except ApplicationError as exc:
+                if form is None:
+                    self.message_user(request, exc.message, level=messages.ERROR)
+                    return redirect(change_url)
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Request %(code)s: %(action)s done.")
+                    % {"code": obj.code, "action": TRANSITIONS[name][0]},
+                    level=messages.SUCCESS,
+                )
+                return redirect(change_url)
+        if form is None:  # one-click transitions are POST only
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": obj,
+            "title": f"{TRANSITIONS[name][0]} · {obj.code}",
+            "form": form,
+            "change_url": change_url,
+            "action_label": TRANSITIONS[name][0],
+            "template_texts": getattr(form, "template_texts", {}),
+            "has_view_permission": True,
+        }
+        return TemplateResponse(
+            request, "admin/resident_requests/residentrequest/transition.html", context
+        )
+
+    def _transition_form(self, name, request, obj):
+        data = request.POST if request.method == "POST" else None
+        files = request.FILES if request.method == "POST" else None
+        if name == "accept":
+            return None
+        if name == "reject":
+            form = TemplateNoteForm(data, for_status=Status.REJECTED, category=obj.category)
+            form.fields["note"].label = _("Reason for rejecting (shown to the resident)")
+            form.fields["note"].required = False
+            return form
+        if name == "resolve":
+            return ResolveForm(data, files, for_status=Status.RESOLVED, category=obj.category)
+        if name == "dispatch":
+            return DispatchForm(data, request_obj=obj)
+        if name == "escalate":
+            return EscalateForm(data, request_obj=obj)
+        if name == "merge":
+            return MergeForm(data)
+        if name in ("acknowledge", "department_done"):
+            return DepartmentForm(data, request_obj=obj, user=request.user)
+        raise Http404
+
+    def _perform(self, name, request, obj, data):
+        actor = request.user
+        note = data.get("note", "")
+        if name == "accept":
+            services.request_accept(request=obj, actor=actor)
+        elif name == "reject":
+            services.request_reject(request=obj, actor=actor, reason=note)
+        elif name == "resolve":
+            try:
+                photos = photos_clean(request.FILES.getlist("photos"))
+            except PhotoRejected as exc:
+                raise ApplicationError(exc.message) from exc
+            services.request_resolve(request=obj, actor=actor, note=note, photos=photos)
+        elif name == "dispatch":
+            services.request_dispatch(
+                request=obj, actor=actor, assignee=data["assignee"], note=note
+            )
+        elif name == "escalate":
+            services.request_escalate(
+                request=obj,
+                actor=actor,
+                note=note,
+                internal_note=data.get("internal_note", ""),
+                departments=list(data.get("departments") or []),
+            )
+        elif name == "merge":
+            into = (
+                visible_requests(actor, ResidentRequest.objects.all())
+                .filter(code=data["into_code"].strip().upper())
+                .first()
+            )
+            if into is None:
+                raise ApplicationError(
+                    gettext("No request with that code in your area. Check the code.")
+                )
+            services.request_merge(request=obj, into=into, actor=actor, note=note)
+        elif name == "acknowledge":
+            services.department_acknowledge(
+                request=obj, department=data["department"], actor=actor, note=note
+            )
+        elif name == "department_done":
+            services.department_report_done(
+                request=obj, department=data["department"], actor=actor, note=note
+            )
+
+    # --- Bulk action from the list --------------------------------------------------------------
+
+    @admin.action(description=_("Accept the selected requests"), permissions=["change"])
+    def accept_selected(self, request, queryset):
+        done, failed = 0, []
+        for obj in queryset.select_related("grid__unit"):
+            try:
+                services.request_accept(request=obj, actor=request.user)
+                done += 1
+            except ApplicationError as exc:
+                failed.append(exc.message)
+        if done:
+            self.message_user(
+                request,
+                gettext("%(count)d requests accepted.") % {"count": done},
+                level=messages.SUCCESS,
+            )
+        for message in failed[:10]:
+            self.message_user(request, message, level=messages.WARNING)
+
+
+def _flat(row):
+    return row if isinstance(row, tuple | list) else [row]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "code",
+        "default_level",
+        "default_department",
+        "hours_to_accept",
+        "hours_to_resolve",
+        "active",
+    ]
+    list_filter = ["parent", "default_level", "active"]
+    list_select_related = ["parent", "default_department"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "for_status", "category", "active"]
+    list_filter = ["for_status", "active"]
+    list_select_related = ["category__parent"]
+    search_fields = ["title", "text"]
+
+
+@admin.register(PhoneDisclosure)
+class PhoneDisclosureAdmin(admin.ModelAdmin):
+    """Who saw which resident's full phone number: read-only, for audits."""
+
+    list_display = ["created_at", "user", "request"]
+    list_select_related = ["user", "request"]
+    search_fields = ["request__code", "user__username"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = CappedCountPaginator
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(request__in=visible_requests(request.user, ResidentRequest.objects.all()))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

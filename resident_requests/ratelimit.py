@@ -1,0 +1,53 @@
+"""Rate limits through the Django cache (Redis when configured): per IP address and per phone.
+
+Counters are fixed windows keyed by a hash, so the cache never holds a phone number in clear.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
+# action → (hits allowed, window in seconds). settings.RESIDENT_REQUEST_RATE_LIMITS overrides.
+DEFAULT_LIMITS = {
+    "submit_ip": (20, 3600),  # form posts from one address per hour
+    "submit_phone": (5, 86400),  # new requests per phone per day
+    "track_ip": (10, 600),  # tracking look-ups per address per 10 minutes
+    "support_ip": (20, 3600),  # "me too" per address per hour
+    "lookup_ip": (300, 600),  # building autocomplete and similar-request look-ups
+}
+
+
+def _limit(action: str) -> tuple[int, int]:
+    overrides = getattr(settings, "RESIDENT_REQUEST_RATE_LIMITS", {}) or {}
+    return overrides.get(action, DEFAULT_LIMITS[action])
+
+
+def client_ip(http_request) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
+    return http_request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _key(action: str, value: str) -> str:
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()[:32]
+    return f"rr:rate:{action}:{digest}"
+
+
+def hit(action: str, value: str) -> bool:
+    """Count one attempt; True when this attempt is over the limit."""
+    limit, window = _limit(action)
+    key = _key(action, value)
+    if cache.add(key, 1, timeout=window):
+        return limit < 1
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def exceeded(action: str, value: str) -> bool:
+    """True when the limit is already used up (without counting an attempt)."""
+    limit, _window = _limit(action)
+    return (cache.get(_key(action, value)) or 0) >= limit

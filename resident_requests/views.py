@@ -1,0 +1,355 @@
+"""Public pages (the form, tracking, rating, "me too") and the party members' order pages.
+
+Thin: forms check input, resident_requests.services writes, domain errors become messages.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from core.exceptions import ApplicationError
+from core.privacy import mask_phone
+from grids.models import Building
+from organization.selectors import person_for_user
+
+from . import ratelimit, selectors, services
+from .forms import (
+    NoteForm,
+    RatingForm,
+    RequestForm,
+    ResolveForm,
+    SupportForm,
+    TrackForm,
+    form_token_valid,
+    new_form_token,
+)
+from .models import Category, PhotoStage, ResidentRequest, Status
+from .photos import PhotoRejected, photos_clean
+
+
+def _too_many(http_request, template, context):
+    messages.error(
+        http_request,
+        _(
+            "Too many attempts from this connection. Wait a while and try again, or call your "
+            "community's service centre."
+        ),
+    )
+    return render(http_request, template, context, status=429)
+
+
+# --- The form ---------------------------------------------------------------------------------
+
+
+@never_cache
+def request_new(http_request):
+    template = "resident_requests/request_form.html"
+    if http_request.method != "POST":
+        form = RequestForm(initial={"form_token": new_form_token()})
+        return render(http_request, template, {"form": form})
+
+    form = RequestForm(http_request.POST, http_request.FILES)
+    context = {"form": form}
+    if ratelimit.hit("submit_ip", ratelimit.client_ip(http_request)):
+        return _too_many(http_request, template, context)
+    if not form.is_valid():
+        return render(http_request, template, context)
+    data = form.cleaned_data
+    token = data["form_token"]
+    if not form_token_valid(token):
+        form = RequestForm(http_request.POST.copy())
+        form.data["form_token"] = new_form_token()
+        form.is_valid()
+        form.add_error(None, _("The form was open too long. Check it and send it again."))
+        return render(http_request, template, {"form": form})
+    existing = ResidentRequest.objects.filter(submission_token=token).first()
+    if existing:  # a double click or a resubmitted page: one request, not two
+        return _to_submitted(http_request, existing)
+    try:
+        photos = photos_clean(data["photos"])
+    except PhotoRejected as exc:
+        form.add_error("photos", exc.message)
+        return render(http_request, template, context)
+    building, category = data["building_obj"], data["category"]
+    if data.get("confirm_new") != "1":
+        similar = selectors.similar_open_requests(building=building, category=category)
+        if similar:
+            form.data = form.data.copy()
+            form.data["confirm_new"] = "1"
+            context["similar"] = _similar_rows(similar)
+            context["support_form"] = SupportForm(
+                initial={"building": building.pk, "category": category.pk, "phone": data["phone"]}
+            )
+            context["photos_dropped"] = bool(photos)
+            return render(http_request, template, context)
+    if ratelimit.hit("submit_phone", data["phone"]):
+        return _too_many(http_request, template, context)
+    try:
+        request = services.request_submit(
+            submitter_name=data["name"],
+            submitter_phone=data["phone"],
+            building=building,
+            category=category,
+            description=data["description"],
+            address=data["address"],
+            photos=photos,
+            submission_token=token,
+        )
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return render(http_request, template, context)
+    return _to_submitted(http_request, request)
+
+
+def _to_submitted(http_request, request):
+    return redirect("resident_requests:submitted", token=request.access_token)
+
+
+@never_cache
+def request_submitted(http_request, token):
+    request = selectors.request_for_token(token)
+    if request is None:
+        raise Http404
+    return render(http_request, "resident_requests/submitted.html", {"req": request})
+
+
+def _similar_rows(requests):
+    return [
+        {
+            "ref": selectors.support_ref(r),
+            "category": str(r.category.name),
+            "address": r.building.address,
+            "created": r.created_at,
+            "status": r.get_status_display(),
+            "supporters": r.supporters_count,
+            "excerpt": Truncator(strip_tags(r.description)).chars(60),
+        }
+        for r in requests
+    ]
+
+
+@require_GET
+def buildings_lookup(http_request):
+    """Building autocomplete: {"results": [{"id", "label"}]}."""
+    if ratelimit.hit("lookup_ip", ratelimit.client_ip(http_request)):
+        return JsonResponse({"results": [], "error": _("Too many look-ups.")}, status=429)
+    buildings = selectors.buildings_matching(http_request.GET.get("q", ""))
+    return JsonResponse(
+        {"results": [{"id": b.pk, "label": b.address} for b in buildings]},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_GET
+def similar_lookup(http_request):
+    """Open requests like the one being typed: {"results": [...]} for the "me too" box."""
+    if ratelimit.hit("lookup_ip", ratelimit.client_ip(http_request)):
+        return JsonResponse({"results": []}, status=429)
+    try:
+        building = Building.objects.get(pk=int(http_request.GET.get("building", "")))
+        category = Category.objects.get(pk=int(http_request.GET.get("category", "")))
+    except (ValueError, Building.DoesNotExist, Category.DoesNotExist):
+        return JsonResponse({"results": []})
+    rows = _similar_rows(selectors.similar_open_requests(building=building, category=category))
+    for row in rows:
+        row["created"] = row["created"].date().isoformat()
+    return JsonResponse({"results": rows}, json_dumps_params={"ensure_ascii": False})
+
+
+@require_POST
+def request_support(http_request):
+    """ "Me too" on an open request found by similar_lookup."""
+    form = SupportForm(http_request.POST)
+    template = "resident_requests/support_done.html"
+    if ratelimit.hit("support_ip", ratelimit.client_ip(http_request)):
+        return _too_many(http_request, template, {"form": form})
+    if not form.is_valid():
+        return render(http_request, template, {"form": form}, status=400)
+    data = form.cleaned_data
+    match = None
+    building = Building.objects.filter(pk=data["building"]).first()
+    category = Category.objects.filter(pk=data["category"]).first()
+    if building and category:
+        for candidate in selectors.similar_open_requests(
+            building=building, category=category, limit=20
+        ):
+            if selectors.support_ref(candidate) == data["ref"]:
+                match = candidate
+    if match is None:
+        form.add_error(None, _("That request is no longer open. You can report the problem anew."))
+        return render(http_request, template, {"form": form}, status=400)
+    try:
+        services.request_support(request=match, phone=data["phone"])
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return render(http_request, template, {"form": form}, status=400)
+    return render(http_request, template, {"done": True, "req": match})
+
+
+# --- Tracking ---------------------------------------------------------------------------------
+
+
+@never_cache
+def request_track(http_request):
+    template = "resident_requests/track.html"
+    if http_request.method != "POST":
+        return render(http_request, template, {"form": TrackForm()})
+    form = TrackForm(http_request.POST)
+    if ratelimit.hit("track_ip", ratelimit.client_ip(http_request)):
+        return _too_many(http_request, template, {"form": form})
+    request = None
+    if form.is_valid():
+        request = selectors.request_for_tracking(
+            code=form.cleaned_data["code"], phone_last4=form.cleaned_data["phone_last4"]
+        )
+    if request is None:
+        # The same answer for an unknown code and a wrong phone: nothing to learn by guessing.
+        return render(
+            http_request,
+            template,
+            {
+                "form": TrackForm(initial={"code": http_request.POST.get("code", "")[:24]}),
+                "not_found": True,
+            },
+        )
+    return redirect("resident_requests:token", token=request.access_token)
+
+
+@never_cache
+def request_by_token(http_request, token):
+    request = selectors.request_for_token(token)
+    if request is None:
+        raise Http404
+    rating_form = None
+    if request.status == Status.RESOLVED:
+        rating_form = RatingForm(http_request.POST or None)
+        if http_request.method == "POST" and rating_form.is_valid():
+            try:
+                services.request_rate(
+                    request=request,
+                    rating=rating_form.cleaned_data["rating"],
+                    comment=rating_form.cleaned_data["comment"],
+                )
+            except ApplicationError as exc:
+                messages.error(http_request, exc.message)
+            else:
+                messages.success(http_request, _("Thank you for your rating."))
+            return redirect("resident_requests:token", token=token)
+    elif http_request.method == "POST":
+        messages.error(http_request, _("This request cannot be rated now."))
+        return redirect("resident_requests:token", token=token)
+    context = {
+        "req": request,
+        "events": selectors.public_timeline(request),
+        "photos": request.photos.all(),
+        "rating_form": rating_form,
+        "PhotoStage": PhotoStage,
+    }
+    return render(http_request, "resident_requests/track_detail.html", context)
+
+
+# --- Party members (党员接单) -----------------------------------------------------------------
+
+
+class MemberLoginView(auth_views.LoginView):
+    template_name = "resident_requests/member_login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return reverse("resident_requests:member_orders")
+
+
+member_login = MemberLoginView.as_view()
+member_logout = auth_views.LogoutView.as_view(
+    next_page=reverse_lazy("resident_requests:member_login")
+)
+MEMBER_LOGIN = reverse_lazy("resident_requests:member_login")
+
+
+def _member(http_request):
+    person = person_for_user(http_request.user)
+    if person is None:
+        raise Http404(_("Your account is not linked to a party member."))
+    return person
+
+
+@login_required(login_url=MEMBER_LOGIN)
+def member_orders(http_request):
+    person = person_for_user(http_request.user)
+    orders = list(selectors.requests_for_member(person)[:100]) if person else []
+    open_orders = [r for r in orders if r.status in (Status.DISPATCHED, Status.TAKEN)]
+    done_orders = [r for r in orders if r.status not in (Status.DISPATCHED, Status.TAKEN)]
+    return render(
+        http_request,
+        "resident_requests/member_orders.html",
+        {"person": person, "open_orders": open_orders, "done_orders": done_orders[:20]},
+    )
+
+
+@login_required(login_url=MEMBER_LOGIN)
+def member_order(http_request, code):
+    person = _member(http_request)
+    request = get_object_or_404(
+        ResidentRequest.objects.select_related("category__parent", "building", "grid"),
+        code=code,
+        assignee=person,
+    )
+    show_phone = False
+    if http_request.method == "POST":
+        action = http_request.POST.get("action")
+        try:
+            if action == "take":
+                services.request_take(request=request, actor=http_request.user)
+                messages.success(http_request, _("You took this order. Thank you!"))
+            elif action == "decline":
+                form = NoteForm(http_request.POST)
+                if not form.is_valid():
+                    raise ApplicationError(
+                        _("Say why you cannot take it, so it can be dispatched again.")
+                    )
+                services.request_decline(
+                    request=request, actor=http_request.user, reason=form.cleaned_data["note"]
+                )
+                messages.success(http_request, _("The order went back to the grid leader."))
+                return redirect("resident_requests:member_orders")
+            elif action == "resolve":
+                form = ResolveForm(http_request.POST, http_request.FILES)
+                if not form.is_valid():
+                    raise ApplicationError(" ".join(m for e in form.errors.values() for m in e))
+                photos = photos_clean(form.cleaned_data["photos"])
+                services.request_resolve(
+                    request=request,
+                    actor=http_request.user,
+                    note=form.cleaned_data["note"],
+                    photos=photos,
+                )
+                messages.success(http_request, _("Reported as resolved. Thank you!"))
+            elif action == "phone":
+                services.phone_disclosure_record(request=request, actor=http_request.user)
+                show_phone = True
+        except ApplicationError as exc:
+            messages.error(http_request, exc.message)
+        if not show_phone:
+            return redirect("resident_requests:member_order", code=request.code)
+        request.refresh_from_db()
+    return render(
+        http_request,
+        "resident_requests/member_order.html",
+        {
+            "req": request,
+            "masked_phone": mask_phone(request.submitter_phone),
+            "show_phone": show_phone,
+            "photos": request.photos.all(),
+            "events": selectors.public_timeline(request),
+            "resolve_form": ResolveForm(),
+            "decline_form": NoteForm(),
+        },
+    )

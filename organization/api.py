@@ -1,10 +1,19 @@
-"""Read-only API of the organization tree and the departments (/api/v1/units/, /departments/).
+"""Read-only API of the organization tree and the departments (/api/v1/units/, /departments/),
+and API tokens for staff (/api/v1/auth/token/).
 
 Units are scoped like the admin: a staff user sees the subtrees under their scopes.
 """
 
 import django_filters
-from rest_framework import serializers, viewsets
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from core.api import IdFilter
 
@@ -34,7 +43,7 @@ class OrgUnitSerializer(serializers.ModelSerializer):
 class OrgUnitFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=UnitKind.choices)
     parent = IdFilter(field_name="parent_id")
-    under = IdFilter(method="filter_under", label="Units in the subtree of this unit (id)")
+    under = IdFilter(method="filter_under", label=_("Units in the subtree of this unit (id)"))
     name = django_filters.CharFilter(lookup_expr="icontains", max_length=100)
 
     class Meta:
@@ -83,7 +92,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
 class DepartmentFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=DepartmentLevel.choices)
     paired_community = IdFilter(
-        field_name="paired_communities", label="Paired with this community (id)"
+        field_name="paired_communities", label=_("Paired with this community (id)")
     )
 
     class Meta:
@@ -98,3 +107,42 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DepartmentSerializer
     filterset_class = DepartmentFilter
     queryset = Department.objects.prefetch_related("paired_communities").order_by("code")
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class TokenView(APIView):
+    """POST username and password: your API token (the same one until you DELETE it).
+    DELETE (signed in): revoke your token; the next POST issues a new one."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_scope = "token_obtain"
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request=request._request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed(_("Wrong username or password."))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=204)

@@ -221,6 +221,8 @@ class ReceptionBookingInline(admin.TabularInline):
 
 
 def _request_link(booking):
+    if booking.pk is None:
+        return ""
     if booking.request_id:
         return booking.request.code
     return format_html(

@@ -6,6 +6,8 @@ import math
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -90,6 +92,16 @@ def _filtered_stations(request):
     return selectors.stations_public()
 
 
+STATION_FILTERS = [
+    OpenApiParameter("q", str, description="Words in the name, address or services"),
+    OpenApiParameter("street", int, description="A street unit's id"),
+    OpenApiParameter("community", int, description="A community unit's id"),
+    OpenApiParameter("service", str, description="A service code, e.g. legal"),
+    OpenApiParameter("open_now", bool, description="Only stations open now (Asia/Shanghai)"),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=STATION_FILTERS))
 class StationViewSet(viewsets.ReadOnlyModelViewSet):
     """Active stations. Filters: ?q=, ?street=<unit id>, ?community=<unit id>, ?service=<code>,
     ?open_now=on."""
@@ -111,6 +123,7 @@ class StationGeoJSONView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(parameters=STATION_FILTERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         context = {"request": request, "now": timezone.now()}
         data = StationSerializer(_filtered_stations(request), many=True, context=context).data
@@ -145,11 +158,20 @@ class NearestStationSerializer(serializers.Serializer):
     station = StationSerializer()
 
 
+class NearestResponseSerializer(serializers.Serializer):
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+    detour_factor = serializers.FloatField()
+    walking_metres_per_minute = serializers.FloatField()
+    results = NearestStationSerializer(many=True)
+
+
 class NearestStationsView(APIView):
     """?lat=&lng=&limit= (limit 1–50, default 5): the nearest active stations, with the walk."""
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(parameters=[NearestQuerySerializer], responses=NearestResponseSerializer)
     def get(self, request):
         query = NearestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -166,21 +188,27 @@ class NearestStationsView(APIView):
         )
 
 
+class BuildingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    grid = serializers.CharField(source="grid.name")
+
+
 class BuildingSearchView(APIView):
     """?q=words: up to 20 buildings whose address contains them (residents pick their own)."""
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True)],
+        responses=BuildingSerializer(many=True),
+    )
     def get(self, request):
         text = request.query_params.get("q", "").strip()
         if not text:
             raise ValidationError({"q": [_("Type a few characters of the address.")]})
-        return Response(
-            [
-                {"id": b.pk, "name": b.name, "address": b.address, "grid": b.grid.name}
-                for b in selectors.building_search(text[:60])
-            ]
-        )
+        return Response(BuildingSerializer(selectors.building_search(text[:60]), many=True).data)
 
 
 # --- Staff ------------------------------------------------------------------------------------
@@ -225,6 +253,10 @@ class CoverageView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("unit", int, description="A unit in your scope")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         roots = list(scope_root_units(request.user))
         if not roots:

@@ -176,7 +176,7 @@ def request_file(*, filing: Filing, api_key: ApiKey, client_ip: str) -> Submissi
             "category": category.pk,
             "description": filing.description,
             "consent": "on",  # the client's terms of use (its API key) cover the consent
-            "form_token": new_form_token(),
+            "form_token": new_form_token(),  # required by the form; no double submit here
             "confirm_new": "1",
         }
     )
@@ -202,7 +202,6 @@ def request_file(*, filing: Filing, api_key: ApiKey, client_ip: str) -> Submissi
             address=data["address"],
             lat=lat,
             lng=lng,
-            submission_token=data["form_token"],
         )
         submission = Submission.objects.create(
             request=request, api_key=api_key, media_url=filing.media_url

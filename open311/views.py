@@ -116,10 +116,13 @@ def _when(text: str, name: str, *, end_of_day: bool = False) -> datetime.datetim
     text = (text or "").strip()
     if not text:
         return None
-    try:
-        value = parse_datetime(text.replace(" ", "+") if "T" in text else text)
-    except ValueError:
-        value = None
+    value = None
+    if "T" in text or " " in text:
+        # A "+08:00" sent unencoded in a query string arrives as " 08:00".
+        try:
+            value = parse_datetime(text.replace(" ", "+") if "T" in text else text)
+        except ValueError:
+            value = None
     if value is None:
         try:
             day = parse_date(text)

@@ -1,0 +1,81 @@
+"""The element lists of Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2), written
+from the specification's text, and the values it allows."""
+
+DISCOVERY = {"changeset", "contact", "key_service", "endpoints"}
+DISCOVERY_ENDPOINT = {"specification", "url", "changeset", "type", "formats"}
+
+SERVICE = {
+    "service_code",
+    "service_name",
+    "description",
+    "metadata",
+    "type",
+    "keywords",
+    "group",
+}
+SERVICE_TYPES = {"realtime", "batch", "blackbox"}
+
+SERVICE_DEFINITION = {"service_code", "attributes"}
+ATTRIBUTE = {
+    "variable",
+    "code",
+    "datatype",
+    "required",
+    "datatype_description",
+    "order",
+    "description",
+    "values",
+}
+ATTRIBUTE_VALUE = {"key", "name"}
+DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
+
+# POST Service Request: the response. `token` is returned instead of (or, here, beside) the id.
+POST_RESPONSE = {"service_request_id", "service_notice", "account_id"}
+
+# GET Service Requests / GET Service Request: each record.
+REQUEST = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+}
+STATUSES = {"open", "closed"}
+
+TOKEN = {"service_request_id", "token"}
+ERROR = {"code", "description"}
+
+# mySociety's extension (FixMyStreet): the detailed statuses and GET servicerequestupdates.
+EXTENDED_STATUSES = {
+    "open",
+    "investigating",
+    "in_progress",
+    "action_scheduled",
+    "fixed",
+    "closed",
+    "duplicate",
+    "unable_to_fix",
+    "not_councils_responsibility",
+    "internal_referral",
+    "no_further_action",
+}
+REQUEST_UPDATE = {
+    "update_id",
+    "service_request_id",
+    "status",
+    "updated_datetime",
+    "description",
+    "media_url",
+}

@@ -9,7 +9,7 @@ class PartyWorkConfig(AppConfig):
     def ready(self):
         from organization.roles import extend_role_permissions
 
-        from . import notifications, roles
+        from . import outbox, roles
 
         extend_role_permissions(roles.ROLE_PERMISSIONS)
-        notifications.register_templates()
+        outbox.register_templates()

@@ -4,7 +4,7 @@ Coverage (15分钟党群便民服务圈) for the dashboards:
     coverage_summary(unit)         one CoverageRow for the unit's subtree (None: the district)
     coverage_by(unit, kind=...)    one CoverageRow per street / community / grid under the unit
     uncovered_buildings(unit)      the buildings beyond a 15-minute walk, farthest first
-    coverage_report(unit)          all three from one computation (what the coverage page uses)
+    coverage_report(unit)          all of these from one computation (the coverage page's)
 """
 
 import datetime
@@ -242,6 +242,7 @@ class CoverageReport:
     summary: CoverageRow
     streets: list[CoverageRow] = field(default_factory=list)
     communities: list[CoverageRow] = field(default_factory=list)
+    grids: list[CoverageRow] = field(default_factory=list)
     uncovered: list[UncoveredBuilding] = field(default_factory=list)
 
 
@@ -380,6 +381,9 @@ def coverage_report(unit: OrgUnit | None = None, *, uncovered_limit: int | None 
         summary=_summary(minutes, unit),
         streets=_rows_by(minutes, UnitKind.STREET),
         communities=_rows_by(minutes, UnitKind.COMMUNITY),
+        grids=_rows_by(minutes, UnitKind.GRID)
+        if unit is not None and unit.kind == UnitKind.COMMUNITY
+        else [],
         uncovered=_uncovered(minutes, uncovered_limit),
     )
 

@@ -147,3 +147,12 @@ def test_building_search_needs_every_word():
     building(grid, address="东街社区月湖花园3号楼")
     assert [b.address for b in selectors.building_search("谏电 3号楼")] == ["东街社区谏电二邨3号楼"]
     assert selectors.building_search("   ").count() == 0
+
+
+def test_the_report_of_a_community_breaks_down_by_grid(small_district):
+    d = small_district
+    report = selectors.coverage_report(d["c1"])
+    assert [(r.unit_id, r.buildings, r.covered_buildings) for r in report.grids] == [
+        (d["buildings"][0].grid_id, 3, 2)
+    ]
+    assert selectors.coverage_report(d["district"]).grids == []

@@ -7,13 +7,13 @@ limit) and PermanentSendError when it cannot (no address, a rejected number, a b
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import smtplib
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -55,27 +55,82 @@ class ChannelBackend:
         raise NotImplementedError
 
 
+class _Connections(threading.local):
+    """Kept-alive HTTP(S) connections of this worker thread, one per host.
+
+    A robot or SMS gateway gets many messages in a row; reusing the connection saves a TCP (and
+    TLS) handshake per message. A connection idle longer than KEEP_IDLE is not reused: servers
+    close idle ones, and a POST on a connection the server already closed is not retried here.
+    """
+
+    KEEP_IDLE = 10.0
+
+    def __init__(self):
+        self.pool: dict[tuple[str, str], tuple[http.client.HTTPConnection, float]] = {}
+
+    def get(self, scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
+        key = (scheme, netloc)
+        entry = self.pool.pop(key, None)
+        if entry and time.monotonic() - entry[1] < self.KEEP_IDLE:
+            entry[0].timeout = timeout
+            if entry[0].sock is not None:
+                entry[0].sock.settimeout(timeout)
+            return entry[0]
+        if entry:
+            entry[0].close()
+        return self.new(scheme, netloc, timeout)
+
+    def new(self, scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
+        cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        return cls(netloc, timeout=timeout)
+
+    def put(self, scheme: str, netloc: str, connection: http.client.HTTPConnection) -> None:
+        self.pool[(scheme, netloc)] = (connection, time.monotonic())
+
+
+_connections = _Connections()
+
+
 def post_json(url: str, payload: dict, *, headers: dict | None = None) -> dict:
     """POST a JSON body with the configured timeout; the decoded JSON answer (or {})."""
-    if not url.startswith(("http://", "https://")):
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         raise PermanentSendError(f"not an http(s) URL: {url[:60]}")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
     body = json.dumps(payload, ensure_ascii=False).encode()
-    request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=settings.NOTIFICATIONS_HTTP_TIMEOUT) as resp:  # noqa: S310
-            raw = resp.read()
-    except urllib.error.HTTPError as exc:
-        reason = f"HTTP {exc.code} from {urllib.parse.urlsplit(url).netloc}"
-        if exc.code >= 500 or exc.code in (408, 429):
-            raise TransientSendError(reason) from exc
-        raise PermanentSendError(reason) from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-        raise TransientSendError(f"{urllib.parse.urlsplit(url).netloc}: {exc}") from exc
+    headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    timeout = settings.NOTIFICATIONS_HTTP_TIMEOUT
+    for fresh in (False, True):
+        connection = (
+            _connections.get(parts.scheme, parts.netloc, timeout)
+            if not fresh
+            else _connections.new(parts.scheme, parts.netloc, timeout)
+        )
+        reused = connection.sock is not None
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+            break
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            # A kept-alive connection the server had closed: once more on a new one.
+            connection.close()
+            if not reused or fresh:
+                raise TransientSendError(f"{parts.netloc}: {exc or type(exc).__name__}") from exc
+        except (TimeoutError, ConnectionError, OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise TransientSendError(f"{parts.netloc}: {exc or type(exc).__name__}") from exc
+    if response.will_close:
+        connection.close()
+    else:
+        _connections.put(parts.scheme, parts.netloc, connection)
+    if response.status >= 400:
+        reason = f"HTTP {response.status} from {parts.netloc}"
+        if response.status >= 500 or response.status in (408, 429):
+            raise TransientSendError(reason)
+        raise PermanentSendError(reason)
     try:
         return json.loads(raw or b"{}")
     except ValueError:

@@ -179,18 +179,21 @@ def notifications_enqueue(*, ids: list[int]) -> int:
     from .tasks import send_notification
 
     published = 0
-    for pk in ids:
-        try:
-            send_notification.apply_async((pk,), queue=settings.NOTIFICATIONS_QUEUE)
-        except Exception as exc:  # the caller's commit stands whatever the broker does
-            logger.warning(
-                "notifications: could not publish %s of %s rows (%s); the sweeper will retry",
-                len(ids) - published,
-                len(ids),
-                exc,
-            )
-            break
-        published += 1
+    try:
+        # One producer (one broker connection from the pool) for the whole batch.
+        with send_notification.app.producer_or_acquire() as producer:
+            for pk in ids:
+                send_notification.apply_async(
+                    (pk,), queue=settings.NOTIFICATIONS_QUEUE, producer=producer
+                )
+                published += 1
+    except Exception as exc:  # the caller's commit stands whatever the broker does
+        logger.warning(
+            "notifications: could not publish %s of %s rows (%s); the sweeper will retry",
+            len(ids) - published,
+            len(ids),
+            exc,
+        )
     return published
 
 
@@ -227,21 +230,24 @@ def _claim(notification_id: int) -> Notification | None:
     now = timezone.now()
     lease_expired = now - datetime.timedelta(seconds=settings.NOTIFICATIONS_SENDING_LEASE)
     with transaction.atomic():
-        row = (
+        rows = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(pk=notification_id)
             .filter(
                 Q(status__in=CLAIMABLE_STATUSES)
                 | Q(status=NotificationStatus.SENDING, claimed_at__lt=lease_expired)
             )
-            .first()
+            .order_by()
         )
-        if row is None:
+        if not rows:
             return None
+        row = rows[0]
         row.status = NotificationStatus.SENDING
         row.attempts += 1
         row.claimed_at = now
-        row.save(update_fields=["status", "attempts", "claimed_at", "updated_at"])
+        Notification.objects.filter(pk=row.pk).update(
+            status=row.status, attempts=row.attempts, claimed_at=now, updated_at=now
+        )
     return row
 
 

@@ -104,3 +104,64 @@ def test_email_goes_through_djangos_backend():
     EmailBackend().send(MESSAGE)
     (sent,) = mail.outbox
     assert sent.to == ["gl@example.org"] and sent.subject == "新诉求" and MESSAGE.text in sent.body
+
+
+class _KeepAliveServer:
+    """HTTP/1.1 server counting connections; `drop_after_reply` closes each connection after
+    answering without saying so, as a server whose keep-alive timeout has run out."""
+
+    def __init__(self, drop_after_reply=False):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.connections = 0
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                outer.connections += 1
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+                if drop_after_reply:
+                    self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/robot"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_messages_to_one_robot_reuse_one_connection():
+    server = _KeepAliveServer()
+    try:
+        for _ in range(3):
+            WeComRobotBackend(url=server.url).send(MESSAGE)
+        assert server.requests == 3 and server.connections == 1
+    finally:
+        server.close()
+
+
+def test_a_kept_alive_connection_the_server_closed_is_replaced_not_failed():
+    server = _KeepAliveServer(drop_after_reply=True)
+    try:
+        for _ in range(3):
+            WeComRobotBackend(url=server.url).send(MESSAGE)
+        assert server.requests == 3 and server.connections == 3
+    finally:
+        server.close()

@@ -195,11 +195,12 @@ def test_a_submission_reaches_the_group_robot_through_the_worker(live, webhook_s
     wait_until(lambda: status_of(row.pk) == NotificationStatus.SENT, message="row sent")
 
 
+@pytest.mark.parametrize("broker", ["closed", "hanging"])
 def test_broker_down_at_submit_time_saves_the_request_then_delivers_after_the_sweep(
-    live, webhook_server, worker_env
+    live, webhook_server, worker_env, broker
 ):
     w = world()
-    with socket_closed_port() as port:
+    with dead_broker(hanging=broker == "hanging") as port:
         # The submission runs in its own process whose broker is a closed port.
         script = (
             "import time, django; django.setup();"
@@ -285,14 +286,20 @@ def test_a_permanent_failure_is_dead_after_the_attempts_and_shown_in_the_admin(
     assert webhook_server.received == []
 
 
-class socket_closed_port:  # noqa: N801 (used as a context manager)
-    """A port nothing listens on, for as long as the block runs."""
+class dead_broker:  # noqa: N801 (used as a context manager)
+    """A port where connections are refused (closed), or accepted and never answered (hanging),
+    for as long as the block runs."""
+
+    def __init__(self, hanging: bool):
+        self.hanging = hanging
 
     def __enter__(self):
         import socket
 
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        self.sock.bind(("127.0.0.1", 0))
+        if self.hanging:
+            self.sock.listen(16)  # the kernel completes the handshake; nobody ever answers
         return self.sock.getsockname()[1]
 
     def __exit__(self, *exc):

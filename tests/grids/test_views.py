@@ -127,3 +127,23 @@ def test_the_coverage_page_needs_a_login_and_a_scope(client, finder):
 
 def test_the_home_page_links_to_the_station_finder(client):
     assert reverse("grids:station_list") in client.get("/").content.decode()
+
+
+def test_the_directory_takes_the_same_queries_however_many_stations(client, finder):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("grids:station_list"), {"q": "站"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(12):
+        station(
+            finder["c2"],
+            north=i,
+            name=f"新建网格站{i}",
+            services_offered=[service("rest", "歇脚驿站")],
+        )
+    assert count() == before

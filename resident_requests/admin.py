@@ -166,6 +166,10 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # Whoever may see the request (already scoped) sees its timeline, photos, departments.
+        return request.user.has_perm("resident_requests.view_residentrequest")
+
 
 class RequestEventInline(ReadOnlyInline):
     model = RequestEvent

@@ -426,12 +426,13 @@ def load(ctx):
             request.overdue = due < now
         requests.append(request)
         plans.append(escalate_to_departments)
-    ResidentRequest.objects.bulk_create(requests, batch_size=500)
-    # auto_now_add overwrote created_at: put the spread-out dates back.
+    # bulk_create's auto_now_add overwrites created_at: keep the spread-out dates to restore.
     created_map = {r.code: r.created_at for r in requests}
+    ResidentRequest.objects.bulk_create(requests, batch_size=500)
     saved = {r.code: r for r in ResidentRequest.objects.filter(code__in=created_map)}
-    for code, created in created_map.items():
-        saved[code].created_at = created
+    for request in requests:
+        request.created_at = created_map[request.code]
+        saved[request.code].created_at = request.created_at
     ResidentRequest.objects.bulk_update(saved.values(), ["created_at"], batch_size=500)
 
     events, links = [], []

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
 from core.validators import validate_mainland_mobile
@@ -68,7 +69,7 @@ class Status(models.TextChoices):
     DISPATCHED = "dispatched", _("Dispatched (已派单)")
     TAKEN = "taken", _("Taken (已接单)")
     RESOLVED = "resolved", _("Resolved (已办结)")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("request status", "Closed")
 
 
 # Still waiting for someone to act: the states escalation, deadlines and "me too" apply to.
@@ -407,7 +408,7 @@ class EventKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     RATED = "rated", _("Rated by the resident")
     REOPENED = "reopened", _("Reopened after a dissatisfied rating")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("request event", "Closed")
     OVERDUE = "overdue", _("Deadline passed")
 
 

@@ -3,6 +3,8 @@
 Thin: forms check input, resident_requests.services writes, domain errors become messages.
 """
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -63,13 +65,13 @@ def request_new(http_request):
     if not form.is_valid():
         return render(http_request, template, context)
     data = form.cleaned_data
-    token = data["form_token"]
-    if not form_token_valid(token):
+    if not form_token_valid(data["form_token"]):
         form = RequestForm(http_request.POST.copy())
         form.data["form_token"] = new_form_token()
         form.is_valid()
         form.add_error(None, _("The form was open too long. Check it and send it again."))
         return render(http_request, template, {"form": form})
+    token = hashlib.sha256(data["form_token"].encode()).hexdigest()
     existing = ResidentRequest.objects.filter(submission_token=token).first()
     if existing:  # a double click or a resubmitted page: one request, not two
         return _to_submitted(http_request, existing)

@@ -126,12 +126,16 @@ def submit(w: World, *, building_index: int = 0, **extra) -> ResidentRequest:
 
 
 def at_level(w: World, level: str, *, building_index: int = 0) -> ResidentRequest:
+    """A request accepted by its grid leader and escalated up to `level` by the staff there."""
     request = submit(w, building_index=building_index)
-    services.request_accept(request=request, actor=w.users["leader"])
+    grid_index = w.grids.index(w.buildings[building_index].grid)
+    leader = w.users[["leader", "leader_b", "leader_c"][grid_index]]
+    community = w.users["community" if grid_index < 2 else "community2"]
+    services.request_accept(request=request, actor=leader)
     if level in (HandlingLevel.COMMUNITY, HandlingLevel.STREET, HandlingLevel.DEPARTMENT):
-        services.request_escalate(request=request, actor=w.users["leader"])
+        services.request_escalate(request=request, actor=leader)
     if level in (HandlingLevel.STREET, HandlingLevel.DEPARTMENT):
-        services.request_escalate(request=request, actor=w.users["community"])
+        services.request_escalate(request=request, actor=community)
     if level == HandlingLevel.DEPARTMENT:
         services.request_escalate(
             request=request,

@@ -60,6 +60,11 @@ class Grid(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    @property
+    def leader_user(self):
+        """The login of the grid leader (网格长), if they have one."""
+        return self.leader.user if self.leader_id else None
+
     def clean(self):
         super().clean()
         if self.unit_id and self.unit.kind != UnitKind.GRID:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from organization.models import OrgUnit, UnitKind
@@ -150,7 +151,8 @@ def nearest_stations(*, lat: float, lng: float, limit: int = 5) -> list[NearbySt
 
 def building_search(text: str, *, limit: int = 20) -> QuerySet[Building]:
     """Buildings whose address contains every word typed (for residents picking their own)."""
-    qs = Building.objects.select_related("grid").order_by("address")
+    # Shorter first, then by text: "3号楼" before "10号楼" within an estate.
+    qs = Building.objects.select_related("grid").order_by(Length("address"), "address")
     words = text.split()[:5]
     if not words:
         return qs.none()

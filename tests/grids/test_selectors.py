@@ -156,3 +156,13 @@ def test_the_report_of_a_community_breaks_down_by_grid(small_district):
         (d["buildings"][0].grid_id, 3, 2)
     ]
     assert selectors.coverage_report(d["district"]).grids == []
+
+
+def test_building_search_lists_numbers_in_order():
+    _, _, _, [g1] = chain()
+    grid = grid_for(g1)
+    for n in (10, 2, 1):
+        building(grid, address=f"梦溪新村{n}号楼")
+    assert [b.address for b in selectors.building_search("梦溪新村")] == [
+        "梦溪新村1号楼", "梦溪新村2号楼", "梦溪新村10号楼",
+    ]  # fmt: skip

@@ -235,6 +235,7 @@ def _request_link(booking):
 @admin.register(ReceptionSession)
 class ReceptionSessionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["date", "community", "place", "capacity", "n_bookings", "status"]
+    ordering = ["-date", "community__code"]
     list_filter = ["status", "date"]
     date_hierarchy = "date"
     search_fields = ["place", "community__name"]

@@ -58,7 +58,7 @@ class VisitForm(forms.Form):
 
 
 class RankingForm(forms.Form):
-    unit = forms.ChoiceField(label=_("Street"))
+    unit = forms.ChoiceField(label=_("Street or community"))
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     quarter = forms.TypedChoiceField(
         label=_("Quarter"), coerce=int, choices=[(q, f"Q{q}") for q in range(1, 5)]

@@ -195,12 +195,13 @@ def booking_to_request(request, pk: int):
 
 
 def _ranking_units(user):
-    """Streets the user may rank: their own street, or the streets under their district."""
-    roots = list(scope_root_units(user))
-    streets = [u for u in roots if u.kind == UnitKind.STREET]
-    if any(u.kind == UnitKind.DISTRICT for u in roots):
-        streets = list(units_visible_to(user).filter(kind=UnitKind.STREET).order_by("code"))
-    return streets
+    """What the user may rank: the streets in their scope, else their communities or grids."""
+    streets = list(units_visible_to(user).filter(kind=UnitKind.STREET).order_by("code"))
+    if streets:
+        return streets
+    return list(
+        scope_root_units(user).filter(kind__in=[UnitKind.COMMUNITY, UnitKind.GRID]).order_by("code")
+    )
 
 
 @staff_member_required

@@ -148,3 +148,16 @@ def test_making_a_request_of_a_booking(client, p):
 def test_home_page_links_to_the_reception_days(client, db):
     response = client.get(reverse("home"))
     assert reverse("party_work:reception_list") in response.text
+
+
+def test_community_staff_rank_their_community(client, p):
+    member = p.members[0]
+    services.household_visit_log(
+        link=link(p.households[0]), visited_on=timezone.localdate(), visitor=member
+    )
+    client.force_login(staff_user(StaffRole.COMMUNITY_STAFF, unit=p.communities[0]))
+    response = client.get(reverse("party_work:ranking"))
+    assert response.status_code == 200
+    assert response.context["unit"] == p.communities[0]
+    assert [row.person_id for row in response.context["rows"]] == [member.pk]
+    assert not response.context["can_award"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import formats
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from organization.models import OrgForm, OrgUnit
 from resident_requests.models import Channel, HandlingLevel
@@ -91,16 +91,16 @@ def build_dashboard(
         tables["party_units"] = party_children_table(party_children, link_for)
         tables["units"] = Table(
             key="units",
-            title=_("Request handling by unit"),
+            title=pgettext("dashboard", "Request handling by unit"),
             columns=[
-                _("Unit"),
-                _("Received"),
-                _("Resolved"),
-                _("Resolution rate (%)"),
-                _("On-time rate (%)"),
-                _("Satisfaction rate (%)"),
-                _("Open now"),
-                _("Overdue now"),
+                pgettext("dashboard", "Unit"),
+                pgettext("dashboard", "Received"),
+                pgettext("dashboard", "Resolved"),
+                pgettext("dashboard", "Resolution rate (%)"),
+                pgettext("dashboard", "On-time rate (%)"),
+                pgettext("dashboard", "Satisfaction rate (%)"),
+                pgettext("dashboard", "Open now"),
+                pgettext("dashboard", "Overdue now"),
             ],
             rows=[
                 [
@@ -122,11 +122,15 @@ def build_dashboard(
     trend = selectors.trend(unit, flt)
     tables["trend"] = Table(
         key="trend",
-        title=_("Trend by month") if flt.period == "month" else _("Trend by week"),
+        title=pgettext("dashboard", "Trend by month")
+        if flt.period == "month"
+        else pgettext("dashboard", "Trend by week"),
         columns=[
-            _("Month") if flt.period == "month" else _("Week beginning"),
-            _("Received"),
-            _("Resolved"),
+            pgettext("dashboard", "Month")
+            if flt.period == "month"
+            else pgettext("dashboard", "Week beginning"),
+            pgettext("dashboard", "Received"),
+            pgettext("dashboard", "Resolved"),
         ],
         rows=[
             [formats.date_format(row["period"], period_format), row["received"], row["resolved"]]
@@ -136,8 +140,8 @@ def build_dashboard(
     channel_labels = dict(Channel.choices)
     tables["channels"] = Table(
         key="channels",
-        title=_("By channel"),
-        columns=[_("Channel"), _("Received")],
+        title=pgettext("dashboard", "By channel"),
+        columns=[pgettext("dashboard", "Channel"), pgettext("dashboard", "Received")],
         rows=[
             [str(channel_labels.get(row["channel"], row["channel"])), row["received"]]
             for row in selectors.by_channel(unit, flt)
@@ -145,8 +149,12 @@ def build_dashboard(
     )
     tables["categories"] = Table(
         key="categories",
-        title=_("Top categories"),
-        columns=[_("Category"), _("Received"), _("Resolved")],
+        title=pgettext("dashboard", "Top categories"),
+        columns=[
+            pgettext("dashboard", "Category"),
+            pgettext("dashboard", "Received"),
+            pgettext("dashboard", "Resolved"),
+        ],
         rows=[
             [
                 " › ".join(filter(None, [row["category__parent__name"], row["category__name"]])),
@@ -158,18 +166,26 @@ def build_dashboard(
     )
     tables["levels"] = Table(
         key="levels",
-        title=_("Escalations by level"),
-        columns=[_("Highest level reached"), _("Requests")],
+        title=pgettext("dashboard", "Escalations by level"),
+        columns=[pgettext("dashboard", "Highest level reached"), pgettext("dashboard", "Requests")],
         rows=[
             [str(HandlingLevel(level).label), getattr(total, f"level_{level}")]
             for level in (HandlingLevel.COMMUNITY, HandlingLevel.STREET, HandlingLevel.DEPARTMENT)
         ],
-        note=_("Requests received in the date range that climbed above the grid (分级响应)."),
+        note=pgettext(
+            "dashboard",
+            "Requests received in the date range that climbed above the grid (分级响应).",
+        ),
     )
     tables["departments"] = Table(
         key="departments",
-        title=_("Escalations by department"),
-        columns=[_("Department"), _("Called in (吹哨)"), _("Reported in (报到)"), _("Done")],
+        title=pgettext("dashboard", "Escalations by department"),
+        columns=[
+            pgettext("dashboard", "Department"),
+            pgettext("dashboard", "Called in (吹哨)"),
+            pgettext("dashboard", "Reported in (报到)"),
+            pgettext("dashboard", "Done"),
+        ],
         rows=[
             [row["department__name"], row["called"], row["acknowledged"], row["done"]]
             for row in selectors.escalations_by_department(unit, flt)
@@ -185,17 +201,17 @@ def build_dashboard(
     form_labels = dict(OrgForm.choices)
     tables["assessment"] = Table(
         key="assessment",
-        title=_("Assessment of grid branches (双挂钩)"),
+        title=pgettext("dashboard", "Assessment of grid branches (双挂钩)"),
         columns=[
-            _("Rank"),
-            _("Grid party branch or group"),
-            _("Form"),
-            _("Received"),
-            _("Resolution rate (%)"),
-            _("On-time rate (%)"),
-            _("Satisfaction rate (%)"),
-            _("Overdue"),
-            _("Governance score"),
+            pgettext("dashboard", "Rank"),
+            pgettext("dashboard", "Grid party branch or group"),
+            pgettext("dashboard", "Form"),
+            pgettext("dashboard", "Received"),
+            pgettext("dashboard", "Resolution rate (%)"),
+            pgettext("dashboard", "On-time rate (%)"),
+            pgettext("dashboard", "Satisfaction rate (%)"),
+            pgettext("dashboard", "Overdue"),
+            pgettext("dashboard", "Governance score"),
         ],
         rows=[
             [
@@ -211,11 +227,12 @@ def build_dashboard(
             ]
             for rank, (score, grid, h) in enumerate(ranked, start=1)
         ],
-        note=_(
+        note=pgettext(
+            "dashboard",
             "Score: the weighted mean of resolution rate (weight %(resolution)s), on-time rate "
             "(%(on_time)s) and satisfaction rate (%(satisfaction)s) over the rates the grid has "
             "data for, less %(penalty)s points per request that went past its deadline; grids "
-            "without requests rank last."
+            "without requests rank last.",
         )
         % {
             "resolution": weights["resolution_rate"],
@@ -228,8 +245,12 @@ def build_dashboard(
     open_grids.sort(key=lambda g: (-per_grid[g["pk"]].open_now, g["code"]))
     tables["open"] = Table(
         key="open",
-        title=_("Open requests by grid"),
-        columns=[_("Grid"), _("Open now"), _("Overdue now")],
+        title=pgettext("dashboard", "Open requests by grid"),
+        columns=[
+            pgettext("dashboard", "Grid"),
+            pgettext("dashboard", "Open now"),
+            pgettext("dashboard", "Overdue now"),
+        ],
         rows=[
             [g["name"], per_grid[g["pk"]].open_now, per_grid[g["pk"]].overdue_now]
             for g in open_grids

@@ -36,6 +36,7 @@ from organization.models import (
     UnitKind,
 )
 from organization.selectors import scope_q, scope_root_units, subtree_q, units_visible_to
+from party_work.models import HouseholdLink
 from resident_requests.models import (
     LEVEL_ORDER,
     OPEN_STATUSES,
@@ -95,6 +96,7 @@ class PartyFigures:
     grids_without_branch_or_group: int
     building_groups: int
     central_households: int
+    households_in_contact: int
     resident_households: int
     party_members: int
     retired_branch_secretaries: int
@@ -110,7 +112,7 @@ def _count(field="pk", **filters):
 
 
 def party_figures(unit: OrgUnit) -> PartyFigures:
-    """The published party-building figures for a unit's subtree: five queries, any size."""
+    """The published party-building figures for a unit's subtree: six queries, any size."""
     units = OrgUnit.objects.filter(subtree_q(unit)).aggregate(
         streets=_count(kind=UnitKind.STREET),
         communities=_count(kind=UnitKind.COMMUNITY),
@@ -154,7 +156,12 @@ def party_figures(unit: OrgUnit) -> PartyFigures:
         ),
     )
     stations = ServiceStation.objects.filter(subtree_q(unit, "owner_unit"), active=True).count()
+    # 党员联户: resident households a central household keeps contact with (party_work's rows).
+    in_contact = HouseholdLink.objects.filter(
+        subtree_q(unit, "central_household"), active=True
+    ).count()
     return PartyFigures(
+        households_in_contact=in_contact,
         **units,
         **grids,
         **posts,

@@ -3,7 +3,7 @@ holds, built once from the selectors so the three can never disagree."""
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from organization.demo import DEMO_FIGURES
 
@@ -45,6 +45,7 @@ def party_table(figures) -> Table:
         "grid_party_groups": DEMO_FIGURES["grid_party_groups"],
         "grids_without_branch_or_group": 0,
         "central_households": "740+",
+        "households_in_contact": "70,000+",
         "party_members": "6,100+",
         "retired_branch_secretaries": DEMO_FIGURES["retired_branch_secretaries"],
         "party_member_grid_leaders": DEMO_FIGURES["party_member_grid_leaders"],
@@ -52,38 +53,59 @@ def party_table(figures) -> Table:
         "stations": "160+",
     }
     labels = [
-        ("streets", _("Streets (街道党工委)")),
-        ("communities", _("Communities (社区党委/总支)")),
-        ("grids", _("Social-governance grids")),
-        ("grid_branches", _("Grid party branches")),
-        ("grid_party_groups", _("Grid party groups")),
-        ("grids_without_branch_or_group", _("Grids with neither a branch nor a party group")),
-        ("building_groups", _("Building party groups")),
-        ("central_households", _("Party-member central households")),
-        ("resident_households", _("Resident households in the grids")),
-        ("party_members", _("Party members")),
-        ("retired_branch_secretaries", _("Retired party members serving as grid secretaries")),
-        ("party_member_grid_leaders", _("Party-member grid leaders with membership in their grid")),
-        ("applicant_grid_leaders", _("Non-party grid leaders who applied to join")),
-        ("stations", _("Party-mass service stations")),
+        ("streets", pgettext("dashboard", "Streets (街道党工委)")),
+        ("communities", pgettext("dashboard", "Communities (社区党委/总支)")),
+        ("grids", pgettext("dashboard", "Social-governance grids")),
+        ("grid_branches", pgettext("dashboard", "Grid party branches")),
+        ("grid_party_groups", pgettext("dashboard", "Grid party groups")),
+        (
+            "grids_without_branch_or_group",
+            pgettext("dashboard", "Grids with neither a branch nor a party group"),
+        ),
+        ("building_groups", pgettext("dashboard", "Building party groups")),
+        ("central_households", pgettext("dashboard", "Party-member central households")),
+        (
+            "households_in_contact",
+            pgettext("dashboard", "Resident households in contact with central households"),
+        ),
+        ("resident_households", pgettext("dashboard", "Resident households in the grids")),
+        ("party_members", pgettext("dashboard", "Party members")),
+        (
+            "retired_branch_secretaries",
+            pgettext("dashboard", "Retired party members serving as grid secretaries"),
+        ),
+        (
+            "party_member_grid_leaders",
+            pgettext("dashboard", "Party-member grid leaders with membership in their grid"),
+        ),
+        (
+            "applicant_grid_leaders",
+            pgettext("dashboard", "Non-party grid leaders who applied to join"),
+        ),
+        ("stations", pgettext("dashboard", "Party-mass service stations")),
     ]
     rows = [[label, getattr(figures, key), published.get(key, "")] for key, label in labels]
     coverage = figures.coverage_percent
     rows.append(
         [
-            _("Residents within 15 minutes of a station (%)"),
-            coverage if coverage is not None else _("pending"),
+            pgettext("dashboard", "Residents within 15 minutes of a station (%)"),
+            coverage if coverage is not None else pgettext("dashboard", "pending"),
             "",
         ]
     )
     return Table(
         key="party",
-        title=_("Party building"),
-        columns=[_("Indicator"), _("Value"), _("District's published figure")],
+        title=pgettext("dashboard", "Party building"),
+        columns=[
+            pgettext("dashboard", "Indicator"),
+            pgettext("dashboard", "Value"),
+            pgettext("dashboard", "District's published figure"),
+        ],
         rows=rows,
-        note=_(
+        note=pgettext(
+            "dashboard",
             "Published figures are the district's whole; below the district the value is the "
-            "unit's own share."
+            "unit's own share.",
         ),
     )
 
@@ -91,15 +113,15 @@ def party_table(figures) -> Table:
 def party_children_table(children, link_for) -> Table:
     return Table(
         key="party_units",
-        title=_("Party building by unit"),
+        title=pgettext("dashboard", "Party building by unit"),
         columns=[
-            _("Unit"),
-            _("Grids"),
-            _("Grid party branches"),
-            _("Grid party groups"),
-            _("Central households"),
-            _("Party members"),
-            _("Stations"),
+            pgettext("dashboard", "Unit"),
+            pgettext("dashboard", "Grids"),
+            pgettext("dashboard", "Grid party branches"),
+            pgettext("dashboard", "Grid party groups"),
+            pgettext("dashboard", "Central households"),
+            pgettext("dashboard", "Party members"),
+            pgettext("dashboard", "Stations"),
         ],
         rows=[
             [
@@ -123,25 +145,26 @@ def handling_table(h) -> Table:
 
     return Table(
         key="handling",
-        title=_("Request handling"),
-        columns=[_("Indicator"), _("Value")],
+        title=pgettext("dashboard", "Request handling"),
+        columns=[pgettext("dashboard", "Indicator"), pgettext("dashboard", "Value")],
         rows=[
-            [_("Received"), h.received],
-            [_("Accepted"), h.accepted],
-            [_("Resolved"), h.resolved],
-            [_("Closed"), h.closed],
-            [_("Resolution rate (办结率, %)"), value(h.resolution_rate)],
-            [_("On-time rate (按时办结率, %)"), value(h.on_time_rate)],
-            [_("Average hours to accept"), value(h.avg_hours_to_accept)],
-            [_("Average hours to resolve"), value(h.avg_hours_to_resolve)],
-            [_("Satisfaction rate (满意率, %)"), value(h.satisfaction_rate)],
-            [_("Open now"), h.open_now],
-            [_("Overdue now"), h.overdue_now],
+            [pgettext("dashboard", "Received"), h.received],
+            [pgettext("dashboard", "Accepted"), h.accepted],
+            [pgettext("dashboard", "Resolved"), h.resolved],
+            [pgettext("dashboard", "Closed"), h.closed],
+            [pgettext("dashboard", "Resolution rate (办结率, %)"), value(h.resolution_rate)],
+            [pgettext("dashboard", "On-time rate (按时办结率, %)"), value(h.on_time_rate)],
+            [pgettext("dashboard", "Average hours to accept"), value(h.avg_hours_to_accept)],
+            [pgettext("dashboard", "Average hours to resolve"), value(h.avg_hours_to_resolve)],
+            [pgettext("dashboard", "Satisfaction rate (满意率, %)"), value(h.satisfaction_rate)],
+            [pgettext("dashboard", "Open now"), h.open_now],
+            [pgettext("dashboard", "Overdue now"), h.overdue_now],
         ],
-        note=_(
+        note=pgettext(
+            "dashboard",
             "Counted over the requests received in the date range; open and overdue are as of "
             "now. Resolution rate: resolved over received, less rejected and merged ones. "
             "On-time rate: resolved by the deadline over resolved. Satisfaction rate: "
-            "satisfied and basically satisfied over rated."
+            "satisfied and basically satisfied over rated.",
         ),
     )

@@ -37,8 +37,13 @@ def _unit(user, unit_id):
 
 def _board(request, unit_id):
     unit = _unit(request.user, unit_id)
-    form = DashboardFilterForm(request.GET or None, categories=selectors.request_categories())
+    categories = selectors.request_categories()
+    form = DashboardFilterForm(request.GET or None, categories=categories)
     flt = form.request_filter()
+    if not form.is_bound:
+        # Show the default range in the fields rather than empty date pickers.
+        initial = {"start": flt.start, "end": flt.end, "period": flt.period}
+        form = DashboardFilterForm(initial=initial, categories=categories)
     if flt.uses_summaries:
         summaries_refresh_if_stale()
     query = urlencode(

@@ -81,6 +81,13 @@ def world(db):
     PersonFactory(membership_unit=w.c2, political_status=PoliticalStatus.PROBATIONARY)
     PersonFactory(political_status=PoliticalStatus.ACTIVIST)  # not a member
 
+    from party_work.models import HouseholdLink
+
+    for active in (True, True, False):
+        HouseholdLink.objects.create(
+            central_household=w.household, address="一号楼101", contact_name="李四", active=active
+        )
+
     for owner, active in [(w.c1, True), (w.c1, False), (w.c3, True)]:
         ServiceStation.objects.create(
             name=f"{owner.name}站{active}",

@@ -45,6 +45,7 @@ def test_party_figures_of_the_district(world):
         "grids_without_branch_or_group": 0,
         "building_groups": 1,
         "central_households": 1,
+        "households_in_contact": 2,  # the inactive link does not count
         "resident_households": 400,
         "party_members": 8,
         "retired_branch_secretaries": 2,  # the ended post in G4 does not count

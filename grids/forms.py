@@ -51,6 +51,7 @@ class StationFilterForm(forms.Form):
     open_now = forms.BooleanField(label=_("Open now"), required=False)
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["street"].queryset = selectors.street_choices()
         self.fields["community"].queryset = selectors.community_choices()

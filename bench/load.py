@@ -1,0 +1,150 @@
+"""Load: the resident request form and the tracking page under gunicorn with PostgreSQL and
+Redis, 50 concurrent clients for 60 s each, beside a bare view that inserts one row (same server,
+same run). Prints req/s, p50/p99 and errors per kind, and the form's rate as a share of the bare
+view's.
+
+    .venv/bin/python bench/load.py            # 50 clients, 60 s per phase (about 4 minutes)
+    .venv/bin/python bench/load.py --short    # 10 clients, 5 s per phase (CI)
+
+DATABASE_URL (PostgreSQL) and REDIS_URL / REDIS_CACHE_URL say where; by default the ops
+engineer's database jk_ops and Redis databases 10 and 11. The port is 8107.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.load_support import (  # noqa: E402
+    FakeSmsProvider,
+    Stats,
+    django_setup,
+    ensure_data,
+    portal_env,
+    run_clients,
+    start_gunicorn,
+    start_worker,
+    submit_form,
+)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="10 clients, 5 s per phase")
+    parser.add_argument("--clients", type=int)
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--port", type=int, default=8107)
+    args = parser.parse_args()
+    clients = args.clients or (10 if args.short else 50)
+    seconds = args.seconds or (5.0 if args.short else 60.0)
+
+    sms = FakeSmsProvider(args.port + 1)
+    env = portal_env(
+        database_url=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jk_ops"),
+        redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"),
+        redis_cache_url=os.environ.get("REDIS_CACHE_URL", "redis://127.0.0.1:6379/11"),
+        port=args.port,
+        sms_url=sms.url,
+    )
+    if not env["DATABASE_URL"].startswith("postgres"):
+        sys.exit("bench/load.py measures PostgreSQL: set DATABASE_URL=postgres://…")
+    django_setup(env)
+    from django.db import connection
+
+    from resident_requests.models import ResidentRequest
+
+    place = ensure_data()
+    connection.close()
+    base = f"http://127.0.0.1:{args.port}"
+    web = start_gunicorn(env, args.port)
+    worker = start_worker(env, f"load-worker-{args.port}")
+    import multiprocessing
+
+    print(
+        f"gunicorn: {os.cpu_count()} cores → workers and threads per deploy/gunicorn.conf.py; "
+        f"{clients} clients, {seconds:.0f} s per phase; PostgreSQL + Redis; "
+        f"load generator in this process (same {multiprocessing.cpu_count()} cores)"
+    )
+    stats = Stats()
+    tokens: list[str] = []
+    try:
+        before = ResidentRequest.objects.count()
+
+        async def form(session):
+            token = await submit_form(session, base, stats, place)
+            if token:
+                tokens.append(token)
+
+        async def track(session):
+            token = random.choice(tokens)  # noqa: S311 - picking a page to load
+            start = time.monotonic()
+            try:
+                async with session.get(f"{base}/requests/t/{token}/") as response:
+                    await response.read()
+                    if response.status == 200:
+                        stats.ok("track GET", time.monotonic() - start)
+                    else:
+                        stats.error("track GET", f"HTTP {response.status}")
+            except Exception as exc:
+                stats.error("track GET", repr(exc)[:200])
+
+        async def bare(session):
+            start = time.monotonic()
+            try:
+                async with session.post(f"{base}/bench/insert/") as response:
+                    await response.read()
+                    if response.status == 200:
+                        stats.ok("bare insert", time.monotonic() - start)
+                    else:
+                        stats.error("bare insert", f"HTTP {response.status}")
+            except Exception as exc:
+                stats.error("bare insert", repr(exc)[:200])
+
+        # Warm up: every gunicorn worker imports the views and opens its connections first.
+        warmup = Stats()
+
+        async def warm(session):
+            await submit_form(session, base, warmup, place)
+
+        asyncio.run(run_clients(clients, 3.0, warm))
+        before = ResidentRequest.objects.count()
+        durations = {}
+        for name, iteration in (("bare", bare), ("form", form), ("track", track)):
+            durations[name] = asyncio.run(run_clients(clients, seconds, iteration))
+        stored = ResidentRequest.objects.count() - before
+    finally:
+        worker.stop()
+        web.stop()
+        sms.stop()
+
+    print()
+    print(stats.line("bare insert", durations["bare"]))
+    print(stats.line("form GET", durations["form"]))
+    print(stats.line("form POST", durations["form"]))
+    print(stats.line("track GET", durations["track"]))
+    bare_rate = stats.rate("bare insert", durations["bare"])
+    submit_rate = stats.rate("form POST", durations["form"])
+    track_rate = stats.rate("track GET", durations["track"])
+    if bare_rate:
+        print(
+            f"\nratio to the bare insert view: form submission (GET + POST) "
+            f"{submit_rate / bare_rate:.2f} submissions per bare insert; "
+            f"tracking page {track_rate / bare_rate:.2f}"
+        )
+    posted = len(stats.latencies.get("form POST", []))
+    print(f"submissions answered as stored: {posted}; new rows in the database: {stored}")
+    errors = sum(stats.errors.values())
+    print(f"errors: {errors}")
+    for sample in stats.error_samples:
+        print(f"  {sample}")
+    if errors or stored != posted:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

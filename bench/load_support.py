@@ -1,0 +1,340 @@
+"""Shared parts of bench/load.py and bench/faults.py: the portal under gunicorn with its Celery
+worker, a fake SMS provider that records every message, the data a submission needs, and an
+asyncio load generator (aiohttp) with one cookie jar per simulated resident."""
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+LOG_DIR = Path(os.environ.get("BENCH_LOG_DIR", "/tmp/jingkou-bench"))
+
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FORM_TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+def portal_env(*, database_url: str, redis_url: str, redis_cache_url: str, port: int, sms_url: str):
+    """The environment of every process of the portal under test (production settings)."""
+    env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.load_settings",
+        DEBUG="false",
+        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        HTTPS="false",
+        BEHIND_PROXY="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        REDIS_CACHE_URL=redis_cache_url,
+        CACHE_KEY_PREFIX=f"bench{port}",
+        # Static files are looked up in place: the benchmark never asks for them.
+        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
+        LOG_LEVEL="WARNING",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        SMS_HTTP_URL=sms_url,
+        # Every message by SMS, so the fake provider sees every delivery.
+        NOTIFICATIONS_ROUTES=json.dumps(
+            {"resident": ["sms"], "staff": ["sms"], "department": ["sms"]}
+        ),
+        NOTIFICATIONS_PENDING_GRACE="5",
+        NOTIFICATIONS_SENDING_LEASE="20",
+        NOTIFICATIONS_RETRY_BACKOFF="2",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def django_setup(env: dict) -> None:
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def ensure_data():
+    """Migrate, create the bare view's table, and make sure a building and a category exist
+    (a grid with a leader, so that submissions write notifications). Returns their ids."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.load_urls import BARE_TABLE
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {BARE_TABLE} "  # noqa: S608
+            "(id bigserial PRIMARY KEY, created_at timestamptz NOT NULL)"
+        )
+    from grids.models import Building, Grid
+    from organization import services as org
+    from organization.models import OrgUnit, Person, PoliticalStatus, UnitKind
+    from resident_requests.models import Category
+
+    building = (
+        Building.objects.filter(grid__leader__isnull=False)
+        .select_related("grid")
+        .order_by("pk")
+        .first()
+    )
+    if building is None:
+        district = OrgUnit.objects.filter(kind=UnitKind.DISTRICT).first() or org.orgunit_create(
+            kind=UnitKind.DISTRICT, name="京口区", code="BENCH-D", parent=None
+        )
+        street = org.orgunit_create(
+            kind=UnitKind.STREET, name="压测街道", code="BENCH-S", parent=district
+        )
+        community = org.orgunit_create(
+            kind=UnitKind.COMMUNITY, name="压测社区", code="BENCH-C", parent=street
+        )
+        grid_unit = org.orgunit_create(
+            kind=UnitKind.GRID, name="压测网格", code="BENCH-G", parent=community
+        )
+        leader = Person.objects.create(
+            name="压测网格长", phone="13900009999", political_status=PoliticalStatus.MASSES
+        )
+        grid = Grid.objects.create(
+            code="BENCH-G", name="压测网格", community=community, unit=grid_unit, leader=leader
+        )
+        building = Building.objects.create(
+            name="1幢", address="压测路1号1幢", grid=grid, lat=32.2, lng=119.45
+        )
+    category = Category.objects.filter(active=True, parent__isnull=False).order_by("pk").first()
+    if category is None:
+        parent = Category.objects.create(name="环境卫生", code="bench-env")
+        category = Category.objects.create(name="垃圾清运", code="bench-env-garbage", parent=parent)
+    return building.pk, building.address, category.pk
+
+
+class Process:
+    """A child process in its own session, so that it and its children stop together."""
+
+    def __init__(self, name: str, argv: list[str], env: dict):
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.log_path = LOG_DIR / f"{name}.log"
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def signal_group(self, sig) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 40) -> None:
+        if self.popen.poll() is None:
+            self.signal_group(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.signal_group(signal.SIGKILL)
+                self.popen.wait(10)
+        self.log.close()
+
+
+def start_gunicorn(env: dict, port: int) -> Process:
+    proc = Process(
+        f"gunicorn-{port}",
+        [str(VENV_BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "jingkou.wsgi"],
+        env,
+    )
+    wait_http(f"http://127.0.0.1:{port}/healthz", 60)
+    return proc
+
+
+def start_worker(env: dict, name: str, concurrency: int = 2) -> Process:
+    return Process(
+        name,
+        [
+            str(VENV_BIN / "celery"), "-A", "jingkou", "worker", "--loglevel=WARNING",
+            "--queues=notifications,celery", f"--concurrency={concurrency}",
+            f"--hostname={name}@bench", "--without-gossip", "--without-mingle",
+        ],
+        env,
+    )  # fmt: skip
+
+
+def start_beat(env: dict, name: str) -> Process:
+    schedule = LOG_DIR / f"{name}-schedule"
+    return Process(
+        name,
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "jingkou",
+            "beat",
+            "--loglevel=WARNING",
+            f"--schedule={schedule}",
+        ],
+        env,
+    )
+
+
+def wait_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+class FakeSmsProvider:
+    """An SMS provider's HTTP API on localhost: records the out_id of every message it gets."""
+
+    def __init__(self, port: int):
+        received: list[str] = []
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    received.append(json.loads(body).get("out_id", ""))
+                answer = b'{"code": "OK"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.received = received
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{port}/sms"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    error_samples: list[str] = field(default_factory=list)
+
+    def ok(self, kind: str, seconds: float) -> None:
+        self.latencies.setdefault(kind, []).append(seconds)
+
+    def error(self, kind: str, what: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(f"{kind}: {what}")
+
+    def line(self, kind: str, duration: float) -> str:
+        values = sorted(self.latencies.get(kind, []))
+        n, errors = len(values), self.errors.get(kind, 0)
+        if not values:
+            return f"{kind:<14} no successful request, {errors} errors"
+        p50 = values[n // 2] * 1000
+        p99 = values[min(n - 1, int(n * 0.99))] * 1000
+        return (
+            f"{kind:<14} {n / duration:8.1f} req/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
+            f"{n:6d} ok   {errors} errors"
+        )
+
+    def rate(self, kind: str, duration: float) -> float:
+        return len(self.latencies.get(kind, [])) / duration
+
+
+_phones = itertools.count(int(time.time()) % 10**7 * 10)
+
+
+def next_phone() -> str:
+    return f"139{next(_phones) % 10**8:08d}"
+
+
+async def submit_form(session, base: str, stats: Stats, place, kind: str = "form") -> str | None:
+    """GET the form, POST it filled in; the access token of the stored request, or None."""
+    building_id, building_address, category_id = place
+    start = time.monotonic()
+    try:
+        async with session.get(f"{base}/requests/new/") as response:
+            html = await response.text()
+            if response.status != 200:
+                stats.error(f"{kind} GET", f"HTTP {response.status}")
+                return None
+        stats.ok(f"{kind} GET", time.monotonic() - start)
+        csrf, token = CSRF_RE.search(html).group(1), FORM_TOKEN_RE.search(html).group(1)
+    except Exception as exc:
+        stats.error(f"{kind} GET", repr(exc)[:200])
+        return None
+    data = {
+        "csrfmiddlewaretoken": csrf,
+        "form_token": token,
+        "name": "压测居民",
+        "phone": next_phone(),
+        "building_text": building_address,
+        "building": str(building_id),
+        "address": "2单元",
+        "category": str(category_id),
+        "description": "楼道灯坏了，晚上很黑，请尽快维修。",
+        "consent": "on",
+        "confirm_new": "1",
+        "website": "",
+    }
+    start = time.monotonic()
+    try:
+        async with session.post(
+            f"{base}/requests/new/", data=data, allow_redirects=False
+        ) as response:
+            body = await response.text()
+            location = response.headers.get("Location", "")
+            if response.status == 302 and "/requests/submitted/" in location:
+                stats.ok(f"{kind} POST", time.monotonic() - start)
+                return location.rstrip("/").rsplit("/", 1)[-1]
+            stats.error(f"{kind} POST", f"HTTP {response.status} {body[:120]!r}")
+    except Exception as exc:
+        stats.error(f"{kind} POST", repr(exc)[:200])
+    return None
+
+
+async def run_clients(clients: int, duration: float, iteration) -> float:
+    """`clients` concurrent loops of `iteration(session)` for `duration` seconds; real duration."""
+    import aiohttp
+
+    deadline = time.monotonic() + duration
+    connector_limit = clients + 5
+
+    async def client():
+        jar = aiohttp.CookieJar(unsafe=True)
+        timeout = aiohttp.ClientTimeout(total=30)
+        connector = aiohttp.TCPConnector(limit=connector_limit)
+        async with aiohttp.ClientSession(
+            cookie_jar=jar, timeout=timeout, connector=connector
+        ) as session:
+            while time.monotonic() < deadline:
+                await iteration(session)
+
+    started = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return time.monotonic() - started

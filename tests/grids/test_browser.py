@@ -39,3 +39,24 @@ def test_find_a_station_on_a_phone(phone_page, live_server):
     assert [url for url in failed if not url.endswith("/favicon.ico")] == []
     errors = [e for e in page.console_errors if not e.startswith("Failed to load resource")]
     assert errors == []
+
+
+def test_pick_my_building_from_suggestions_on_a_phone(phone_page, live_server):
+    from .factories import building, grid_for
+
+    _, _, [c1], [g1] = chain()
+    near = station(c1, north=0, name="梦溪社区党群服务中心")
+    building(grid_for(g1), north=1, address="梦溪社区梦溪新村3号楼")
+    page = phone_page
+
+    page.goto(f"{live_server.url}/stations/nearest/")
+    page.fill("#id_address", "梦溪新村")
+    suggestion = page.locator("#building-suggestions a")
+    suggestion.first.wait_for()
+    assert suggestion.first.inner_text() == "梦溪社区梦溪新村3号楼"
+    suggestion.first.click()
+    page.wait_for_url("**/stations/nearest/?building=*")
+    first = page.locator(".station-card").first
+    assert first.locator("h3").inner_text() == near.name
+    assert "2" in first.locator(".station-walk").inner_text()  # 111 m × 1.3 / 80 → 2 minutes
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -83,8 +83,43 @@
     });
   }
 
+  function buildingSuggestions() {
+    // As the resident types, offer the matching buildings as big buttons (the form still works
+    // without this: submitting lists the same buildings).
+    var list = document.getElementById("building-suggestions");
+    var input = document.getElementById("id_address");
+    if (!list || !input || !window.fetch) { return; }
+    var timer = null;
+    var asked = "";
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var text = input.value.trim();
+        if (text.length < parseInt(list.getAttribute("data-min"), 10) || text === asked) { return; }
+        asked = text;
+        fetch(list.getAttribute("data-api") + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (buildings) {
+            if (text !== asked) { return; }
+            list.textContent = "";
+            buildings.slice(0, 8).forEach(function (b) {
+              var item = document.createElement("li");
+              var link = document.createElement("a");
+              link.className = "button secondary wide";
+              link.href = "?building=" + encodeURIComponent(b.id);
+              link.textContent = b.address;
+              item.appendChild(link);
+              list.appendChild(item);
+            });
+          })
+          .catch(function () { list.textContent = ""; });
+      }, 300);
+    });
+  }
+
   function start() {
     locationButton();
+    buildingSuggestions();
     drawMap();
   }
 

@@ -522,9 +522,8 @@ CONTENT_SECURITY_POLICY = {
 # Personal data (PIPL): requests closed longer ago than this lose the resident's name, phone and
 # address (ops.services.requests_anonymize_expired); the statistics stay.
 PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "730"))
-PRIVACY_CONTROLLER_NAME = os.environ.get("PRIVACY_CONTROLLER_NAME") or _(
-    "The organization department of the CPC Jingkou District Committee"
-)
+# Who is responsible for the data (privacy notice); empty: the district's organization department.
+PRIVACY_CONTROLLER_NAME = os.environ.get("PRIVACY_CONTROLLER_NAME", "")
 PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
 # Every night at 3:10 (quiet hours): anonymize requests past the retention period.
 CELERY_BEAT_SCHEDULE["ops-retention-anonymize"] = {

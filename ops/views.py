@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -17,7 +18,8 @@ def privacy_notice(request):
         {
             "retention_days": settings.PERSONAL_DATA_RETENTION_DAYS,
             "retention_months": round(settings.PERSONAL_DATA_RETENTION_DAYS / 30.44),
-            "controller": settings.PRIVACY_CONTROLLER_NAME,
+            "controller": settings.PRIVACY_CONTROLLER_NAME
+            or _("The organization department of the CPC Jingkou District Committee"),
             "contact": settings.PRIVACY_CONTACT,
         },
     )

@@ -56,3 +56,7 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+# Descriptions of views that cannot describe themselves, registered when the API is loaded.
+from core import api_schema  # noqa: E402, F401

@@ -335,6 +335,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("level", "status", "channel") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "HandlingLevelEnum": "resident_requests.models.HandlingLevel",
+        "RequestStatusEnum": "resident_requests.models.Status",
+        "RequestChannelEnum": "resident_requests.models.Channel",
+        "DepartmentLevelEnum": "organization.models.DepartmentLevel",
+        "StationLevelEnum": "grids.models.StationLevel",
+        "NotificationStatusEnum": "notifications.models.NotificationStatus",
+        "NotificationChannelEnum": "notifications.models.Channel",
+    },
 }
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "jingkou.zhenjiang")

@@ -4,12 +4,9 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularAPIView
 
+from core import api_docs
 from core import views as core_views
 
 urlpatterns = [
@@ -19,8 +16,8 @@ urlpatterns = [
     path("api/v1/", include("jingkou.api_urls")),
     # The OpenAPI schema of /api/v1/, browsable with Swagger UI and Redoc (local static files).
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/docs/", api_docs.swagger_view("api-schema"), name="api-docs"),
+    path("api/redoc/", api_docs.redoc_view("api-schema"), name="api-redoc"),
     path("open311/v2/", include("open311.urls")),
     path("", include("grids.urls")),
     path("", include("resident_requests.urls")),

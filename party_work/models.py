@@ -254,6 +254,13 @@ class HouseholdVisit(models.Model):
     def __str__(self):
         return f"{self.visited_on} · {self.link}"
 
+    def clean(self):
+        super().clean()
+        if self.visited_on and self.visited_on > timezone.localdate():
+            raise ValidationError(
+                {"visited_on": _("A visit cannot be logged for a day that has not come yet.")}
+            )
+
 
 # --- Vanguard recognition (先锋榜样) -------------------------------------------------------------
 

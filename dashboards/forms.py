@@ -14,9 +14,11 @@ MAX_DAYS = 366 * 5
 
 class DashboardFilterForm(forms.Form):
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
+        label=_("From"), required=False, widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
     )
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+    )
     category = forms.TypedChoiceField(
         label=_("Category"), required=False, coerce=int, empty_value=None
     )

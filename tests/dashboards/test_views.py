@@ -181,3 +181,13 @@ def test_the_page_makes_the_same_number_of_queries_at_any_size(
     with django_assert_num_queries(PAGE_QUERIES):
         page = client.get(reverse("dashboards:dashboard"), JANUARY)
     assert page.context["board"].handling.received == size**3 * size**2
+
+
+def test_the_filter_shows_the_dates_it_uses(client, world):
+    from django.utils import timezone
+
+    _login(client, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
+    today = timezone.localdate().isoformat()
+    assert f'value="{today}"' in client.get(reverse("dashboards:dashboard")).content.decode()
+    html = client.get(reverse("dashboards:dashboard"), JANUARY).content.decode()
+    assert 'value="2026-01-01"' in html and 'value="2026-01-31"' in html

@@ -24,6 +24,8 @@ LOG_DIR = Path(os.environ.get("BENCH_LOG_DIR", "/tmp/jingkou-bench"))
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 FORM_TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
+# ops/templates/500.html, in either language.
+CLEAR_ERROR_PAGE_MARKERS = ("请稍后再试", "Please try again in a minute")
 
 
 def portal_env(*, database_url: str, redis_url: str, redis_cache_url: str, port: int, sms_url: str):
@@ -204,9 +206,14 @@ def wait_http(url: str, timeout: float) -> None:
 
 
 class FakeSmsProvider:
-    """An SMS provider's HTTP API on localhost: records the out_id of every message it gets."""
+    """An SMS provider's HTTP API on localhost: records the out_id of every message it gets.
 
-    def __init__(self, port: int):
+    Like a provider that de-duplicates by out_id (notifications.channels.HttpSmsBackend sends the
+    outbox row's idempotency key there), a repeated out_id is answered OK and not sent again:
+    `received` has every call, `sent` what reached a phone.
+    """
+
+    def __init__(self, port: int, delay: float = 0.0):
         received: list[str] = []
         lock = threading.Lock()
 
@@ -215,6 +222,8 @@ class FakeSmsProvider:
 
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if delay:
+                    time.sleep(delay)  # a provider that takes its time: batches last longer
                 with lock:
                     received.append(json.loads(body).get("out_id", ""))
                 answer = b'{"code": "OK"}'
@@ -232,6 +241,10 @@ class FakeSmsProvider:
         self.url = f"http://127.0.0.1:{port}/sms"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    @property
+    def sent(self) -> set[str]:
+        return set(self.received)
+
     def stop(self):
         self.server.shutdown()
 
@@ -241,6 +254,12 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
+    # Error answers that were the portal's own "try again in a minute" page.
+    clear_error_pages: int = 0
+
+    def answered(self, status: int, body: str) -> None:
+        if status >= 500 and any(marker in body for marker in CLEAR_ERROR_PAGE_MARKERS):
+            self.clear_error_pages += 1
 
     def ok(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
@@ -273,7 +292,15 @@ def next_phone() -> str:
     return f"139{next(_phones) % 10**8:08d}"
 
 
-async def submit_form(session, base: str, stats: Stats, place, kind: str = "form") -> str | None:
+async def submit_form(
+    session,
+    base: str,
+    stats: Stats,
+    place,
+    kind: str = "form",
+    phone: str | None = None,
+    description: str = "楼道灯坏了，晚上很黑，请尽快维修。",
+) -> str | None:
     """GET the form, POST it filled in; the access token of the stored request, or None."""
     building_id, building_address, category_id = place
     start = time.monotonic()
@@ -282,6 +309,7 @@ async def submit_form(session, base: str, stats: Stats, place, kind: str = "form
             html = await response.text()
             if response.status != 200:
                 stats.error(f"{kind} GET", f"HTTP {response.status}")
+                stats.answered(response.status, html)
                 return None
         stats.ok(f"{kind} GET", time.monotonic() - start)
         csrf, token = CSRF_RE.search(html).group(1), FORM_TOKEN_RE.search(html).group(1)
@@ -292,12 +320,12 @@ async def submit_form(session, base: str, stats: Stats, place, kind: str = "form
         "csrfmiddlewaretoken": csrf,
         "form_token": token,
         "name": "压测居民",
-        "phone": next_phone(),
+        "phone": phone or next_phone(),
         "building_text": building_address,
         "building": str(building_id),
         "address": "2单元",
         "category": str(category_id),
-        "description": "楼道灯坏了，晚上很黑，请尽快维修。",
+        "description": description,
         "consent": "on",
         "confirm_new": "1",
         "website": "",
@@ -313,6 +341,7 @@ async def submit_form(session, base: str, stats: Stats, place, kind: str = "form
                 stats.ok(f"{kind} POST", time.monotonic() - start)
                 return location.rstrip("/").rsplit("/", 1)[-1]
             stats.error(f"{kind} POST", f"HTTP {response.status} {body[:120]!r}")
+            stats.answered(response.status, body)
     except Exception as exc:
         stats.error(f"{kind} POST", repr(exc)[:200])
     return None

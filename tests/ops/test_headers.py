@@ -90,3 +90,15 @@ def test_the_health_probes_are_never_redirected_to_https():
         response = Client().get("/healthz", HTTP_HOST="10.0.0.7")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.urls("tests.ops.error_urls")
+def test_when_the_database_is_down_the_resident_gets_a_plain_page_saying_send_again():
+    from django.utils.translation import gettext
+
+    response = Client(raise_request_exception=False).post("/submit/", {"x": "1"})
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert gettext("Please try again in a minute") in html
+    assert gettext("Back to the start page") in html
+    assert "<script" not in html

@@ -57,6 +57,26 @@ def teams_for_community(community: OrgUnit) -> QuerySet[VolunteerTeam]:
     )
 
 
+def teams_for_request(request) -> QuerySet[VolunteerTeam]:
+    """Teams a resident request can be dispatched to: the active teams under the unit handling
+    it (its grid's for a grid-level request, the community's grids' for a community-level one,
+    the street's for a street-level one). For resident_requests' dispatch service to check a
+    chosen team against, as members_for_dispatch does for members."""
+    from resident_requests.models import HandlingLevel
+
+    if request.level == HandlingLevel.GRID:
+        unit = request.grid.unit
+    elif request.level == HandlingLevel.COMMUNITY:
+        unit = request.grid.community
+    else:
+        unit = OrgUnit.objects.get(pk=request.grid.community.parent_id)
+    return (
+        VolunteerTeam.objects.filter(subtree_q(unit, "grid__unit"), active=True)
+        .select_related("leader", "grid")
+        .order_by("grid__code", "name")
+    )
+
+
 def current_claims(today: datetime.date | None = None) -> QuerySet[PostClaim]:
     today = today or timezone.localdate()
     return PostClaim.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).filter(

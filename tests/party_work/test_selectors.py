@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from party_work.dashboard import party_work_table
 from party_work.models import Activity, ServiceProject, SessionStatus, VanguardAward
-from party_work.selectors import party_work_figures, teams_for_grid
+from party_work.selectors import party_work_figures, teams_for_grid, teams_for_request
 
 from .factories import deputy, link, session, team
 
@@ -61,3 +61,15 @@ def test_teams_for_a_grid_are_its_active_ones(p):
     team(p.grids[1])
     assert list(teams_for_grid(p.grids[0])) == [active]
     assert teams_for_grid(p.grids[0])[0].n_members == 1
+
+
+def test_teams_a_request_can_be_dispatched_to_follow_its_level(p):
+    from resident_requests.models import HandlingLevel, ResidentRequest
+
+    here = team(p.grids[0], name="本网格队")
+    neighbour = team(p.grids[1], name="邻网格队")
+    team(p.other_grid, name="外街道队")
+    request = ResidentRequest(grid=p.grids[0], level=HandlingLevel.GRID)
+    assert list(teams_for_request(request)) == [here]
+    request.level = HandlingLevel.STREET
+    assert set(teams_for_request(request)) == {here, neighbour}

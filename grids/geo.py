@@ -74,3 +74,29 @@ def nearest_points(
     to_lat, to_lng = np.asarray(to_lat, dtype=float), np.asarray(to_lng, dtype=float)
     metres = straight_metres_array(from_lat, from_lng, to_lat[index], to_lng[index])
     return index, metres
+
+
+def polygon_problem(value) -> str | None:
+    """Why `value` is not a GeoJSON Polygon or MultiPolygon in longitude/latitude (None if it is)."""
+    if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
+        return "type"
+    polygons = value.get("coordinates")
+    if not isinstance(polygons, list) or not polygons:
+        return "coordinates"
+    if value["type"] == "Polygon":
+        polygons = [polygons]
+    for rings in polygons:
+        if not isinstance(rings, list) or not rings:
+            return "coordinates"
+        for ring in rings:
+            if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+                return "ring"
+            for position in ring:
+                if (
+                    not isinstance(position, list | tuple)
+                    or len(position) < 2
+                    or not all(isinstance(c, int | float) for c in position[:2])
+                    or not (-180 <= position[0] <= 180 and -90 <= position[1] <= 90)
+                ):
+                    return "position"
+    return None

@@ -75,6 +75,18 @@ class Grid(TimeStampedModel):
             raise ValidationError(
                 {"unit": _("The grid's party branch must belong to the grid's community.")}
             )
+        if self.boundary is not None:
+            from .geo import polygon_problem
+
+            if polygon_problem(self.boundary):
+                raise ValidationError(
+                    {
+                        "boundary": _(
+                            "Give the boundary as a GeoJSON Polygon: closed rings of "
+                            "[longitude, latitude] points."
+                        )
+                    }
+                )
 
 
 class Building(TimeStampedModel):

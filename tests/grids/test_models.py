@@ -77,3 +77,40 @@ def test_a_unit_of_another_kind_cannot_be_a_grid_branch():
     grid = Grid(code="c", name="c", community=community, unit=community)
     with pytest.raises(ValidationError):
         grid.full_clean()
+
+
+@pytest.mark.parametrize(
+    ("boundary", "ok"),
+    [
+        (None, True),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[119.4, 32.2], [119.5, 32.2], [119.5, 32.3], [119.4, 32.2]]],
+            },
+            True,
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[119.4, 32.2], [119.5, 32.2], [119.5, 32.3]]]},
+            False,
+        ),  # open ring
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[32.2, 119.4], [32.2, 119.5], [32.3, 119.5], [32.2, 119.4]]],
+            },
+            False,
+        ),  # lat, lng swapped
+        ({"type": "Point", "coordinates": [119.4, 32.2]}, False),
+        ("a polygon", False),
+    ],
+)
+def test_a_grid_boundary_is_a_geojson_polygon(boundary, ok):
+    _, _, _, [g1] = chain()
+    grid = Grid(code="b", name="b", community=g1.parent, unit=g1, boundary=boundary)
+    if ok:
+        grid.full_clean()
+    else:
+        with pytest.raises(ValidationError) as exc:
+            grid.full_clean()
+        assert "boundary" in exc.value.message_dict

@@ -142,11 +142,16 @@ def main():
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    print(
+        f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        f"on {os.cpu_count()} CPUs; worker: {args.concurrency} processes"
+    )
     try:
         wait_ready(worker, log.name)
         warm_up(world, receiver)
         latency(world, receiver, args.submissions, transaction)
         throughput(receiver, args.burst, Notification, notifications_enqueue, transaction)
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         worker.terminate()
         worker.wait(20)

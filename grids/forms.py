@@ -69,8 +69,9 @@ class StationFilterForm(forms.Form):
 
     @property
     def has_filters(self) -> bool:
-        if not self.is_bound or not self.is_valid():
+        if not self.is_bound:
             return False
+        self.is_valid()
         return any(self.cleaned_data.get(f) for f in ("street", "community", "service"))
 
 

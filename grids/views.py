@@ -49,7 +49,8 @@ def _map_context() -> dict:
 
 def station_list(request):
     form = StationFilterForm(request.GET or None)
-    if form.is_bound and form.is_valid():
+    if form.is_bound:
+        form.is_valid()  # a filter that is not understood is left out; the others still apply
         stations = selectors.station_search(**form.search_kwargs())
     else:
         stations = selectors.stations_public()

@@ -53,8 +53,9 @@ def test_the_directory_searches_and_filters(client, finder):
     assert [s.name for s in response.context["page"]] == ["东街社区党群服务中心"]
     response = client.get(reverse("grids:station_list"), {"service": "legal"})
     assert [s.name for s in response.context["page"]] == ["梦溪社区党群服务中心"]
-    response = client.get(reverse("grids:station_list"), {"community": "abc"})
-    assert response.status_code == 200  # a bad filter is left out, the page still answers
+    response = client.get(reverse("grids:station_list"), {"community": "abc", "q": "东街"})
+    assert response.status_code == 200  # a bad filter is left out, the others still apply
+    assert [s.name for s in response.context["page"]] == ["东街社区党群服务中心"]
 
 
 def test_open_now_filter(client, finder, monkeypatch):

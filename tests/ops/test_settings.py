@@ -71,3 +71,25 @@ def test_local_development_needs_no_https(client):
     assert settings.SECURE_SSL_REDIRECT is False
     response = client.get("/")
     assert response.status_code == 200
+
+
+def test_photos_go_to_s3_compatible_storage_when_the_setting_says_so():
+    env = {
+        **PRODUCTION_ENV,
+        "MEDIA_STORAGE": "s3",
+        "S3_BUCKET": "jingkou-media",
+        "S3_ENDPOINT_URL": "https://s3.example.org",
+        "S3_ACCESS_KEY_ID": "test-key",
+        "S3_SECRET_ACCESS_KEY": "test-secret",
+    }
+    code = (
+        "from django.core.files.storage import default_storage as d;"
+        "url = d.url('x.jpg'); print(type(d._wrapped).__name__, url)"
+    )
+    result = _manage("shell", "-c", code, env_overrides=env)
+    assert result.returncode == 0, result.stderr
+    kind, url = result.stdout.strip().splitlines()[-1].split()
+    assert kind == "S3Storage"
+    # Private objects, handed out as signed links that expire, under media/.
+    assert url.startswith("https://s3.example.org/jingkou-media/media/x.jpg?")
+    assert "Signature=" in url or "X-Amz-Signature=" in url

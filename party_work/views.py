@@ -5,8 +5,12 @@ a grid's party members on duty (its teams and claimed posts). Staff: the 90-day 
 quarterly vanguard ranking, and making a request of what a resident raised at a session.
 """
 
+import hashlib
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,6 +29,24 @@ from .forms import BookingForm, BookingToRequestForm, RankingForm, VisitForm
 from .models import HouseholdLink, ReceptionBooking, ReceptionSession, SessionStatus
 
 PAGE_SIZE = 50
+# Booking posts allowed from one address per hour: enough for a family or a community worker
+# booking for neighbours, too few to fill a community's sessions with made-up names.
+BOOKING_POSTS_PER_HOUR = 10
+
+
+def _booking_limit_hit(request) -> bool:
+    """Count one booking post from this address; True when it is over the hourly limit. The
+    cache key is a hash: the cache never holds an address in clear."""
+    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
+    key = f"pw:rate:book:{digest}"
+    if cache.add(key, 1, timeout=3600):
+        return False
+    try:
+        return cache.incr(key) > BOOKING_POSTS_PER_HOUR
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=3600)
+        return False
 
 
 def _back(request, default: str):
@@ -63,13 +85,22 @@ def reception_book(request, pk: int):
     )
     form = BookingForm(request.POST or None)
     error = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _booking_limit_hit(request):
+        error = _(
+            "Too many bookings were sent from your connection in the last hour. Please try "
+            "again later, or ask your community's service centre to book for you."
+        )
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             services.reception_book(session=session, **form.cleaned_data)
         except ApplicationError as exc:
             error = exc.message
         else:
             return redirect("party_work:reception_booked", pk=session.pk)
+        status = 400
+    else:
+        status = 200
     booked = session.bookings.count()
     return render(
         request,
@@ -82,7 +113,7 @@ def reception_book(request, pk: int):
             "is_open": session.status == SessionStatus.SCHEDULED
             and session.date >= timezone.localdate(),
         },
-        status=400 if error else 200,
+        status=status if error else 200,
     )
 
 

@@ -161,3 +161,16 @@ def test_community_staff_rank_their_community(client, p):
     assert response.context["unit"] == p.communities[0]
     assert [row.person_id for row in response.context["rows"]] == [member.pk]
     assert not response.context["can_award"]
+
+
+def test_booking_posts_are_limited_per_address(client, p, settings):
+    from party_work import views
+
+    s = session(p.communities[0], capacity=50)
+    url = reverse("party_work:reception_book", args=[s.pk])
+    for i in range(views.BOOKING_POSTS_PER_HOUR):
+        response = client.post(url, {"name": "甲", "phone": f"139000000{i:02d}", "topic": "一"})
+        assert response.status_code == 302
+    response = client.post(url, {"name": "乙", "phone": "13911111111", "topic": "二"})
+    assert response.status_code == 429
+    assert ReceptionBooking.objects.count() == views.BOOKING_POSTS_PER_HOUR

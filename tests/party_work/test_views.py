@@ -174,3 +174,11 @@ def test_booking_posts_are_limited_per_address(client, p, settings):
     response = client.post(url, {"name": "乙", "phone": "13911111111", "topic": "二"})
     assert response.status_code == 429
     assert ReceptionBooking.objects.count() == views.BOOKING_POSTS_PER_HOUR
+
+
+def test_a_stations_page_links_to_the_party_members_of_the_grids_it_serves(client, p):
+    from tests.grids.factories import station
+
+    s = station(p.communities[0], grids=[p.grids[0]])
+    response = client.get(reverse("grids:station_detail", args=[s.pk]))
+    assert reverse("party_work:grid_duty", args=[p.grids[0].pk]) in response.text

@@ -7,8 +7,11 @@ seconds per operation's worth in CI.
 
 import json
 
+import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
@@ -39,7 +42,21 @@ def load_schema():
     return schemathesis.openapi.from_wsgi("/api/schema/", app)
 
 
-def test_api_never_answers_bad_input_with_a_server_error(db, settings, tmp_path):
+@pytest.fixture
+def keep_test_connection():
+    """The real WSGI handler closes the database connection around each request when it is
+    not in autocommit mode, i.e. inside the test's transaction: keep it, as Django's test
+    client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_api_never_answers_bad_input_with_a_server_error(
+    db, settings, tmp_path, keep_test_connection
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = UserFactory(is_superuser=True)

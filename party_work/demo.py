@@ -344,16 +344,22 @@ def _households(ctx, rng, today):
 
 
 def _insert(model, columns: list[str], rows: list[tuple]) -> None:
+    """INSERT many rows without model instances: executemany on SQLite (fast there), multi-row
+    VALUES on PostgreSQL (psycopg2's executemany sends one statement per row)."""
     quote = connection.ops.quote_name
     # Table and column names come from the model, never from input.
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        quote(model._meta.db_table),
-        ", ".join(quote(c) for c in columns),
-        ", ".join(["%s"] * len(columns)),
+    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608
+        quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
     )
+    one = "({})".format(", ".join(["%s"] * len(columns)))
     with connection.cursor() as cursor:
-        for i in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[i : i + 5000])
+        if connection.vendor != "postgresql":
+            for i in range(0, len(rows), 5000):
+                cursor.executemany(head + one, rows[i : i + 5000])
+            return
+        for i in range(0, len(rows), 1000):
+            batch = rows[i : i + 1000]
+            cursor.execute(head + ", ".join([one] * len(batch)), [v for row in batch for v in row])
 
 
 def _deputies_and_sessions(ctx, rng, communities, today):

@@ -373,12 +373,16 @@ def party_work_figures(
     """Every indicator of party members' work under `unit` for the dashboards."""
     today = today or timezone.localdate()
     year = year or today.year
+    households = household_figures(unit, today)
+    # The 90-day list is exactly the households in contact not visited within 90 days.
+    households["households_due_visit"] = (
+        households["households_in_contact"] - households["households_visited_90_days"]
+    )
     return PartyWorkFigures(
         year=year,
         **team_figures(unit),
         claimed_posts=claimed_posts_count(unit, today),
-        **household_figures(unit, today),
-        households_due_visit=households_due_visit(unit=unit, today=today).count(),
+        **households,
         deputies=deputies_count(unit),
         **session_figures(unit, year, today),
         **project_figures(unit, year),

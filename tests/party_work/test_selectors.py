@@ -73,3 +73,15 @@ def test_teams_a_request_can_be_dispatched_to_follow_its_level(p):
     assert list(teams_for_request(request)) == [here]
     request.level = HandlingLevel.STREET
     assert set(teams_for_request(request)) == {here, neighbour}
+
+
+def test_the_indicators_take_a_fixed_number_of_queries(p, django_assert_num_queries):
+    team(p.grids[0], members=p.members[:2])
+    link(p.households[0])
+    with django_assert_num_queries(PARTY_WORK_QUERIES):
+        party_work_figures(p.district)
+
+
+# Teams, claimed posts, households, deputies, sessions (2), projects, activities (2),
+# co-building units, vanguard models: whatever the unit's size.
+PARTY_WORK_QUERIES = 11

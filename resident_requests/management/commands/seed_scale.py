@@ -1,0 +1,166 @@
+"""Bulk-generate resident requests at scale for benchmarks (PostgreSQL only).
+
+    python manage.py seed_scale --requests 1000000
+
+Rows are made inside PostgreSQL by INSERT … SELECT over generate_series, in batches, spread over
+every building of the demo district, every leaf category and the past year, in realistic
+proportions of states and levels. Needs `load_demo` first (buildings and categories). Adds to what
+is there; timelines are not generated (the lists and dashboards read the requests' own columns).
+"""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from grids.models import Building
+from resident_requests.models import Category, ResidentRequest
+
+BATCH = 100_000
+
+# One INSERT … SELECT per batch (%(…)s are query parameters): each row picks a building by a
+# random row number and a category from the (short) array of leaf categories, uniformly.
+INSERT_SQL = """
+WITH b AS (
+    SELECT row_number() OVER (ORDER BY id) AS n, id, grid_id, address FROM grids_building
+), nb AS (
+    SELECT count(*) AS n FROM grids_building
+), c AS (
+    SELECT array_agg(id ORDER BY id) AS ids FROM resident_requests_category
+    WHERE parent_id IS NOT NULL
+), picks AS (
+    SELECT g,
+           1 + floor(random() * nb.n)::bigint AS bi,
+           c.ids[1 + floor(random() * cardinality(c.ids))::int] AS category_id,
+           now() - random() * interval '365 days' AS created,
+           random() AS r_status, random() AS r_level, random() AS r_more
+    FROM generate_series(1, %(count)s) AS g, nb, c
+), rows AS (
+    SELECT picks.*, b.id AS building_id, b.grid_id, b.address
+    FROM picks JOIN b ON b.n = picks.bi
+), shaped AS (
+    SELECT *,
+           CASE
+               WHEN r_status < 0.05 THEN 'submitted'
+               WHEN r_status < 0.10 THEN 'accepted'
+               WHEN r_status < 0.14 THEN 'dispatched'
+               WHEN r_status < 0.18 THEN 'taken'
+               WHEN r_status < 0.25 THEN 'resolved'
+               WHEN r_status < 0.30 THEN 'rejected'
+               WHEN r_status < 0.33 THEN 'merged'
+               ELSE 'closed'
+           END AS status,
+           CASE
+               WHEN r_level < 0.70 THEN 'grid'
+               WHEN r_level < 0.88 THEN 'community'
+               WHEN r_level < 0.96 THEN 'street'
+               ELSE 'department'
+           END AS level
+    FROM rows
+)
+INSERT INTO resident_requests_residentrequest (
+    code, access_token, channel, submitter_name, submitter_phone, building_id, grid_id, address,
+    category_id, description, status, level, accept_deadline, resolve_deadline, overdue,
+    accepted_at, resolved_at, closed_at, resolution_note, reject_reason, supporters_count,
+    reopened_count, rating, rating_comment, rated_at, created_at, updated_at
+)
+SELECT
+    'JK-' || to_char(created, 'YYYYMMDD') || '-'
+        || upper(substr(md5(random()::text || g::text || %(salt)s), 1, 9)),
+    md5(random()::text || g::text) || md5(random()::text || %(salt)s),
+    (ARRAY['web', 'web', 'web', 'walk_in', 'patrol', 'phone', 'reception_day'])[1 + (g %% 7)],
+    (ARRAY['王', '李', '张', '刘', '陈', '杨', '赵', '黄'])[1 + (g %% 8)] || '女士',
+    '13' || lpad((floor(random() * 1000000000))::bigint::text, 9, '0'),
+    building_id, grid_id, address, category_id,
+    '规模测试数据：' || address,
+    status, level,
+    created + interval '24 hours',
+    CASE WHEN status NOT IN ('submitted', 'rejected', 'merged')
+         THEN created + interval '96 hours' END,
+    status IN ('submitted', 'accepted', 'dispatched', 'taken') AND created < now() - interval '4 days',
+    CASE WHEN status NOT IN ('submitted', 'rejected', 'merged')
+         THEN created + r_more * interval '20 hours' END,
+    CASE WHEN status IN ('resolved', 'closed') THEN created + interval '20 hours'
+         + r_more * interval '80 hours' END,
+    CASE WHEN status IN ('closed', 'rejected', 'merged') THEN created + interval '5 days' END,
+    CASE WHEN status IN ('resolved', 'closed') THEN '已处理' ELSE '' END,
+    CASE WHEN status = 'rejected' THEN '不属于受理范围' ELSE '' END,
+    (r_more * r_more * 4)::int,
+    0,
+    CASE WHEN status = 'closed' AND r_more < 0.75 THEN 'satisfied'
+         WHEN status = 'closed' AND r_more < 0.90 THEN 'basically_satisfied'
+         WHEN status = 'closed' AND r_more < 0.95 THEN 'dissatisfied'
+         ELSE '' END,
+    '',
+    CASE WHEN status = 'closed' AND r_more < 0.95 THEN created + interval '5 days' END,
+    created, created
+FROM shaped
+"""
+
+
+DROP_INDEXES_FROM = 200_000
+TABLE = "resident_requests_residentrequest"
+
+
+class Command(BaseCommand):
+    help = "Bulk-generate resident requests on PostgreSQL (e.g. --requests 1000000) for benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=1_000_000)
+        parser.add_argument(
+            "--total",
+            action="store_true",
+            help="Treat --requests as the total wanted: add only what is missing.",
+        )
+
+    def handle(self, *args, requests, total, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("seed_scale needs PostgreSQL: set DATABASE_URL=postgres://…")
+        if not Building.objects.exists() or not Category.objects.filter(parent__isnull=False):
+            raise CommandError("No buildings or categories: run `manage.py load_demo` first.")
+        if total:
+            requests = max(0, requests - ResidentRequest.objects.count())
+        started = time.monotonic()
+        # Big loads: drop the secondary indexes and build them once at the end, much faster
+        # than updating a dozen indexes row by row.
+        dropped = self._drop_indexes() if requests >= DROP_INDEXES_FROM else []
+        done = 0
+        try:
+            while done < requests:
+                count = min(BATCH, requests - done)
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+                    cursor.execute(INSERT_SQL, {"count": count, "salt": f"{time.time_ns()}"})
+                done += count
+                rate = done / max(time.monotonic() - started, 1e-6)
+                self.stdout.write(f"  {done:,} / {requests:,} requests ({rate:,.0f}/s)")
+        finally:
+            with connection.cursor() as cursor:
+                for name, definition in dropped:
+                    self.stdout.write(f"  building index {name}")
+                    cursor.execute(definition)
+                cursor.execute("ANALYZE resident_requests_residentrequest")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Added {done:,} requests in {time.monotonic() - started:.1f} s "
+                f"({ResidentRequest.objects.count():,} in all)."
+            )
+        )
+
+    def _drop_indexes(self) -> list[tuple[str, str]]:
+        """Drop the table's plain indexes (not the primary key or unique constraints) and
+        return their names and definitions to build them again."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT i.indexname, i.indexdef FROM pg_indexes i
+                WHERE i.tablename = %s AND NOT EXISTS (
+                    SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname
+                )
+                """,
+                [TABLE],
+            )
+            indexes = cursor.fetchall()
+            for name, _definition in indexes:
+                cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        return indexes

@@ -55,30 +55,41 @@ INSERT INTO resident_requests_residentrequest (
   resolved_at, closed_at, resolution_note, reject_reason, supporters_count, reopened_count,
   rating, rating_comment, rated_at, building_id, category_id, grid_id)
 SELECT t.created, t.created, 'B-' || lpad(s::text, 12, '0'), 'bench-' || s::text,
-  (ARRAY['web','web','walk_in','patrol','phone','reception_day'])[1 + (s % 6)],
+  (ARRAY['web','web','walk_in','patrol','phone','reception_day'])[1 + (s %% 6)],
   '居民', '13800000000', '', '基准测试诉求',
-  t.status, t.level, t.created + interval '24 hours', t.created + interval '72 hours', false,
-  CASE WHEN t.status NOT IN ('submitted','rejected','merged') THEN t.created + t.accept END,
-  CASE WHEN t.status IN ('resolved','closed') THEN t.created + t.resolve END,
-  CASE WHEN t.status = 'closed' THEN t.created + t.resolve + interval '3 days' END,
+  u.status, t.level, t.created + interval '24 hours', t.created + interval '72 hours', false,
+  CASE WHEN u.status NOT IN ('submitted','rejected','merged') THEN t.created + t.accept END,
+  CASE WHEN u.status IN ('resolved','closed') THEN t.created + t.resolve END,
+  CASE WHEN u.status = 'closed' THEN t.created + t.resolve + interval '3 days' END,
   '', '', 0, 0,
-  CASE WHEN t.status = 'closed' THEN t.rating ELSE '' END, '',
-  CASE WHEN t.status = 'closed' AND t.rating <> '' THEN t.created + t.resolve + interval '1 day' END,
+  CASE WHEN u.status = 'closed' THEN t.rating ELSE '' END, '',
+  CASE WHEN u.status = 'closed' AND t.rating <> '' THEN t.created + t.resolve + interval '1 day' END,
   b.id, c.id, b.grid_id
-FROM generate_series(%(first)s, %(last)s) AS s
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS s
 CROSS JOIN LATERAL (
   SELECT now() - random() * (%(days)s || ' days')::interval AS created,
     (ARRAY['closed','closed','closed','closed','closed','closed','closed','closed','closed',
            'closed','closed','closed','closed','closed','resolved','taken','submitted',
-           'accepted','rejected','merged'])[1 + floor(random() * 20)::int] AS status,
-    (ARRAY['grid','grid','grid','grid','grid','grid','community','community','street',
-           'department'])[1 + floor(random() * 10)::int] AS level,
+           'accepted','rejected','merged'])[1 + floor(random() * 20)::int] AS drawn_status,
+    (ARRAY['grid','grid','grid','grid','grid','grid','community','community','community',
+           'street'])[1 + floor(random() * 10)::int] AS drawn_level,
+    random() AS to_department,
     random() * interval '30 hours' AS accept,
     random() * interval '120 hours' AS resolve,
     (ARRAY['satisfied','satisfied','satisfied','basically_satisfied','dissatisfied',''])
       [1 + floor(random() * 6)::int] AS rating,
     s AS n
+) AS t0
+CROSS JOIN LATERAL (
+  -- Requests older than two weeks are done with: only recent ones are still open. About 3 %%
+  -- reach the departments (街社吹哨、部门报到).
+  SELECT t0.*, CASE WHEN t0.to_department < 0.03 THEN 'department' ELSE t0.drawn_level END AS level
 ) AS t
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN t.created < now() - interval '14 days'
+              AND t.drawn_status IN ('submitted', 'accepted', 'taken') THEN 'closed'
+              ELSE t.drawn_status END AS status
+) AS u
 JOIN bench_buildings b ON b.rn = (s * 7919) %% (SELECT count(*) FROM bench_buildings)
 JOIN bench_categories c ON c.rn = (s * 104729) %% (SELECT count(*) FROM bench_categories);
 INSERT INTO resident_requests_requestdepartment (
@@ -129,10 +140,14 @@ def fill(target: int, days: int) -> None:
         before_id = ResidentRequest.objects.order_by("-pk").values_list("pk", flat=True).first()
         print(f"requests: {have:,}; inserting {target - have:,} more in SQL …", flush=True)
         with connection.cursor() as cursor:
-            cursor.execute(
-                FILL_SQL,
-                {"first": have + 1, "last": target, "days": days, "before_id": before_id or 0},
-            )
+            # Only integers go into the text, so plain formatting is safe here.
+            sql = FILL_SQL % {
+                "first": int(have + 1),
+                "last": int(target),
+                "days": int(days),
+                "before_id": int(before_id or 0),
+            }
+            cursor.execute(sql)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"  {ResidentRequest.objects.count():,} requests in {time.monotonic() - started:.0f} s")

@@ -11,6 +11,7 @@ Requests (January 2026 unless said otherwise; hours after creation):
   r4 G1 web    garbage  rejected
   r5 G1 web    garbage  December 2025: outside the range
   r6 G2 patrol lights   accepted 1  resolved 10  deadline 72  closed    basically sat. street, D1 called
+                        on 11 Jan (reported in, done); D1 also called on r5 on 2 Jan (not yet in)
   r7 G4 web    garbage  accepted 5  resolved 30  deadline 72  closed    satisfied
 """
 
@@ -126,7 +127,9 @@ def world(db):
         status=Status.CLOSED, rating=Rating.BASICALLY_SATISFIED, channel=Channel.PATROL,
         level=HandlingLevel.STREET,
     )  # fmt: skip
-    department_link(w.r6, w.dept, acknowledged=True, done=True)
+    department_link(w.r6, w.dept, called=at("2026-01-11"), acknowledged=True, done=True)
+    # Called in on a December request, but in January: counted in January.
+    department_link(w.r5, w.dept, called=at("2026-01-02"))
     w.r7 = request(
         w.g4, w.garbage, at("2026-01-12"), accepted_after=5, resolved_after=30,
         status=Status.CLOSED, rating=Rating.SATISFIED,

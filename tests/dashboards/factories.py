@@ -74,13 +74,15 @@ def request(
     return obj
 
 
-def department_link(req: ResidentRequest, department, *, acknowledged=False, done=False):
-    now = timezone.now()
-    return RequestDepartment.objects.create(
+def department_link(req: ResidentRequest, department, *, called, acknowledged=False, done=False):
+    """A department called in at `called` (吹哨), reported in and done an hour later each."""
+    link = RequestDepartment.objects.create(
         request=req,
         department=department,
-        acknowledge_deadline=now,
-        done_deadline=now,
-        acknowledged_at=now if acknowledged else None,
-        reported_done_at=now if done else None,
+        acknowledge_deadline=called + datetime.timedelta(hours=24),
+        done_deadline=called + datetime.timedelta(hours=72),
+        acknowledged_at=called + datetime.timedelta(hours=1) if acknowledged else None,
+        reported_done_at=called + datetime.timedelta(hours=2) if done else None,
     )
+    RequestDepartment.objects.filter(pk=link.pk).update(created_at=called)
+    return link

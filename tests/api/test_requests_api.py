@@ -3,6 +3,7 @@
 import pytest
 
 from core.privacy import mask_name, mask_phone
+from resident_requests import services
 from resident_requests.models import HandlingLevel, PhoneDisclosure, ResidentRequest, Status
 from tests.resident_requests.factories import PHONE, at_level, submit
 
@@ -224,3 +225,27 @@ def test_categories_are_readable_by_staff(w, client_for):
     response = client_for(w.users["dept"]).get("/api/v1/categories/", {"top_level": "false"})
     assert response.status_code == 200
     assert w.category.code in {row["code"] for row in response.json()["results"]}
+
+
+def test_party_member_sees_only_the_orders_dispatched_to_them(w, client_for):
+    request = submit(w)
+    member = client_for(w.members[0].user)
+    assert codes(member.get(URL)) == set()
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_dispatch(request=request, actor=w.users["leader"], assignee=w.members[0])
+    assert codes(member.get(URL)) == {request.code}
+    assert codes(client_for(w.members[1].user).get(URL)) == set()
+    # Seeing an order does not make the member staff: no accept, reject or dispatch.
+    other = submit(w, submitter_phone="13912340009")
+    assert member.post(f"{URL}{other.code}/accept/", {}).status_code == 404
+
+
+def test_anonymous_callers_are_throttled(w, monkeypatch):
+    from rest_framework.test import APIClient
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "rate", "3/minute", raising=False)
+    client = APIClient()
+    answers = [client.get("/api/v1/stations/").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert "detail" in client.get("/api/v1/stations/").json()

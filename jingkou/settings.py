@@ -164,7 +164,7 @@ CELERY_TASK_ROUTES = {"notifications.*": {"queue": NOTIFICATIONS_QUEUE}}
 # A web request publishes after its commit: a dead or hanging broker may delay it by about a
 # second at most (connect and socket timeouts, one quick retry), never indefinitely. The outbox
 # row stays pending and the sweeper (below) sends it once the broker is back.
-CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -176,8 +176,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the longest task (CELERY_TASK_TIME_LIMIT) and than any retry countdown
     # (NOTIFICATIONS_RETRY_BACKOFF_MAX), so a slow or delayed task is not delivered twice.
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 0.5,
-    "socket_timeout": 0.5,
+    "socket_connect_timeout": 0.4,
+    "socket_timeout": 0.4,
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.1,

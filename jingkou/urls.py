@@ -11,6 +11,8 @@ from core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    # Browsers ask for /favicon.ico on pages (the admin's) that do not name an icon.
+    path("favicon.ico", core_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("jingkou.api_urls")),

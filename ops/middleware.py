@@ -4,6 +4,8 @@ import json
 import re
 import uuid
 
+from csp.middleware import CSPMiddleware
+from django.conf import settings
 from django.http import HttpResponse
 
 from .context import current_request_var, request_id_var
@@ -60,3 +62,16 @@ class RequestIdMiddleware:
             current_request_var.reset(request_token)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with inline styles allowed on the few third-party pages that
+    inject <style> elements (the API documentation: Swagger UI and Redoc). Scripts stay 'self'."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and request.path_info.startswith(tuple(settings.CSP_INLINE_STYLE_PATHS)):
+            update = dict(parts.update or {})
+            update["style-src"] = [*update.get("style-src", []), "'unsafe-inline'"]
+            parts.update = update
+        return parts

@@ -102,3 +102,12 @@ def test_when_the_database_is_down_the_resident_gets_a_plain_page_saying_send_ag
     assert gettext("Please try again in a minute") in html
     assert gettext("Back to the start page") in html
     assert "<script" not in html
+
+
+@pytest.mark.django_db
+def test_only_the_api_documentation_gets_inline_styles_and_never_inline_scripts(client):
+    docs = _directives(client.get("/api/redoc/")["Content-Security-Policy"])
+    assert "'unsafe-inline'" in docs["style-src"]
+    assert docs["script-src"] == ["'self'"]
+    page = _directives(client.get("/privacy/")["Content-Security-Policy"])
+    assert "'unsafe-inline'" not in page["style-src"]

@@ -59,8 +59,11 @@ def open311_view(*methods):
                 return response
             params = _params(http_request)
             try:
-                if any(len(v) > MAX_PARAM * 3 for values in params.lists() for v in values[1]):
+                values = [v for _key, vs in params.lists() for v in vs]
+                if any(len(v) > MAX_PARAM * 3 for v in values):
                     raise BadInput(400, _("A parameter is too long."))
+                if any("\x00" in v for v in [*values, *kwargs.values()]):
+                    raise BadInput(400, _("A parameter contains a null character."))
                 jurisdiction = params.get("jurisdiction_id", "")
                 if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION_ID:
                     raise BadInput(

@@ -135,7 +135,8 @@ REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", REDIS_URL)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that works on without the cache while Redis is down (ops/).
+            "BACKEND": "ops.cache.FailSoftRedisCache",
             "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "jingkou"),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

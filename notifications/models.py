@@ -113,7 +113,13 @@ class Notification(TimeStampedModel):
             return self.recipient_user.get_username()
         if self.phone:
             return mask_phone(self.phone)
-        return self.email or "—"
+        if self.email:
+            return self.email
+        if self.channel in (Channel.WECOM, Channel.DINGTALK):
+            return _("the group (%(count)d mentioned)") % {
+                "count": len(self.context.get("mention", []))
+            }
+        return "—"
 
 
 def new_link_token() -> str:

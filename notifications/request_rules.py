@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.exceptions import ApplicationError
 from core.validators import MAINLAND_MOBILE_RE
@@ -306,7 +307,7 @@ def handle_overdue(now) -> tuple[int, int]:
                 request_services.request_escalate(
                     request=request,
                     actor=None,
-                    internal_note="Acceptance deadline missed: escalated automatically.",
+                    internal_note=gettext("Acceptance deadline missed: escalated automatically."),
                 )
                 escalated += 1
             except ApplicationError as exc:

@@ -50,6 +50,11 @@ def _missing(marker: str) -> str | None:
     return None
 
 
+def pytest_configure(config):
+    # Test logins need no key stretching: PBKDF2 costs a quarter second per user on this machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_runtest_setup(item):
     for marker in ("postgres", "redis", "browser"):
         if item.get_closest_marker(marker):

@@ -581,11 +581,7 @@ class ResidentRequestAdmin(admin.ModelAdmin):
         pending = {link.department_id for link in links if not link.reported_done_at}
         unacknowledged = {link.department_id for link in links if not link.acknowledged_at}
         mine = pending if user.is_superuser else pending & set(department_ids_of(user))
-        in_units = user.is_superuser or (
-            ResidentRequest.objects.filter(
-                pk=obj.pk, grid__in=Grid.objects.filter(scope_q(user, "unit"))
-            ).exists()
-        )
+        in_units = services.actor_may_handle(user, obj)
         result = []
         for name in names:
             if name == "acknowledge" and not (mine & unacknowledged):

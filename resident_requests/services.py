@@ -123,6 +123,16 @@ def _staff_at_level(actor, request: ResidentRequest) -> str:
     return role
 
 
+def actor_may_handle(actor, request: ResidentRequest) -> bool:
+    """Whether `actor` is staff at the request's current handling level or above (for showing
+    buttons; the transitions check it again under the row lock)."""
+    try:
+        _staff_at_level(actor, request)
+    except OutOfScope:
+        return False
+    return True
+
+
 def _surname(actor) -> str:
     if actor is None:
         return ""

@@ -55,7 +55,7 @@ def test_resident_leader_member_resident(bw, phone_page, desktop_page, live_serv
     admin.click("a.rr-dispatch")
     admin.select_option("#id_assignee", str(w.members[0].pk))
     admin.click("input[type=submit].default")
-    assert admin.locator(".messagelist .success").count() == 1
+    admin.wait_for_selector(".messagelist .success")
     request.refresh_from_db()
     assert request.status == Status.DISPATCHED
 
@@ -69,7 +69,7 @@ def test_resident_leader_member_resident(bw, phone_page, desktop_page, live_serv
     page.click("button[value=take]")
     page.fill("#id_note", "已更换灯泡，恢复照明。")
     page.click("button[value=resolve]")
-    assert page.locator(".message.success").count() == 1
+    page.wait_for_selector(".message.success")
     request.refresh_from_db()
     assert request.status == Status.RESOLVED
     page.click("button.linklike")  # sign out
@@ -80,6 +80,7 @@ def test_resident_leader_member_resident(bw, phone_page, desktop_page, live_serv
     assert "<b>急</b>" not in page.content() and "&lt;b&gt;急" in page.content()
     page.check("input[value=satisfied]")
     page.click("button[type=submit].primary")
+    page.wait_for_selector(".message.success")
     request.refresh_from_db()
     assert request.status == Status.CLOSED
     assert re.search(r"status-closed", page.content())

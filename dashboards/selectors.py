@@ -49,7 +49,12 @@ from resident_requests.models import (
     Status,
 )
 
-from .models import GridDaySummary, GridMonthCategorySummary, SummaryState
+from .models import (
+    CommunityDayCategorySummary,
+    GridDayDepartmentSummary,
+    GridDaySummary,
+    SummaryState,
+)
 
 # Drill-down stops at grids: below them (buildings, households) there are no requests to show.
 DRILLABLE_KINDS = [UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY]
@@ -525,69 +530,35 @@ def by_channel(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
 TOP_CATEGORIES = 10
 
 
-def _local_range(start: datetime.date, stop: datetime.date) -> Q:
-    """Requests created from local midnight of `start` up to (not including) that of `stop`."""
-    tz = timezone.get_current_timezone()
-    return Q(
-        created_at__gte=datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
-        created_at__lt=datetime.datetime.combine(stop, datetime.time.min, tzinfo=tz),
-    )
-
-
-def _whole_months(start: datetime.date, end: datetime.date):
-    """The first and last day of the whole months inside [start, end], or None."""
-    first = (
-        start
-        if start.day == 1
-        else (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    )
-    after_end = end + datetime.timedelta(days=1)
-    last = end if after_end.day == 1 else end.replace(day=1) - datetime.timedelta(days=1)
-    return (first, last) if first <= last else None
-
-
 def top_categories(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
-    """The most frequent categories. From summaries: whole months from the monthly rows, the
-    days before and after them (at most two part-months) from the requests."""
-    if flt.uses_summaries:
-        names = ("category_id", "category__name", "category__parent__name")
-        months = _whole_months(flt.start, flt.end)
-        totals: dict[int, dict] = {}
-
-        def add(rows):
-            for row in rows:
-                total = totals.setdefault(row["category_id"], {**row, "received": 0, "resolved": 0})
-                total["received"] += row["received"]
-                total["resolved"] += row["resolved"]
-
-        if months:
-            add(
-                _unsum(row)
-                for row in GridMonthCategorySummary.objects.filter(
-                    subtree_q(unit, "grid__unit"), month__gte=months[0], month__lte=months[1]
-                )
-                .order_by()
-                .values(*names)
-                .annotate(**_sums(["received", "resolved"]))
+    """The most frequent categories. From summaries above a grid (per community and day);
+    a grid's own requests are counted live (they are few)."""
+    if flt.uses_summaries and unit.kind != UnitKind.GRID:
+        rows = list(
+            CommunityDayCategorySummary.objects.filter(
+                subtree_q(unit, "community"), day__gte=flt.start, day__lte=flt.end
             )
-            # The part-months before and after, as two index ranges (not "the range except
-            # the months", which would read every row of the range).
-            edges = ResidentRequest.objects.filter(
-                subtree_q(unit, "grid__unit"),
-                _local_range(flt.start, months[0])
-                | _local_range(
-                    months[1] + datetime.timedelta(days=1), flt.end + datetime.timedelta(days=1)
-                ),
-            ).order_by()
-        else:
-            edges = requests_received(unit, flt)
-        add(
-            edges.values(*names).annotate(
-                received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False))
-            )
+            .order_by()
+            .values("category_id")
+            .annotate(**_sums(["received", "resolved"]))
+            .order_by("-sum_received", "category_id")[:TOP_CATEGORIES]
         )
-        ranked = sorted(totals.values(), key=lambda r: (-r["received"], r["category_id"]))
-        return ranked[:TOP_CATEGORIES]
+        names = {
+            row["pk"]: row
+            for row in Category.objects.filter(pk__in=[r["category_id"] for r in rows]).values(
+                "pk", "name", "parent__name"
+            )
+        }
+        return [
+            {
+                "category_id": row["category_id"],
+                "category__name": names[row["category_id"]]["name"],
+                "category__parent__name": names[row["category_id"]]["parent__name"],
+                "received": row["sum_received"],
+                "resolved": row["sum_resolved"],
+            }
+            for row in rows
+        ]
     return list(
         requests_received(unit, flt)
         .values("category_id", "category__name", "category__parent__name")
@@ -597,8 +568,18 @@ def top_categories(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
 
 
 def escalations_by_department(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
-    """Departments called in (吹哨) in the date range: called, reported in (报到), done. Read
-    live: department calls are a small share of the requests, found by their own date index."""
+    """Departments called in (吹哨) in the date range: called, reported in (报到), done."""
+    if flt.uses_summaries:
+        return [
+            _unsum(row)
+            for row in GridDayDepartmentSummary.objects.filter(
+                subtree_q(unit, "grid__unit"), day__gte=flt.start, day__lte=flt.end
+            )
+            .order_by()
+            .values("department_id", "department__name")
+            .annotate(**_sums(["called", "acknowledged", "done"]))
+            .order_by("-sum_called", "department__name")
+        ]
     start, end = flt.bounds()
     return list(
         RequestDepartment.objects.filter(

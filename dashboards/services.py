@@ -1,20 +1,24 @@
 """Writes of the dashboards app: rebuilding the pre-aggregated request summaries.
 
-The summaries are derived data. A rebuild replaces the rows of whole days (and, for the
-categories, whole months) from the requests in one transaction, so running it twice, or in two
+The summaries are derived data. A rebuild replaces the rows of whole days from the requests in one transaction, so running it twice, or in two
 workers at once, leaves the same rows.
 """
 
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from resident_requests.models import ResidentRequest
+from resident_requests.models import RequestDepartment, ResidentRequest
 
-from .models import GridDaySummary, GridMonthCategorySummary, SummaryState
+from .models import (
+    CommunityDayCategorySummary,
+    GridDayDepartmentSummary,
+    GridDaySummary,
+    SummaryState,
+)
 from .selectors import summary_counters
 
 # Requests changed this long before the last refresh are looked at again: a transaction that
@@ -27,7 +31,7 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def _days_q(days: list[datetime.date]) -> Q:
-    """Requests created on any of the days (local time), as index-friendly ranges."""
+    """Rows created on any of the days (local time), as index-friendly ranges."""
     q = Q(pk__in=[])
     for day in days:
         q |= Q(
@@ -37,12 +41,21 @@ def _days_q(days: list[datetime.date]) -> Q:
     return q
 
 
-def _month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def _next_month(day: datetime.date) -> datetime.date:
-    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+def _rebuild_department_days(days_filter: Q) -> int:
+    rows = (
+        RequestDepartment.objects.filter(days_filter)
+        .order_by()
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "department_id", grid_id=F("request__grid_id"))
+        .annotate(
+            called=Count("pk"),
+            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+            done=Count("pk", filter=Q(reported_done_at__isnull=False)),
+        )
+    )
+    objs = [GridDayDepartmentSummary(**row) for row in rows]
+    GridDayDepartmentSummary.objects.bulk_create(objs, batch_size=2000)
+    return len(objs)
 
 
 def _rebuild_days(requests, days_filter: Q) -> int:
@@ -58,27 +71,16 @@ def _rebuild_days(requests, days_filter: Q) -> int:
     return len(objs)
 
 
-def _rebuild_months(requests, months_filter: Q) -> int:
+def _rebuild_categories(requests, days_filter: Q) -> int:
     rows = (
-        requests.filter(months_filter)
+        requests.filter(days_filter)
         .order_by()
-        .annotate(month=TruncMonth("created_at"))
-        .values("month", "grid_id", "category_id")
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "category_id", community_id=F("grid__community_id"))
         .annotate(received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False)))
     )
-    objs = [
-        GridMonthCategorySummary(
-            month=row["month"].date()
-            if isinstance(row["month"], datetime.datetime)
-            else row["month"],
-            grid_id=row["grid_id"],
-            category_id=row["category_id"],
-            received=row["received"],
-            resolved=row["resolved"],
-        )
-        for row in rows
-    ]
-    GridMonthCategorySummary.objects.bulk_create(objs, batch_size=2000)
+    objs = [CommunityDayCategorySummary(**row) for row in rows]
+    CommunityDayCategorySummary.objects.bulk_create(objs, batch_size=2000)
     return len(objs)
 
 
@@ -89,24 +91,21 @@ def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
     requests = ResidentRequest.objects.all()
     if days is None:
         GridDaySummary.objects.all().delete()
-        GridMonthCategorySummary.objects.all().delete()
+        CommunityDayCategorySummary.objects.all().delete()
+        GridDayDepartmentSummary.objects.all().delete()
         written = _rebuild_days(requests, Q())
-        _rebuild_months(requests, Q())
+        _rebuild_categories(requests, Q())
+        _rebuild_department_days(Q())
         return written
     days = sorted(set(days))
     if not days:
         return 0
     GridDaySummary.objects.filter(day__in=days).delete()
     written = _rebuild_days(requests, _days_q(days))
-    months = sorted({_month_start(day) for day in days})
-    GridMonthCategorySummary.objects.filter(month__in=months).delete()
-    months_q = Q(pk__in=[])
-    for month in months:
-        months_q |= Q(
-            created_at__gte=_local_midnight(month),
-            created_at__lt=_local_midnight(_next_month(month)),
-        )
-    _rebuild_months(requests, months_q)
+    GridDayDepartmentSummary.objects.filter(day__in=days).delete()
+    _rebuild_department_days(_days_q(days))
+    CommunityDayCategorySummary.objects.filter(day__in=days).delete()
+    _rebuild_categories(requests, _days_q(days))
     return written
 
 
@@ -139,7 +138,21 @@ def summaries_refresh(
                 .values_list("day", flat=True)
                 .distinct()
             )
-            days = list(changed)
+            since = state.refreshed_up_to - REFRESH_OVERLAP
+            # Department calls change without touching their request: their own times say
+            # when (called in, reported in, reported done).
+            calls = (
+                RequestDepartment.objects.filter(
+                    Q(created_at__gte=since)
+                    | Q(acknowledged_at__gte=since)
+                    | Q(reported_done_at__gte=since)
+                )
+                .order_by()
+                .annotate(day=TruncDate("created_at"))
+                .values_list("day", flat=True)
+                .distinct()
+            )
+            days = sorted(set(changed) | set(calls))
             summaries_rebuild(days=days)
             count = len(days)
         state.refreshed_up_to = now

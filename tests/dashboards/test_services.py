@@ -14,7 +14,7 @@ from dashboards.services import summaries_refresh
 from resident_requests.models import Channel, HandlingLevel, Rating, ResidentRequest, Status
 
 from .conftest import JANUARY
-from .factories import at, request
+from .factories import at, department_link, request
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,15 @@ def many(world):
             channel=rng.choice(Channel.values),
             level=rng.choice(HandlingLevel.values),
             rating=rng.choice(Rating.values + [""]) if resolved else "",
+        )
+    calls = list(ResidentRequest.objects.filter(level=HandlingLevel.DEPARTMENT)[:30])
+    for req in calls:
+        department_link(
+            req,
+            world.dept,
+            called=req.created_at + datetime.timedelta(hours=rng.choice([5, 30, 400])),
+            acknowledged=rng.random() < 0.7,
+            done=rng.random() < 0.4,
         )
     summaries_refresh(full=True)
     return world
@@ -122,3 +131,15 @@ def test_refreshing_twice_changes_nothing(world):
         {k: v for k, v in row.items() if k != "id"}
         for row in GridDaySummary.objects.order_by("day", "grid_id").values()
     ]
+
+
+def test_a_refresh_picks_up_a_department_reporting_in(world):
+    summaries_refresh(full=True)
+    link = world.r5.department_links.get()
+    assert link.acknowledged_at is None
+    link.acknowledged_at = timezone.now()
+    link.save()  # as department_acknowledge does: the request itself is not touched
+    summaries_refresh()
+    _, tables = _tables(world.district, JANUARY, "summary")
+    assert tables["departments"] == [["区城管局", 2, 2, 1]]
+    _assert_same(world.district, JANUARY)

@@ -81,6 +81,10 @@ def main():
                 tokens.append(token)
 
         async def track(session):
+            if not tokens:
+                stats.error("track GET", "no stored request to track")
+                await asyncio.sleep(1)
+                return
             token = random.choice(tokens)  # noqa: S311 - picking a page to load
             start = time.monotonic()
             try:

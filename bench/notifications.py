@@ -86,7 +86,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=1000)
     parser.add_argument("--burst", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    # As the Procfile runs the notifications worker: threads, since a send waits on the network
+    # and the database far more than it computes.
+    parser.add_argument("--concurrency", type=int, default=16, help="worker threads or processes")
+    parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL", "").startswith(
         "postgres"
@@ -130,6 +133,8 @@ def main():
             queue,
             "-c",
             str(args.concurrency),
+            "-P",
+            args.pool,
             "-n",
             f"{queue}@localhost",
             "--without-gossip",
@@ -144,7 +149,7 @@ def main():
     )
     print(
         f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
-        f"on {os.cpu_count()} CPUs; worker: {args.concurrency} processes"
+        f"on {os.cpu_count()} CPUs; worker: {args.pool} pool, concurrency {args.concurrency}"
     )
     try:
         wait_ready(worker, log.name)

@@ -1,9 +1,9 @@
 """One dashboard: the figures of a unit's subtree for a filter, as tables, charts and map points.
 
 The page, its charts and every export are built from the same `Dashboard`, so an export always
-holds the numbers on the page. The number of SQL queries is fixed (about a dozen), whatever the
-number of units or requests: every figure is a database aggregate, and the per-unit rows are
-sums of at most one aggregate row per grid.
+holds the numbers on the page. The number of SQL queries is fixed (about twenty), whatever the
+number of units or requests: every figure is a database aggregate (over the daily summaries, or
+live over the requests), and the per-unit rows are sums of at most one aggregate row per grid.
 """
 
 from collections.abc import Callable
@@ -67,7 +67,7 @@ def build_dashboard(
     party_children = selectors.party_figures_by_child(unit)
     grids = selectors.grids_with_child(unit)
     by_grid = selectors.handling_by_grid(unit, flt)
-    open_now = selectors.open_by_grid(unit, flt.category_id)
+    open_now = selectors.open_by_grid(unit, flt)
 
     total = Handling()
     per_grid: dict[int, Handling] = {}
@@ -144,7 +144,7 @@ def build_dashboard(
         columns=[pgettext("dashboard", "Channel"), pgettext("dashboard", "Received")],
         rows=[
             [str(channel_labels.get(row["channel"], row["channel"])), row["received"]]
-            for row in selectors.by_channel(unit, flt)
+            for row in selectors.by_channel(unit, flt, by_grid)
         ],
     )
     tables["categories"] = Table(

@@ -425,38 +425,38 @@ def handling_by_grid(unit: OrgUnit, flt: RequestFilter) -> dict[int, dict]:
     if not flt.uses_summaries:
         rows = requests_received(unit, flt).values("grid_id").annotate(**_handling_counters())
         return {row.pop("grid_id"): row for row in rows}
+    # From the summaries, "late" is the resolved-late part: open_by_grid adds the requests
+    # still open past their deadline (they change with the clock, not with a write). The channel
+    # columns come along for by_channel.
+    channels = [f"channel_{c}" for c in Channel.values]
     by_grid = {}
-    for row in _summaries(unit, flt).values("grid_id").annotate(**_sums(SUMMED)):
+    for row in _summaries(unit, flt).values("grid_id").annotate(**_sums(SUMMED + channels)):
         row = _unsum(row)
         row["late"] = row.pop("resolved_late")
         by_grid[row.pop("grid_id")] = row
-    # Still open past the deadline: as of now, so counted live (few rows, an indexed status).
-    start, end = flt.bounds()
-    open_late = (
-        ResidentRequest.objects.filter(
-            OPEN_LATE, subtree_q(unit, "grid__unit"), created_at__gte=start, created_at__lt=end
-        )
-        .order_by()
-        .values("grid_id")
-        .annotate(n=Count("pk"))
-    )
-    for row in open_late:
-        by_grid.setdefault(row["grid_id"], {"late": 0})["late"] += row["n"]
     return by_grid
 
 
-def open_by_grid(unit: OrgUnit, category_id: int | None = None) -> dict[int, dict]:
-    """Requests open now per grid, and how many of them are past their deadline."""
+def open_by_grid(unit: OrgUnit, flt: RequestFilter) -> dict[int, dict]:
+    """Requests open now per grid (any date, the filter's category), how many of them are past
+    their deadline, and, when the other figures come from the summaries, how many of those were
+    received in the date range: the summaries' "late" leaves them out (see handling_by_grid)."""
+    counters = {
+        "open_now": Count("pk"),
+        "overdue_now": Count("pk", filter=Q(overdue=True) | Q(resolve_deadline__lt=Now())),
+    }
+    if flt.uses_summaries:
+        start, end = flt.bounds()
+        counters["late"] = Count(
+            "pk", filter=OPEN_LATE & Q(created_at__gte=start, created_at__lt=end)
+        )
     rows = (
         ResidentRequest.objects.filter(
-            subtree_q(unit, "grid__unit"), _category_q(category_id), status__in=OPEN_STATUSES
+            subtree_q(unit, "grid__unit"), _category_q(flt.category_id), status__in=OPEN_STATUSES
         )
         .order_by()
         .values("grid_id")
-        .annotate(
-            open_now=Count("pk"),
-            overdue_now=Count("pk", filter=Q(overdue=True) | Q(resolve_deadline__lt=Now())),
-        )
+        .annotate(**counters)
     )
     return {row.pop("grid_id"): row for row in rows}
 
@@ -509,11 +509,17 @@ def trend(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
     )
 
 
-def by_channel(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+def by_channel(unit: OrgUnit, flt: RequestFilter, by_grid: dict | None = None) -> list[dict]:
+    """Received per channel. From the summaries: summed from handling_by_grid's rows (at most
+    one per grid), which carry the channel columns, so no second pass over the summaries."""
     if flt.uses_summaries:
-        sums = _summaries(unit, flt).aggregate(**_sums(f"channel_{c}" for c in Channel.values))
+        if by_grid is None:
+            by_grid = handling_by_grid(unit, flt)
         rows = [
-            {"channel": channel, "received": sums[f"sum_channel_{channel}"] or 0}
+            {
+                "channel": channel,
+                "received": sum(row.get(f"channel_{channel}") or 0 for row in by_grid.values()),
+            }
             for channel in Channel.values
         ]
         return sorted(

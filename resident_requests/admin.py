@@ -28,6 +28,7 @@ from organization.models import Department, OrgUnit, UnitKind
 from organization.selectors import department_ids_of, scope_q, subtree_q
 
 from . import services
+from .forms import MultiplePhotoField
 from .models import (
     OPEN_STATUSES,
     Category,
@@ -283,15 +284,10 @@ class TemplateNoteForm(NoteForm):
 
 
 class ResolveForm(TemplateNoteForm):
-    photos = forms.FileField(
+    photos = MultiplePhotoField(
         label=_("Photos (optional, up to 3)"),
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("JPEG, PNG or WebP, at most 5 MB each."),
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["photos"].widget.allow_multiple_selected = True
 
 
 class DispatchForm(NoteForm):
@@ -681,7 +677,7 @@ class ResidentRequestAdmin(admin.ModelAdmin):
             services.request_reject(request=obj, actor=actor, reason=note)
         elif name == "resolve":
             try:
-                photos = photos_clean(request.FILES.getlist("photos"))
+                photos = photos_clean(data.get("photos") or [])
             except PhotoRejected as exc:
                 raise ApplicationError(exc.message) from exc
             services.request_resolve(request=obj, actor=actor, note=note, photos=photos)

@@ -14,7 +14,7 @@ from resident_requests.models import (
     Status,
 )
 
-from .factories import PHONE, at_level, submit
+from .factories import PHONE, at_level, submit, upload
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("admin:resident_requests_residentrequest_changelist")
@@ -167,11 +167,26 @@ def test_admin_carries_a_request_through_every_state(client, w):
     )
     client.force_login(w.users["community"])
     response = client.post(
-        transition_url(request, "resolve"), {"template": template.pk, "note": ""}
+        transition_url(request, "resolve"),
+        {"template": template.pk, "note": "", "photos": [upload("a.jpg"), upload("b.jpg")]},
     )
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == Status.RESOLVED and request.resolution_note == "已上门处理完毕。"
+    assert request.photos.count() == 2
+
+
+def test_admin_resolve_refuses_a_bad_photo_with_a_message(client, w):
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    client.force_login(w.users["leader"])
+    response = client.post(
+        transition_url(request, "resolve"),
+        {"note": "好了", "photos": [upload("x.jpg", b"not an image", "image/jpeg")]},
+    )
+    assert response.status_code == 200 and "x.jpg" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == Status.ACCEPTED and not request.photos.exists()
 
 
 def test_stale_transition_in_admin_shows_a_message(client, w):

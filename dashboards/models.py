@@ -85,6 +85,35 @@ class CommunityDayCategorySummary(models.Model):
         return f"{self.day} · {self.community_id} · {self.category_id} · {self.received}"
 
 
+class CommunityMonthCategorySummary(models.Model):
+    """The daily category rows summed per month, so a long date range reads a few rows per
+    month and community; only the part-months at its ends read daily rows."""
+
+    SCOPE_PATH = "community"
+
+    month = models.DateField(_("first day of the month"))
+    community = models.ForeignKey(
+        OrgUnit, verbose_name=_("community"), on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="+"
+    )
+    received = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly category summary")
+        verbose_name_plural = _("monthly category summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "community", "category"], name="dash_monthcat_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} · {self.community_id} · {self.category_id} · {self.received}"
+
+
 class GridDayDepartmentSummary(models.Model):
     """Departments called in (吹哨) per grid and day of the call: called, reported in, done.
     Read instead of joining every call to its request (a million-row table) for the scope."""

@@ -51,6 +51,7 @@ from resident_requests.models import (
 
 from .models import (
     CommunityDayCategorySummary,
+    CommunityMonthCategorySummary,
     GridDayDepartmentSummary,
     GridDaySummary,
     SummaryState,
@@ -536,19 +537,59 @@ def by_channel(unit: OrgUnit, flt: RequestFilter, by_grid: dict | None = None) -
 TOP_CATEGORIES = 10
 
 
+def _month_end(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(
+        days=1
+    )
+
+
+def _whole_months(start: datetime.date, end: datetime.date):
+    """The first days of the first and last whole months inside [start, end], or None."""
+    first = start if start.day == 1 else _month_end(start) + datetime.timedelta(days=1)
+    last = (
+        end.replace(day=1)
+        if _month_end(end) == end
+        else (end.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    )
+    return (first, last) if first <= last else None
+
+
 def top_categories(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
     """The most frequent categories. From summaries above a grid (per community and day);
     a grid's own requests are counted live (they are few)."""
     if flt.uses_summaries and unit.kind != UnitKind.GRID:
-        rows = list(
-            CommunityDayCategorySummary.objects.filter(
-                subtree_q(unit, "community"), day__gte=flt.start, day__lte=flt.end
+        # Whole months from the monthly rows; the part-months at the ends from the daily ones.
+        months = _whole_months(flt.start, flt.end)
+        daily = CommunityDayCategorySummary.objects.filter(subtree_q(unit, "community"))
+        totals: dict[int, dict] = {}
+        parts = []
+        if months:
+            parts.append(
+                CommunityMonthCategorySummary.objects.filter(
+                    subtree_q(unit, "community"), month__gte=months[0], month__lte=months[1]
+                )
             )
-            .order_by()
-            .values("category_id")
-            .annotate(**_sums(["received", "resolved"]))
-            .order_by("-sum_received", "category_id")[:TOP_CATEGORIES]
-        )
+            parts.append(
+                daily.filter(
+                    Q(day__gte=flt.start, day__lt=months[0])
+                    | Q(day__gt=_month_end(months[1]), day__lte=flt.end)
+                )
+            )
+        else:
+            parts.append(daily.filter(day__gte=flt.start, day__lte=flt.end))
+        for part in parts:
+            for row in (
+                part.order_by().values("category_id").annotate(**_sums(["received", "resolved"]))
+            ):
+                total = totals.setdefault(
+                    row["category_id"], {"sum_received": 0, "sum_resolved": 0}
+                )
+                total["sum_received"] += row["sum_received"]
+                total["sum_resolved"] += row["sum_resolved"]
+        rows = sorted(
+            ({"category_id": pk, **sums} for pk, sums in totals.items()),
+            key=lambda r: (-r["sum_received"], r["category_id"]),
+        )[:TOP_CATEGORIES]
         names = {
             row["pk"]: row
             for row in Category.objects.filter(pk__in=[r["category_id"] for r in rows]).values(

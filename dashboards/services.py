@@ -7,14 +7,15 @@ workers at once, leaves the same rows.
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from resident_requests.models import RequestDepartment, ResidentRequest
 
 from .models import (
     CommunityDayCategorySummary,
+    CommunityMonthCategorySummary,
     GridDayDepartmentSummary,
     GridDaySummary,
     SummaryState,
@@ -84,6 +85,39 @@ def _rebuild_categories(requests, days_filter: Q) -> int:
     return len(objs)
 
 
+def _rebuild_category_months(months: list[datetime.date] | None) -> None:
+    """Sum the daily category rows of whole months (None: every month)."""
+    monthly = CommunityMonthCategorySummary.objects.all()
+    daily = CommunityDayCategorySummary.objects.all()
+    if months is not None:
+        monthly = monthly.filter(month__in=months)
+        q = Q(pk__in=[])
+        for month in months:
+            after = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+            q |= Q(day__gte=month, day__lt=after)
+        daily = daily.filter(q)
+    monthly.delete()
+    rows = (
+        daily.order_by()
+        .annotate(month=TruncMonth("day"))
+        .values("month", "community_id", "category_id")
+        .annotate(sum_received=Sum("received"), sum_resolved=Sum("resolved"))
+    )
+    CommunityMonthCategorySummary.objects.bulk_create(
+        [
+            CommunityMonthCategorySummary(
+                month=row["month"],
+                community_id=row["community_id"],
+                category_id=row["category_id"],
+                received=row["sum_received"],
+                resolved=row["sum_resolved"],
+            )
+            for row in rows
+        ],
+        batch_size=2000,
+    )
+
+
 @transaction.atomic
 def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
     """Recompute the summary rows of the given local days (None: everything). Returns the
@@ -95,6 +129,7 @@ def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
         GridDayDepartmentSummary.objects.all().delete()
         written = _rebuild_days(requests, Q())
         _rebuild_categories(requests, Q())
+        _rebuild_category_months(None)
         _rebuild_department_days(Q())
         return written
     days = sorted(set(days))
@@ -106,6 +141,7 @@ def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
     _rebuild_department_days(_days_q(days))
     CommunityDayCategorySummary.objects.filter(day__in=days).delete()
     _rebuild_categories(requests, _days_q(days))
+    _rebuild_category_months(sorted({day.replace(day=1) for day in days}))
     return written
 
 

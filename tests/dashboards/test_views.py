@@ -165,9 +165,9 @@ def _district(size: int):
 
 # Session and user, the scope's top unit, categories, the summaries' age, party figures (6, and
 # 2 for the 15-minute coverage on a cold cache), party by child, grids, handling by grid (with the
-# channels), open by grid, trend, top categories (and their names), departments, breadcrumb: the
-# same at any size.
-PAGE_QUERIES = 22
+# channels), open by grid, trend, top categories (whole months, part-months, names), departments,
+# breadcrumb: the same at any size.
+PAGE_QUERIES = 23
 
 
 @pytest.mark.parametrize("size", [1, 3])

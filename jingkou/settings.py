@@ -411,7 +411,7 @@ LOGGING = {
 # HTTPS: on by default in production (DEBUG off), off for local development over plain HTTP.
 HTTPS = env_bool("HTTPS", not DEBUG)
 # Behind nginx (deploy/nginx/jingkou.conf), which terminates TLS, says so in X-Forwarded-Proto
-# and gives the client's address in X-Real-IP (ops.net.client_ip).
+# and gives the client's address in X-Real-IP (core.net.client_ip).
 BEHIND_PROXY = env_bool("BEHIND_PROXY", not DEBUG)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -447,7 +447,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = int(os.environ.get("AXES_COOLOFF_MINUTES", "30")) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "ops.net.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "ops/locked_out.html"
 AXES_VERBOSE = True
 # Two-factor login (django-otp, TOTP) is optional per staff member: see ops.forms.

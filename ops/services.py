@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
+from core.net import client_ip
 
 from .context import current_request, current_request_id
 from .models import AuditAction, AuditEvent
-from .net import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,8 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+from core import net
+
 # action → (hits allowed, window in seconds). settings.RESIDENT_REQUEST_RATE_LIMITS overrides.
 DEFAULT_LIMITS = {
     "submit_ip": (20, 3600),  # form posts from one address per hour
@@ -24,8 +26,9 @@ def _limit(action: str) -> tuple[int, int]:
 
 
 def client_ip(http_request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
-    return http_request.META.get("REMOTE_ADDR", "") or "unknown"
+    # Behind nginx (BEHIND_PROXY) every resident would share the proxy's address: core.net reads
+    # the proxy's own X-Real-IP header then, and never a client-supplied X-Forwarded-For.
+    return net.client_ip(http_request) or "unknown"
 
 
 def _key(action: str, value: str) -> str:

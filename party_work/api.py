@@ -2,6 +2,8 @@
 reception sessions and of the honour page (name and branch only)."""
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -83,10 +85,10 @@ class HouseholdLinkSerializer(serializers.ModelSerializer):
         fields = ["id", "central_household_id", "building_id", "address", "contact_name",
                   "contact_phone", "last_visit", "active"]  # fmt: skip
 
-    def get_contact_name(self, obj):
+    def get_contact_name(self, obj) -> str:
         return mask_name(obj.contact_name)
 
-    def get_contact_phone(self, obj):
+    def get_contact_phone(self, obj) -> str:
         return mask_phone(obj.contact_phone)
 
 
@@ -128,11 +130,12 @@ class SessionSerializer(serializers.ModelSerializer):
         fields = ["id", "community_id", "community", "date", "start_time", "end_time", "place",
                   "station_id", "deputies", "capacity", "booked", "places_left", "status"]  # fmt: skip
 
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_deputies(self, obj):
         return [{"name": d.name, "kind": d.kind, "kind_display": d.get_kind_display()}
                 for d in obj.deputies.all()]  # fmt: skip
 
-    def get_places_left(self, obj):
+    def get_places_left(self, obj) -> int:
         return max(0, obj.capacity - obj.booked)
 
 
@@ -198,18 +201,38 @@ class ActivityViewSet(ScopedReadOnlyViewSet):
         return filter_visible(qs, self.request.user, Activity.SCOPE_PATH)
 
 
+MAX_ID = 2**63 - 1
+
+
+def _id_param(value: str | None) -> int | None:
+    """A positive id the database can hold, or None."""
+    if value and value.isdigit() and int(value) <= MAX_ID:
+        return int(value)
+    return None
+
+
+UNIT_PARAM = OpenApiParameter("unit", OpenApiTypes.INT, required=True, description="unit id")
+YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT)
+QUARTER_PARAM = OpenApiParameter("quarter", OpenApiTypes.INT)
+
+
+@extend_schema(parameters=[UNIT_PARAM, YEAR_PARAM, QUARTER_PARAM], responses=OpenApiTypes.OBJECT)
 class RankingView(APIView):
     """The quarterly vanguard ranking of a unit in scope: ?unit=<id>&year=&quarter=."""
 
     permission_classes = [IsStaff]
 
     def get(self, request):
+        unit_id = _id_param(request.query_params.get("unit"))
         try:
-            unit_id = int(request.query_params["unit"])
             year = int(request.query_params.get("year") or timezone.localdate().year)
             quarter = int(request.query_params.get("quarter") or 1)
-        except (KeyError, ValueError) as exc:
-            raise ValidationError({"unit": "unit, year and quarter must be numbers"}) from exc
+        except ValueError as exc:
+            raise ValidationError({"year": "year and quarter must be numbers"}) from exc
+        if unit_id is None:
+            raise ValidationError({"unit": "give the id of a unit in your scope"})
+        if not 2000 <= year <= 2100:
+            raise ValidationError({"year": "a year from 2000 to 2100"})
         if not 1 <= quarter <= 4:
             raise ValidationError({"quarter": "1 to 4"})
         unit = units_visible_to(request.user).filter(pk=unit_id).first()
@@ -233,6 +256,7 @@ class RankingView(APIView):
         )
 
 
+@extend_schema(parameters=[UNIT_PARAM, YEAR_PARAM], responses=OpenApiTypes.OBJECT)
 class FiguresView(APIView):
     """The dashboard indicators of a unit in scope: ?unit=<id>&year=."""
 
@@ -241,13 +265,14 @@ class FiguresView(APIView):
     def get(self, request):
         from dataclasses import asdict
 
-        unit_id = request.query_params.get("unit", "")
+        unit_id = _id_param(request.query_params.get("unit"))
         visible = units_visible_to(request.user).exclude(kind=UnitKind.HOUSEHOLD)
-        unit = visible.filter(pk=int(unit_id)).first() if unit_id.isdigit() else None
+        unit = visible.filter(pk=unit_id).first() if unit_id is not None else None
         if unit is None:
             raise NotFound()
         year = request.query_params.get("year", "")
-        figures = selectors.party_work_figures(unit, year=int(year) if year.isdigit() else None)
+        year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None
+        figures = selectors.party_work_figures(unit, year=year)
         data = asdict(figures)
         data["volunteer_hours"] = str(data["volunteer_hours"])
         return Response(data)
@@ -262,6 +287,10 @@ class PublicSessionSerializer(SessionSerializer):
                   "deputies", "capacity", "places_left"]  # fmt: skip
 
 
+@extend_schema(
+    parameters=[OpenApiParameter("community", OpenApiTypes.INT)],
+    responses=PublicSessionSerializer(many=True),
+)
 class ComingSessionsView(APIView):
     """Public: the coming reception sessions (?community=<id> for one community)."""
 
@@ -270,8 +299,8 @@ class ComingSessionsView(APIView):
 
     def get(self, request):
         community = None
-        community_id = request.query_params.get("community", "")
-        if community_id.isdigit():
+        community_id = _id_param(request.query_params.get("community"))
+        if community_id is not None:
             community = selectors.communities_with_coming_sessions().filter(pk=community_id).first()
             if community is None:
                 return Response([])
@@ -288,6 +317,7 @@ class HonourSerializer(serializers.ModelSerializer):
         fields = ["name", "branch", "year", "quarter"]
 
 
+@extend_schema(parameters=[YEAR_PARAM, QUARTER_PARAM], responses=HonourSerializer(many=True))
 class HonourView(APIView):
     """Public: the 先锋榜样 titles, name and branch only (?year=&quarter=)."""
 
@@ -298,7 +328,7 @@ class HonourView(APIView):
         year = request.query_params.get("year", "")
         quarter = request.query_params.get("quarter", "")
         awards = selectors.honour_roll(
-            year=int(year) if year.isdigit() else None,
-            quarter=int(quarter) if quarter.isdigit() else None,
+            year=int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None,
+            quarter=int(quarter) if quarter in {"1", "2", "3", "4"} else None,
         )[:500]
         return Response(HonourSerializer(awards, many=True).data)

@@ -19,12 +19,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.exceptions import ApplicationError
 from resident_requests import ratelimit
-from resident_requests.models import Category
+from resident_requests.models import DESCRIPTION_MAX_LENGTH, Category
 
 from . import records, selectors, services
 from .formats import FORMATS, render, render_errors
 
-MAX_PARAM = 2000
+MAX_PARAM = DESCRIPTION_MAX_LENGTH  # the longest field, a description
 
 
 class BadInput(Exception):

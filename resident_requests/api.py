@@ -21,6 +21,7 @@ from organization.selectors import person_for_user, scope_q
 
 from . import selectors, services
 from .models import (
+    DESCRIPTION_MAX_LENGTH,
     Category,
     Channel,
     HandlingLevel,
@@ -231,7 +232,7 @@ class RequestCreateSerializer(serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.filter(active=True, parent__isnull=False)
     )
-    description = serializers.CharField(max_length=2000)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def __init__(self, *args, **kwargs):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from core.validators import validate_mainland_mobile
 from grids.models import Building
 
-from .models import Category, Rating
+from .models import DESCRIPTION_MAX_LENGTH, Category, Rating
 from .selectors import buildings_matching, categories_tree
 
 FORM_TOKEN_SALT = "resident_requests.form_token"  # noqa: S105 - a signing salt
@@ -91,7 +91,7 @@ class RequestForm(forms.Form):
     description = forms.CharField(
         label=_("Describe the problem"),
         min_length=5,
-        max_length=2000,
+        max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     photos = MultiplePhotoField(

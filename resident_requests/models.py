@@ -23,6 +23,8 @@ from organization.models import Department, Person
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # 31**9 ≈ 2**44.6: at least 40 random bits, so codes cannot be enumerated.
 CODE_RANDOM_LENGTH = 9
+# A resident's description: the Open311 GeoReport v2 limit, for the web form, the API and Open311.
+DESCRIPTION_MAX_LENGTH = 4000
 
 
 def new_tracking_code(now=None) -> str:
@@ -189,7 +191,7 @@ class ResidentRequest(TimeStampedModel):
         related_name="requests",
         db_index=False,
     )
-    description = models.TextField(_("description"), max_length=2000)
+    description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from open311 import services as open311_services
 from open311.formats import as_text, xml_to_data
 from open311.models import ApiKey, Submission
-from resident_requests.models import Channel, ResidentRequest
+from resident_requests.models import DESCRIPTION_MAX_LENGTH, Channel, ResidentRequest
 from tests.resident_requests.factories import submit
 
 from . import spec
@@ -164,7 +164,7 @@ def test_post_accepts_our_jurisdiction_only(w, client, filing, settings):
         {"first_name": "", "last_name": ""},
         {"description": ""},
         {"description": "灯坏"},  # the web form wants at least 5 characters
-        {"description": "很" * 2001},
+        {"description": "很" * (DESCRIPTION_MAX_LENGTH + 1)},
         {"address_id": "999999"},
         {"address_id": "", "lat": "abc", "long": "119.45"},
         {"address_id": "", "lat": "95", "long": "119.45"},
@@ -178,6 +178,16 @@ def test_post_bad_input_is_400_with_a_message(w, client, filing, change):
     description = assert_error(file(client, {**filing, **change}), 400)
     assert len(description) > 5
     assert not ResidentRequest.objects.exists()
+
+
+def test_post_takes_a_description_of_the_open311_length_and_refuses_one_more(w, client, filing):
+    assert DESCRIPTION_MAX_LENGTH == 4000  # GeoReport v2 allows 4,000 characters
+    too_long = file(client, {**filing, "description": "很" * (DESCRIPTION_MAX_LENGTH + 1)})
+    assert_error(too_long, 400)
+    assert not ResidentRequest.objects.exists()
+    response = file(client, {**filing, "description": "很" * DESCRIPTION_MAX_LENGTH})
+    assert response.status_code == 201, response.content
+    assert len(ResidentRequest.objects.get().description) == DESCRIPTION_MAX_LENGTH
 
 
 def test_post_finds_the_building_from_lat_long(w, client, filing):

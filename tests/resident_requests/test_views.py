@@ -10,6 +10,7 @@ from django.utils.html import escape
 from resident_requests import ratelimit, services
 from resident_requests.forms import new_form_token
 from resident_requests.models import (
+    DESCRIPTION_MAX_LENGTH,
     PhotoStage,
     Rating,
     RequestPhoto,
@@ -153,7 +154,7 @@ BAD_FIELDS = [
     ("name", ""),
     ("name", "李" * 51),
     ("description", ""),
-    ("description", "长" * 2001),
+    ("description", "长" * (DESCRIPTION_MAX_LENGTH + 1)),
     ("address", "址" * 201),
     ("category", "999999"),
     ("category", "abc"),

@@ -61,7 +61,7 @@ def request_for_tracking(*, code: str, phone_last4: str) -> ResidentRequest | No
 
 
 def request_for_token(token: str) -> ResidentRequest | None:
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL refuses a NUL
         return None
     return ResidentRequest.objects.filter(access_token=token).select_related("category").first()
 
@@ -84,7 +84,8 @@ def categories_tree() -> list[tuple[Category, list[Category]]]:
 
 
 def buildings_matching(text: str, limit: int = 10) -> QuerySet[Building]:
-    text = (text or "").strip()[:50]
+    # PostgreSQL refuses NUL characters in a string literal: a typed NUL matches nothing anyway.
+    text = (text or "").replace("\x00", "").strip()[:50]
     if len(text) < 2:
         return Building.objects.none()
     return (

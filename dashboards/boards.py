@@ -14,6 +14,7 @@ from django.utils import formats
 from django.utils.translation import pgettext
 
 from organization.models import OrgForm, OrgUnit
+from party_work.dashboard import party_work_table
 from resident_requests.models import Channel, HandlingLevel
 
 from . import selectors
@@ -86,6 +87,8 @@ def build_dashboard(
     board = Dashboard(unit=unit, flt=flt, party=party, handling=total)
     tables = board.tables
     tables["party"] = party_table(party)
+    # Party members at work (issue 8): a fixed number of queries whatever the unit's size.
+    tables["party_work"] = party_work_table(unit, year=flt.end.year)
     tables["handling"] = handling_table(total)
     if party_children:
         tables["party_units"] = party_children_table(party_children, link_for)

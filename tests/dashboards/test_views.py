@@ -167,7 +167,7 @@ def _district(size: int):
 # 2 for the 15-minute coverage on a cold cache), party by child, grids, handling by grid (with the
 # channels), open by grid, trend, top categories (whole months, part-months, names), departments,
 # breadcrumb: the same at any size.
-PAGE_QUERIES = 23
+PAGE_QUERIES = 34  # 23 for requests and the organization, 11 for party work
 
 
 @pytest.mark.parametrize("size", [1, 3])

@@ -291,12 +291,29 @@ class ResolveForm(TemplateNoteForm):
 
 
 class DispatchForm(NoteForm):
-    assignee = forms.ModelChoiceField(label=_("Party member"), queryset=None)
+    """A party member or a volunteer team (its leader takes the order): exactly one."""
+
+    assignee = forms.ModelChoiceField(label=_("Party member"), queryset=None, required=False)
+    team = forms.ModelChoiceField(
+        label=_("or a volunteer team"),
+        queryset=None,
+        required=False,
+        help_text=_("The team's leader takes the order for the team."),
+    )
 
     def __init__(self, *args, request_obj, **kwargs):
+        from party_work.selectors import teams_for_request
+
         super().__init__(*args, **kwargs)
         self.fields["note"].label = _("Internal note for the member")
         self.fields["assignee"].queryset = services.members_for_dispatch(request_obj)
+        self.fields["team"].queryset = teams_for_request(request_obj)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("assignee")) == bool(data.get("team")):
+            raise forms.ValidationError(_("Choose either a party member or a volunteer team."))
+        return data
 
 
 class EscalateForm(NoteForm):
@@ -368,6 +385,7 @@ class ResidentRequestAdmin(admin.ModelAdmin):
         "age",
         "deadline",
         "assignee",
+        "assignee_team",
         "phone_masked",
         "supporters_count",
     ]
@@ -380,7 +398,7 @@ class ResidentRequestAdmin(admin.ModelAdmin):
         GridFilter,
         "channel",
     ]
-    list_select_related = ["category", "grid", "assignee"]
+    list_select_related = ["category", "grid", "assignee", "assignee_team"]
     list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
@@ -408,7 +426,7 @@ class ResidentRequestAdmin(admin.ModelAdmin):
                     "address",
                     "channel",
                     ("submitter_name", "full_phone"),
-                    "assignee",
+                    ("assignee", "assignee_team"),
                     ("accept_deadline", "resolve_deadline", "overdue"),
                     "supporters_count",
                 ]
@@ -683,7 +701,11 @@ class ResidentRequestAdmin(admin.ModelAdmin):
             services.request_resolve(request=obj, actor=actor, note=note, photos=photos)
         elif name == "dispatch":
             services.request_dispatch(
-                request=obj, actor=actor, assignee=data["assignee"], note=note
+                request=obj,
+                actor=actor,
+                assignee=data.get("assignee"),
+                team=data.get("team"),
+                note=note,
             )
         elif name == "escalate":
             services.request_escalate(

@@ -18,6 +18,7 @@ from core.privacy import mask_name, mask_phone
 from grids.models import Building
 from organization.models import Department, Person
 from organization.selectors import person_for_user, scope_q
+from party_work.models import VolunteerTeam
 
 from . import selectors, services
 from .models import (
@@ -139,6 +140,9 @@ class RequestListSerializer(serializers.ModelSerializer):
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     building_address = serializers.CharField(source="building.address", read_only=True)
     assignee_name = serializers.CharField(source="assignee.name", default=None, read_only=True)
+    assignee_team_name = serializers.CharField(
+        source="assignee_team.name", default=None, read_only=True
+    )
     submitter_name = serializers.SerializerMethodField()
     submitter_phone = serializers.SerializerMethodField()
 
@@ -161,6 +165,8 @@ class RequestListSerializer(serializers.ModelSerializer):
             "submitter_phone",
             "assignee",
             "assignee_name",
+            "assignee_team",
+            "assignee_team_name",
             "accept_deadline",
             "resolve_deadline",
             "overdue",
@@ -267,8 +273,21 @@ class MergeSerializer(NoteSerializer):
 
 
 class DispatchSerializer(NoteSerializer):
+    """Exactly one of `assignee` and `team` (the service says so when both or neither come)."""
+
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.all(), help_text=_("The party member (person id)")
+        queryset=Person.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The party member (person id)"),
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=VolunteerTeam.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Or the volunteer team (team id): its leader takes the order"),
     )
 
 
@@ -358,7 +377,7 @@ class ResidentRequestViewSet(
         if person is not None:
             q |= Q(assignee=person)
         queryset = ResidentRequest.objects.filter(q).select_related(
-            "category", "grid", "building", "assignee"
+            "category", "grid", "building", "assignee", "assignee_team"
         )
         if self.action == "retrieve":
             queryset = queryset.select_related("merged_into").prefetch_related(
@@ -436,13 +455,13 @@ class ResidentRequestViewSet(
 
         return self._run(MergeSerializer, perform)
 
-    @_transition(DispatchSerializer, _("Dispatch to a party member (派单)"))
+    @_transition(DispatchSerializer, _("Dispatch to a party member or a volunteer team (派单)"))
     @action(detail=True, methods=["post"], url_path="dispatch")
     def dispatch_to_member(self, request, code=None):
         return self._run(
             DispatchSerializer,
             lambda obj, actor, d: services.request_dispatch(
-                request=obj, actor=actor, assignee=d["assignee"], note=d["note"]
+                request=obj, actor=actor, assignee=d["assignee"], team=d["team"], note=d["note"]
             ),
         )
 

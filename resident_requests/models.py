@@ -210,6 +210,15 @@ class ResidentRequest(TimeStampedModel):
         related_name="assigned_requests",
         db_index=False,
     )
+    # Dispatched to a volunteer team: its leader is the assignee who takes the order.
+    assignee_team = models.ForeignKey(
+        "party_work.VolunteerTeam",
+        verbose_name=_("volunteer team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+    )
     departments = models.ManyToManyField(
         Department,
         verbose_name=_("departments involved"),

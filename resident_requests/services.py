@@ -166,7 +166,15 @@ def _save(request: ResidentRequest, fields: Iterable[str]) -> None:
     try:
         # Field checks only: the row exists and its unique columns do not change here.
         request.full_clean(
-            exclude=["building", "grid", "category", "merged_into", "assignee", "created_by"],
+            exclude=[
+                "building",
+                "grid",
+                "category",
+                "merged_into",
+                "assignee",
+                "assignee_team",
+                "created_by",
+            ],
             validate_unique=False,
             validate_constraints=False,
         )
@@ -447,9 +455,21 @@ def members_for_dispatch(request: ResidentRequest):
 
 @transaction.atomic
 def request_dispatch(
-    *, request: ResidentRequest, actor, assignee: Person, note: str = ""
+    *,
+    request: ResidentRequest,
+    actor,
+    assignee: Person | None = None,
+    team=None,
+    note: str = "",
 ) -> ResidentRequest:
-    """社区派单: give an accepted request to a party member of the grid."""
+    """社区派单: give an accepted request to a party member of the grid, or to one of its
+    volunteer teams (party_work.VolunteerTeam). A team's leader takes the order for the team:
+    it becomes the assignee, so taking, resolving, deadlines and notices work as for a member."""
+    if (assignee is None) == (team is None):
+        raise ApplicationError(
+            _("Dispatch request %(code)s either to a party member or to a volunteer team.")
+            % {"code": request.code}
+        )
     request = _lock(request)
     role = _staff_at_level(actor, request)
     _require_status(request, [Status.ACCEPTED], _("dispatched"))
@@ -458,22 +478,44 @@ def request_dispatch(
             _("Request %(code)s is with the departments: they report their part done instead.")
             % {"code": request.code}
         )
-    if not members_for_dispatch(request).filter(pk=assignee.pk).exists():
+    if team is not None:
+        from party_work.selectors import teams_for_request
+
+        if not teams_for_request(request).filter(pk=team.pk).exists():
+            raise OutOfScope(
+                _("%(team)s is not an active volunteer team of the unit handling request %(code)s.")
+                % {"team": team.name, "code": request.code}
+            )
+        if team.leader_id is None:
+            raise ApplicationError(
+                _("%(team)s has no leader to take the order: choose its leader first.")
+                % {"team": team.name}
+            )
+        assignee = team.leader
+    elif not members_for_dispatch(request).filter(pk=assignee.pk).exists():
         raise OutOfScope(
             _("%(name)s is not a party member of the unit handling request %(code)s.")
             % {"name": assignee.name, "code": request.code}
         )
     request.status = Status.DISPATCHED
     request.assignee = assignee
+    request.assignee_team = team
     request.dispatched_at = timezone.now()
-    _save(request, ["status", "assignee", "dispatched_at"])
+    _save(request, ["status", "assignee", "assignee_team", "dispatched_at"])
+    note = (note or "").strip()
+    if team is not None:
+        team_note = _("To the volunteer team %(team)s (led by %(leader)s).") % {
+            "team": team.name,
+            "leader": assignee.name,
+        }
+        note = f"{team_note}\n{note}" if note else team_note
     _record(
         request,
         kind=EventKind.DISPATCHED,
         actor=actor,
         actor_role=role,
         from_status=Status.ACCEPTED,
-        internal_note=(note or "").strip(),
+        internal_note=note,
         assignee=assignee,
     )
     return request
@@ -518,9 +560,10 @@ def request_decline(*, request: ResidentRequest, actor, reason: str) -> Resident
     from_status, assignee = request.status, request.assignee
     request.status = Status.ACCEPTED
     request.assignee = None
+    request.assignee_team = None
     request.dispatched_at = None
     request.taken_at = None
-    _save(request, ["status", "assignee", "dispatched_at", "taken_at"])
+    _save(request, ["status", "assignee", "assignee_team", "dispatched_at", "taken_at"])
     _record(
         request,
         kind=EventKind.DECLINED,
@@ -660,6 +703,7 @@ def request_escalate(
         # The member's order ends here: the level above now handles it.
         request.status = Status.ACCEPTED
         request.assignee = None
+        request.assignee_team = None
         request.dispatched_at = None
         request.taken_at = None
     _fresh_deadlines(request, now)
@@ -670,6 +714,7 @@ def request_escalate(
             "escalated_at",
             "status",
             "assignee",
+            "assignee_team",
             "dispatched_at",
             "taken_at",
             "accept_deadline",
@@ -830,6 +875,7 @@ def _reopen(request: ResidentRequest, now) -> None:
     request.status = Status.ACCEPTED
     request.level = target
     request.assignee = None
+    request.assignee_team = None
     request.dispatched_at = None
     request.taken_at = None
     request.resolved_at = None
@@ -842,6 +888,7 @@ def _reopen(request: ResidentRequest, now) -> None:
             "status",
             "level",
             "assignee",
+            "assignee_team",
             "dispatched_at",
             "taken_at",
             "resolved_at",

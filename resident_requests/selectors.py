@@ -50,7 +50,10 @@ def request_for_tracking(*, code: str, phone_last4: str) -> ResidentRequest | No
     (the caller answers exactly as for an unknown code)."""
     code = (code or "").strip().upper()
     phone_last4 = (phone_last4 or "").strip()
-    if len(phone_last4) != 4 or not phone_last4.isdigit() or len(code) > 24:
+    # ASCII digits only: str.isdigit() accepts "１２３４" too, which compare_digest refuses.
+    if len(phone_last4) != 4 or not (phone_last4.isascii() and phone_last4.isdigit()):
+        return None
+    if len(code) > 24:
         return None
     request = ResidentRequest.objects.filter(code=code).select_related("category__parent").first()
     if request is None:

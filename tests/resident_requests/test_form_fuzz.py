@@ -312,3 +312,10 @@ def test_token_pages_never_fail(fuzz_world):
             assert client.get(reverse(name, args=[token])).status_code == 404
 
     open_token()
+
+
+def test_tracking_with_full_width_digits_answers_not_found(fuzz_world):
+    """Regression: "１２３４" passes str.isdigit() but made hmac.compare_digest raise (a 500)."""
+    request = submit(fuzz_world)
+    response = _client().post(TRACK, {"code": request.code, "phone_last4": "１２３４"})
+    assert response.status_code == 200

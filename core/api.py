@@ -8,7 +8,7 @@ API answer: 403 for OutOfScope, 409 for IllegalTransition, 400 for the rest, alw
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -60,3 +60,16 @@ class IdFilter(django_filters.NumberFilter):
 
 # Descriptions of views that cannot describe themselves, registered when the API is loaded.
 from core import api_schema  # noqa: E402, F401
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose "<relation>_id" fields are plain read-only integers.
+
+    DRF would build them as ReadOnlyField, which drf-spectacular then maps through the foreign key,
+    evaluating its limited queryset: the schema (and `check --deploy`) would query the database.
+    """
+
+    def build_property_field(self, field_name, model_class):
+        if field_name.endswith("_id"):
+            return serializers.IntegerField, {"read_only": True, "allow_null": True}
+        return super().build_property_field(field_name, model_class)

@@ -9,6 +9,7 @@ import django_filters
 from django.db.models import Q
 from rest_framework import serializers, viewsets
 
+from core.api import ModelSerializer
 from core.privacy import mask_phone
 from organization.models import StaffRole
 from organization.selectors import staff_roles
@@ -16,7 +17,7 @@ from organization.selectors import staff_roles
 from .models import Channel, Notification, NotificationStatus
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     recipient = serializers.CharField(source="recipient_display", read_only=True)
     phone = serializers.SerializerMethodField()
     channel_display = serializers.CharField(source="get_channel_display", read_only=True)

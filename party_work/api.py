@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
 from core.privacy import mask_name, mask_phone
 from organization.models import UnitKind
 from organization.selectors import filter_visible, units_visible_to
@@ -46,7 +47,7 @@ class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Staff --------------------------------------------------------------------------------------
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     grid = serializers.CharField(source="grid.name")
     leader = serializers.CharField(source="leader.name", default="")
     services = serializers.ListField(source="service_list", child=serializers.CharField())
@@ -61,7 +62,7 @@ class TeamViewSet(ScopedReadOnlyViewSet):
     base_queryset = VolunteerTeam.objects.select_related("grid", "leader").order_by("pk")
 
 
-class PostClaimSerializer(serializers.ModelSerializer):
+class PostClaimSerializer(ModelSerializer):
     person = serializers.CharField(source="person.name")
     post_display = serializers.CharField(source="get_post_display")
 
@@ -76,7 +77,7 @@ class PostClaimViewSet(ScopedReadOnlyViewSet):
     base_queryset = PostClaim.objects.select_related("person").order_by("pk")
 
 
-class HouseholdLinkSerializer(serializers.ModelSerializer):
+class HouseholdLinkSerializer(ModelSerializer):
     contact_name = serializers.SerializerMethodField()
     contact_phone = serializers.SerializerMethodField()
 
@@ -104,7 +105,7 @@ class HouseholdLinkViewSet(ScopedReadOnlyViewSet):
         return super().get_queryset()
 
 
-class RepresentativeSerializer(serializers.ModelSerializer):
+class RepresentativeSerializer(ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display")
     level_display = serializers.CharField(source="get_level_display")
 
@@ -119,7 +120,7 @@ class RepresentativeViewSet(ScopedReadOnlyViewSet):
     base_queryset = Representative.objects.order_by("pk")
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(ModelSerializer):
     community = serializers.CharField(source="community.name")
     deputies = serializers.SerializerMethodField()
     booked = serializers.IntegerField(read_only=True)
@@ -154,7 +155,7 @@ class SessionViewSet(ScopedReadOnlyViewSet):
         return filter_visible(qs, self.request.user, ReceptionSession.SCOPE_PATH)
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelSerializer):
     class Meta:
         model = ServiceProject
         fields = ["id", "community_id", "year", "title", "status", "beneficiaries"]
@@ -170,7 +171,7 @@ class ProjectViewSet(ScopedReadOnlyViewSet):
         return qs.filter(year=int(year)) if year.isdigit() else qs
 
 
-class CoBuildingSerializer(serializers.ModelSerializer):
+class CoBuildingSerializer(ModelSerializer):
     communities = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
@@ -183,7 +184,7 @@ class CoBuildingViewSet(ScopedReadOnlyViewSet):
     base_queryset = CoBuildingUnit.objects.prefetch_related("communities").order_by("pk")
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     participants = serializers.IntegerField(source="n_participants", read_only=True)
 
     class Meta:
@@ -308,7 +309,7 @@ class ComingSessionsView(APIView):
         return Response(PublicSessionSerializer(sessions, many=True).data)
 
 
-class HonourSerializer(serializers.ModelSerializer):
+class HonourSerializer(ModelSerializer):
     name = serializers.CharField(source="person.name")
     branch = serializers.CharField(source="branch.name")
 

@@ -55,14 +55,11 @@ class GridDaySummary(models.Model):
         return f"{self.day} · {self.grid_id} · {self.received}"
 
 
-class CommunityDayCategorySummary(models.Model):
-    """Received and resolved per community, day and category: the top categories' source.
-    By community, not grid: a grid's own requests are few enough to count live, and per grid
-    the rows would be almost as many as the requests."""
+class CategoryCounts(models.Model):
+    """Received and resolved per community and category, for one period (a day or a month)."""
 
     SCOPE_PATH = "community"
 
-    day = models.DateField(_("day received"))
     community = models.ForeignKey(
         OrgUnit, verbose_name=_("community"), on_delete=models.CASCADE, related_name="+"
     )
@@ -71,6 +68,17 @@ class CommunityDayCategorySummary(models.Model):
     )
     received = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CommunityDayCategorySummary(CategoryCounts):
+    """Received and resolved per community, day and category: the top categories' source.
+    By community, not grid: a grid's own requests are few enough to count live, and per grid
+    the rows would be almost as many as the requests."""
+
+    day = models.DateField(_("day received"))
 
     class Meta:
         verbose_name = _("daily category summary")
@@ -85,21 +93,11 @@ class CommunityDayCategorySummary(models.Model):
         return f"{self.day} · {self.community_id} · {self.category_id} · {self.received}"
 
 
-class CommunityMonthCategorySummary(models.Model):
+class CommunityMonthCategorySummary(CategoryCounts):
     """The daily category rows summed per month, so a long date range reads a few rows per
     month and community; only the part-months at its ends read daily rows."""
 
-    SCOPE_PATH = "community"
-
     month = models.DateField(_("first day of the month"))
-    community = models.ForeignKey(
-        OrgUnit, verbose_name=_("community"), on_delete=models.CASCADE, related_name="+"
-    )
-    category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="+"
-    )
-    received = models.PositiveIntegerField(default=0)
-    resolved = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("monthly category summary")

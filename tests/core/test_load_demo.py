@@ -2,7 +2,6 @@ import pytest
 from django.core.management import call_command
 
 from grids.models import Grid
-from organization.demo import DEMO_FIGURES
 from organization.models import (
     OrgForm,
     OrgUnit,
@@ -89,4 +88,8 @@ def test_demo_logins_have_their_scopes(demo):
         "gridleader": "grid_leader",
         "dept": "department_staff",
     }
-    assert DEMO_FIGURES["grids"] == 295
+    # The grid leader's login is the person who holds the 网格长 post; the member's is a member.
+    assert Person.objects.filter(
+        user__username="gridleader", positions__role=Role.GRID_LEADER
+    ).exists()
+    assert Person.objects.get(user__username="member").is_party_member

@@ -1,6 +1,8 @@
 """Test-wide fixtures and the rules for tests that need real services.
 
-Tests marked `postgres`, `redis` or `browser` need PostgreSQL, Redis or Debian's chromium. On a
+Tests marked `postgres`, `redis` or `browser` need PostgreSQL, Redis or Debian's chromium; those
+marked `nginx`, `systemd` or `compose` need Debian's nginx (and openssl), systemd-analyze or
+docker-compose (the deploy/ tests, tests/ops/deploy). On a
 plain `make test` without them they skip, saying how to enable them; under CI=true (bash .ci/run)
 a missing service fails the test instead, so CI can never pass by skipping them.
 """
@@ -17,6 +19,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = "/usr/bin/chromium"
+# Debian's packages the deploy/ tests run (bash .ci/run installs them).
+DEPLOY_TOOLS = {
+    "nginx": ("/usr/sbin/nginx", "/usr/bin/openssl"),
+    "systemd": ("/usr/bin/systemd-analyze",),
+    "compose": ("/usr/bin/docker-compose",),
+}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -47,6 +55,9 @@ def _missing(marker: str) -> str | None:
         return "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0 (bash .ci/run does)"
     if marker == "browser" and not os.path.exists(CHROMIUM):
         return "needs Debian's chromium: apt-get install -y chromium (bash .ci/run does)"
+    if marker in DEPLOY_TOOLS and not all(os.access(p, os.X_OK) for p in DEPLOY_TOOLS[marker]):
+        package = "docker-compose" if marker == "compose" else marker
+        return f"needs Debian's {package}: apt-get install -y {package} (bash .ci/run does)"
     return None
 
 
@@ -56,7 +67,7 @@ def pytest_configure(config):
 
 
 def pytest_runtest_setup(item):
-    for marker in ("postgres", "redis", "browser"):
+    for marker in ("postgres", "redis", "browser", *DEPLOY_TOOLS):
         if item.get_closest_marker(marker):
             reason = _missing(marker)
             if reason and IN_CI:

@@ -142,16 +142,20 @@ def test_worker_and_beat_units_start_answer_and_make_the_portal_ready(server, we
                     re.search(r"--schedule[= ](\S+)", server.map(unit.one("ExecStart")))[1]
                 )
                 deadline = time.monotonic() + 60
-                while (
-                    time.monotonic() < deadline
-                    and b"beat: Starting" not in Path(process.log_path).read_bytes()
+                # Beat logs "beat: Starting..." and then opens its schedule file.
+                while time.monotonic() < deadline and not list(
+                    schedule.parent.glob(schedule.name + "*")
                 ):
                     assert process.poll() is None, f"{unit.name} exited:\n{log_tail(process)}"
                     time.sleep(0.2)
+                assert b"beat: Starting" in Path(process.log_path).read_bytes()
                 assert list(schedule.parent.glob(schedule.name + "*")), log_tail(process)
                 schedule_files.append(schedule)
         # The web unit's /readyz: PostgreSQL or SQLite, Redis, and now a worker answer.
-        assert wait_http(f"{web.base}/readyz", web) == 200
+        deadline = time.monotonic() + 20
+        while wait_http(f"{web.base}/readyz", web) != 200:
+            assert time.monotonic() < deadline, "/readyz never answered 200"
+            time.sleep(0.5)
     finally:
         codes = {name: stop(p, timeout=60) for name, p in processes.items()}
     # SIGTERM (the units' KillSignal): a warm shutdown, exit status 0.

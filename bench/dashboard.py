@@ -165,6 +165,14 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--live-runs", type=int, default=3)
+    parser.add_argument(
+        "--no-rebuild",
+        action="store_true",
+        help="bring the summaries up to date instead of rebuilding them from scratch",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also print the page's slowest SQL queries"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/dashboard.py measures PostgreSQL: set DATABASE_URL=postgres://…")
@@ -174,7 +182,7 @@ def main() -> None:
         call_command("load_demo", verbosity=0)
     fill(args.requests, args.days)
     started = time.monotonic()
-    summaries_refresh(full=True)
+    summaries_refresh(full=not args.no_rebuild)
     rebuild = time.monotonic() - started
 
     district = OrgUnit.objects.get(code="JK")
@@ -224,6 +232,12 @@ def main() -> None:
     reset_queries()
     with CaptureQueriesContext(connection) as queries:
         page()
+    if args.profile:
+        timed = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
+        sql_total = sum(float(q["time"]) for q in timed)
+        print(f"\nprofile: {len(timed)} queries, {sql_total * 1000:.0f} ms in SQL; slowest:")
+        for q in timed[:12]:
+            print(f"  {float(q['time']) * 1000:6.0f} ms  {q['sql'][:160]}")
     page_times, sql_times = [], []
     for _ in range(args.runs):
         page_times.append(page())
@@ -236,7 +250,8 @@ def main() -> None:
     p50_page, p50_sql = statistics.median(page_times), statistics.median(sql_times)
     print()
     print(f"district: {district.name}; {rows:,} requests from {start} to {end}")
-    print(f"summaries rebuilt from scratch in {rebuild:.1f} s")
+    done = "brought up to date" if args.no_rebuild else "rebuilt from scratch"
+    print(f"summaries {done} in {rebuild:.1f} s")
     print(f"/dashboard/ (summaries), {args.runs} runs: p50 {p50_page * 1000:.0f} ms, "
           f"p90 {percentile(page_times, 90) * 1000:.0f} ms, {len(queries)} SQL queries")  # fmt: skip
     print(f"hand-written GROUP BY over the same rows: p50 {p50_sql * 1000:.0f} ms, "

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext
 
 from organization.models import OrgForm, OrgUnit
 from party_work.dashboard import party_work_table
+from party_work.selectors import party_work_figures
 from resident_requests.models import Channel, HandlingLevel
 
 from . import selectors
@@ -64,11 +65,15 @@ def _blank(value):
 def build_dashboard(
     *, unit: OrgUnit, flt: RequestFilter, link_for: Callable[[OrgUnit | dict], str]
 ) -> Dashboard:
-    party = selectors.party_figures(unit)
+    # Party members at work (issue 8): a fixed number of queries whatever the unit's size. Its
+    # households in contact are also a party-building figure: counted once, for both tables.
+    work = party_work_figures(unit, year=flt.end.year)
+    party = selectors.party_figures(unit, households_in_contact=work.households_in_contact)
     party_children = selectors.party_figures_by_child(unit)
     grids = selectors.grids_with_child(unit)
-    by_grid = selectors.handling_by_grid(unit, flt)
-    open_now = selectors.open_by_grid(unit, flt)
+    grid_ids = [grid["pk"] for grid in grids]
+    by_grid = selectors.handling_by_grid(unit, flt, grid_ids)
+    open_now = selectors.open_by_grid(unit, flt, grid_ids)
 
     total = Handling()
     per_grid: dict[int, Handling] = {}
@@ -87,8 +92,7 @@ def build_dashboard(
     board = Dashboard(unit=unit, flt=flt, party=party, handling=total)
     tables = board.tables
     tables["party"] = party_table(party)
-    # Party members at work (issue 8): a fixed number of queries whatever the unit's size.
-    tables["party_work"] = party_work_table(unit, year=flt.end.year)
+    tables["party_work"] = party_work_table(unit, figures=work)
     tables["handling"] = handling_table(total)
     if party_children:
         tables["party_units"] = party_children_table(party_children, link_for)
@@ -122,7 +126,7 @@ def build_dashboard(
         )
 
     period_format = "Y-m" if flt.period == "month" else "Y-m-d"
-    trend = selectors.trend(unit, flt)
+    trend = selectors.trend(unit, flt, grid_ids)
     tables["trend"] = Table(
         key="trend",
         title=pgettext("dashboard", "Trend by month")
@@ -191,7 +195,7 @@ def build_dashboard(
         ],
         rows=[
             [row["department__name"], row["called"], row["acknowledged"], row["done"]]
-            for row in selectors.escalations_by_department(unit, flt)
+            for row in selectors.escalations_by_department(unit, flt, grid_ids)
         ],
     )
 

@@ -14,15 +14,10 @@ from organization.models import Department, OrgUnit
 from resident_requests.models import Category
 
 
-class GridDaySummary(models.Model):
-    """The requests a grid received on one day (local time), counted the dashboard's ways."""
+class GridCounters(models.Model):
+    """The counters of a grid's requests received in a day or a period, counted the dashboard's
+    ways (dashboards.selectors.summary_counters). Each is a count or a sum: rows add up."""
 
-    SCOPE_PATH = "grid__unit"
-
-    day = models.DateField(_("day received"))
-    grid = models.ForeignKey(
-        Grid, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="+"
-    )
     received = models.PositiveIntegerField(default=0)
     valid = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
@@ -45,14 +40,75 @@ class GridDaySummary(models.Model):
     channel_reception_day = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class GridDaySummary(GridCounters):
+    """The requests a grid received on one day (local time)."""
+
+    SCOPE_PATH = "grid__unit"
+
+    day = models.DateField(_("day received"))
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("grid"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # dash_gridday_grid_idx leads with it
+    )
+
+    class Meta:
         verbose_name = _("daily request summary")
         verbose_name_plural = _("daily request summaries")
         constraints = [
             models.UniqueConstraint(fields=["day", "grid"], name="dash_gridday_once"),
         ]
+        indexes = [
+            # The scope's grids (a list of ids) and a few days (the ends of a date range): both
+            # in the index, so only those rows are read.
+            models.Index(fields=["grid", "day"], name="dash_gridday_grid_idx"),
+        ]
 
     def __str__(self):
         return f"{self.day} · {self.grid_id} · {self.received}"
+
+
+class Period(models.TextChoices):
+    WEEK = "week", _("week (Monday to Sunday)")
+    MONTH = "month", _("calendar month")
+
+
+class GridPeriodSummary(GridCounters):
+    """The daily rows summed per grid and calendar week or month, so that a long date range
+    reads one row per grid and whole month (or week, for the weekly trend) and daily rows only
+    for the part-periods at its ends: a year is 12 rows a grid instead of 365."""
+
+    SCOPE_PATH = "grid__unit"
+
+    period = models.CharField(_("period"), max_length=5, choices=Period.choices)
+    start = models.DateField(_("first day of the period"))
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("grid"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # dash_gridperiod_grid_idx leads with it
+    )
+
+    class Meta:
+        verbose_name = _("weekly or monthly request summary")
+        verbose_name_plural = _("weekly and monthly request summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "start", "grid"], name="dash_gridperiod_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["grid", "period", "start"], name="dash_gridperiod_grid_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.start} · {self.grid_id} · {self.received}"
 
 
 class CategoryCounts(models.Model):

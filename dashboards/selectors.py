@@ -54,6 +54,8 @@ from .models import (
     CommunityMonthCategorySummary,
     GridDayDepartmentSummary,
     GridDaySummary,
+    GridPeriodSummary,
+    Period,
     SummaryState,
 )
 
@@ -117,8 +119,9 @@ def _count(field="pk", **filters):
     return Count(field, filter=Q(**filters) if filters else None, distinct=field != "pk")
 
 
-def party_figures(unit: OrgUnit) -> PartyFigures:
-    """The published party-building figures for a unit's subtree: six queries, any size."""
+def party_figures(unit: OrgUnit, *, households_in_contact: int | None = None) -> PartyFigures:
+    """The published party-building figures for a unit's subtree: six queries, any size (five
+    when the caller has counted the households in contact already, as party work's figures do)."""
     units = OrgUnit.objects.filter(subtree_q(unit)).aggregate(
         streets=_count(kind=UnitKind.STREET),
         communities=_count(kind=UnitKind.COMMUNITY),
@@ -163,9 +166,11 @@ def party_figures(unit: OrgUnit) -> PartyFigures:
     )
     stations = ServiceStation.objects.filter(subtree_q(unit, "owner_unit"), active=True).count()
     # 党员联户: resident households a central household keeps contact with (party_work's rows).
-    in_contact = HouseholdLink.objects.filter(
-        subtree_q(unit, "central_household"), active=True
-    ).count()
+    in_contact = households_in_contact
+    if in_contact is None:
+        in_contact = HouseholdLink.objects.filter(
+            subtree_q(unit, "central_household"), active=True
+        ).count()
     return PartyFigures(
         households_in_contact=in_contact,
         **units,
@@ -407,10 +412,14 @@ def summary_counters() -> dict:
 SUMMED = [key for key in COUNTER_KEYS if key != "late"] + ["resolved_late"]
 
 
-def _summaries(unit: OrgUnit, flt: RequestFilter) -> QuerySet:
-    return GridDaySummary.objects.filter(
-        subtree_q(unit, "grid__unit"), day__gte=flt.start, day__lte=flt.end
-    ).order_by()
+def _in_grids(unit: OrgUnit, grid_ids: list[int] | None, path: str = "grid") -> Q:
+    """Rows of the unit's grids. With `grid_ids` (the unit's grids, already read through
+    subtree_q by grids_with_child) the filter is a plain list of keys: PostgreSQL then reads the
+    grid-keyed tables through their indexes instead of joining each row to grids and units, and
+    estimates the row counts right (it cannot see inside subtree_q's range subqueries)."""
+    if grid_ids is None:
+        return subtree_q(unit, f"{path}__unit")
+    return Q(**{f"{path}_id__in": grid_ids})
 
 
 def _sums(names) -> dict:
@@ -421,7 +430,56 @@ def _unsum(row: dict) -> dict:
     return {key.removeprefix("sum_"): value for key, value in row.items()}
 
 
-def handling_by_grid(unit: OrgUnit, flt: RequestFilter) -> dict[int, dict]:
+def _period_split(
+    period: str, start: datetime.date, end: datetime.date
+) -> tuple[tuple[datetime.date, datetime.date] | None, Q]:
+    """Cut [start, end] into the whole periods inside it (the first and last period's first
+    days, or None) and the days outside them (a Q over GridDaySummary.day)."""
+    from .services import period_end, period_start
+
+    first = period_start(period, start)
+    if first < start:
+        first = period_end(period, first) + datetime.timedelta(days=1)
+    last = period_start(period, end)
+    if period_end(period, last) > end:
+        last = period_start(period, last - datetime.timedelta(days=1))
+    if first > last:
+        return None, Q(day__gte=start, day__lte=end)
+    edges = Q(pk__in=[])
+    if start < first:
+        edges |= Q(day__gte=start, day__lt=first)
+    if period_end(period, last) < end:
+        edges |= Q(day__gt=period_end(period, last), day__lte=end)
+    return (first, last), edges
+
+
+def _summary_parts(unit, flt, grid_ids, period: str) -> list[QuerySet]:
+    """The summary rows covering the filter's range: whole periods from GridPeriodSummary, the
+    days at the ends from GridDaySummary. Both carry the same counters, so their rows add up."""
+    whole, edges = _period_split(period, flt.start, flt.end)
+    parts = [GridDaySummary.objects.filter(_in_grids(unit, grid_ids), edges).order_by()]
+    if whole:
+        parts.append(
+            GridPeriodSummary.objects.filter(
+                _in_grids(unit, grid_ids), period=period, start__gte=whole[0], start__lte=whole[1]
+            ).order_by()
+        )
+    return parts
+
+
+def _add_to(total: dict, row: dict) -> None:
+    for key, value in row.items():
+        if value is None:
+            total.setdefault(key, None)
+        elif total.get(key) is None:
+            total[key] = value
+        else:
+            total[key] += value
+
+
+def handling_by_grid(
+    unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
+) -> dict[int, dict]:
     """Counters per grid (GROUP BY grid, at most one row per grid), keyed by grid id."""
     if not flt.uses_summaries:
         rows = requests_received(unit, flt).values("grid_id").annotate(**_handling_counters())
@@ -430,18 +488,24 @@ def handling_by_grid(unit: OrgUnit, flt: RequestFilter) -> dict[int, dict]:
     # still open past their deadline (they change with the clock, not with a write). The channel
     # columns come along for by_channel.
     channels = [f"channel_{c}" for c in Channel.values]
-    by_grid = {}
-    for row in _summaries(unit, flt).values("grid_id").annotate(**_sums(SUMMED + channels)):
-        row = _unsum(row)
-        row["late"] = row.pop("resolved_late")
-        by_grid[row.pop("grid_id")] = row
+    by_grid: dict[int, dict] = {}
+    for part in _summary_parts(unit, flt, grid_ids, Period.MONTH):
+        for row in part.values("grid_id").annotate(**_sums(SUMMED + channels)):
+            row = _unsum(row)
+            row["late"] = row.pop("resolved_late")
+            _add_to(by_grid.setdefault(row.pop("grid_id"), {}), row)
     return by_grid
 
 
-def open_by_grid(unit: OrgUnit, flt: RequestFilter) -> dict[int, dict]:
+def open_by_grid(
+    unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
+) -> dict[int, dict]:
     """Requests open now per grid (any date, the filter's category), how many of them are past
     their deadline, and, when the other figures come from the summaries, how many of those were
-    received in the date range: the summaries' "late" leaves them out (see handling_by_grid)."""
+    received in the date range: the summaries' "late" leaves them out (see handling_by_grid).
+
+    Without a category it is an index-only scan of rr_open_grid_idx: the counters below read
+    only the columns that index holds (the rows are open already, so no status test in them)."""
     counters = {
         "open_now": Count("pk"),
         "overdue_now": Count("pk", filter=Q(overdue=True) | Q(resolve_deadline__lt=Now())),
@@ -449,11 +513,12 @@ def open_by_grid(unit: OrgUnit, flt: RequestFilter) -> dict[int, dict]:
     if flt.uses_summaries:
         start, end = flt.bounds()
         counters["late"] = Count(
-            "pk", filter=OPEN_LATE & Q(created_at__gte=start, created_at__lt=end)
+            "pk",
+            filter=Q(resolve_deadline__lt=Now(), created_at__gte=start, created_at__lt=end),
         )
     rows = (
         ResidentRequest.objects.filter(
-            subtree_q(unit, "grid__unit"), _category_q(flt.category_id), status__in=OPEN_STATUSES
+            _in_grids(unit, grid_ids), _category_q(flt.category_id), status__in=OPEN_STATUSES
         )
         .order_by()
         .values("grid_id")
@@ -489,18 +554,19 @@ def grids_with_child(unit: OrgUnit) -> list[dict]:
     )
 
 
-def trend(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+def trend(unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None) -> list[dict]:
     """Received, and of those resolved, per week or month of receipt."""
     trunc = TruncMonth if flt.period == "month" else TruncWeek
     if flt.uses_summaries:
-        return [
-            _unsum(row)
-            for row in _summaries(unit, flt)
-            .annotate(period=trunc("day"))
-            .values("period")
-            .annotate(**_sums(["received", "resolved"]))
-            .order_by("period")
-        ]
+        periods: dict[datetime.date, dict] = {}
+        # Days at the ends fall into their week or month; whole periods are one row a grid.
+        days, *whole = _summary_parts(unit, flt, grid_ids, flt.period)
+        parts = [days.annotate(bucket=trunc("day"))]
+        parts += [part.annotate(bucket=F("start")) for part in whole]
+        for part in parts:
+            for row in part.values("bucket").annotate(**_sums(["received", "resolved"])):
+                _add_to(periods.setdefault(row.pop("bucket"), {}), _unsum(row))
+        return [{"period": period, **periods[period]} for period in sorted(periods)]
     return list(
         requests_received(unit, flt)
         .annotate(period=trunc("created_at"))
@@ -614,13 +680,15 @@ def top_categories(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
     )
 
 
-def escalations_by_department(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+def escalations_by_department(
+    unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
+) -> list[dict]:
     """Departments called in (吹哨) in the date range: called, reported in (报到), done."""
     if flt.uses_summaries:
         return [
             _unsum(row)
             for row in GridDayDepartmentSummary.objects.filter(
-                subtree_q(unit, "grid__unit"), day__gte=flt.start, day__lte=flt.end
+                _in_grids(unit, grid_ids), day__gte=flt.start, day__lte=flt.end
             )
             .order_by()
             .values("department_id", "department__name")

@@ -6,9 +6,9 @@ workers at once, leaves the same rows.
 
 import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from resident_requests.models import RequestDepartment, ResidentRequest
@@ -18,6 +18,8 @@ from .models import (
     CommunityMonthCategorySummary,
     GridDayDepartmentSummary,
     GridDaySummary,
+    GridPeriodSummary,
+    Period,
     SummaryState,
 )
 from .selectors import summary_counters
@@ -66,6 +68,9 @@ def _rebuild_days(requests, days_filter: Q) -> int:
         .annotate(day=TruncDate("created_at"))
         .values("day", "grid_id")
         .annotate(**summary_counters())
+        # Written in day order: a day's rows lie together on disk, so reading a few days (the
+        # ends of a date range) is a short index range scan, not a pass over the whole table.
+        .order_by("day", "grid_id")
     )
     objs = [GridDaySummary(**row) for row in rows]
     GridDaySummary.objects.bulk_create(objs, batch_size=2000)
@@ -79,6 +84,7 @@ def _rebuild_categories(requests, days_filter: Q) -> int:
         .annotate(day=TruncDate("created_at"))
         .values("day", "category_id", community_id=F("grid__community_id"))
         .annotate(received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False)))
+        .order_by("day", "community_id", "category_id")  # day order, as in _rebuild_days
     )
     objs = [CommunityDayCategorySummary(**row) for row in rows]
     CommunityDayCategorySummary.objects.bulk_create(objs, batch_size=2000)
@@ -118,6 +124,72 @@ def _rebuild_category_months(months: list[datetime.date] | None) -> None:
     )
 
 
+def _analyze(*models) -> None:
+    """After rewriting whole tables: fresh planner statistics at once (PostgreSQL), rather than
+    whenever autovacuum comes by, so the dashboard's first reads are planned on the new rows."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+GRID_COUNTERS = [
+    field.name
+    for field in GridDaySummary._meta.concrete_fields
+    if field.name not in ("id", "day", "grid")
+]
+
+
+def period_start(period: str, day: datetime.date) -> datetime.date:
+    """The first day of the calendar week (Monday) or month holding `day`."""
+    if period == Period.WEEK:
+        return day - datetime.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def period_end(period: str, start: datetime.date) -> datetime.date:
+    """The last day of the period beginning on `start`."""
+    if period == Period.WEEK:
+        return start + datetime.timedelta(days=6)
+    return (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(
+        days=1
+    )
+
+
+def _rebuild_grid_periods(days: list[datetime.date] | None) -> None:
+    """Sum the daily grid rows of the weeks and months holding `days` (None: all of them)."""
+    for period, trunc in ((Period.WEEK, TruncWeek), (Period.MONTH, TruncMonth)):
+        rows = GridPeriodSummary.objects.filter(period=period)
+        daily = GridDaySummary.objects.all()
+        if days is not None:
+            starts = sorted({period_start(period, day) for day in days})
+            rows = rows.filter(start__in=starts)
+            q = Q(pk__in=[])
+            for start in starts:
+                q |= Q(day__gte=start, day__lte=period_end(period, start))
+            daily = daily.filter(q)
+        rows.delete()
+        sums = (
+            daily.order_by()
+            .annotate(period_start=trunc("day"))
+            .values("period_start", "grid_id")
+            .annotate(**{f"sum_{name}": Sum(name) for name in GRID_COUNTERS})
+        )
+        GridPeriodSummary.objects.bulk_create(
+            [
+                GridPeriodSummary(
+                    period=period,
+                    start=row["period_start"],
+                    grid_id=row["grid_id"],
+                    **{name: row[f"sum_{name}"] for name in GRID_COUNTERS},
+                )
+                for row in sums
+            ],
+            batch_size=2000,
+        )
+
+
 @transaction.atomic
 def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
     """Recompute the summary rows of the given local days (None: everything). Returns the
@@ -128,15 +200,18 @@ def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
         CommunityDayCategorySummary.objects.all().delete()
         GridDayDepartmentSummary.objects.all().delete()
         written = _rebuild_days(requests, Q())
+        _rebuild_grid_periods(None)
         _rebuild_categories(requests, Q())
         _rebuild_category_months(None)
         _rebuild_department_days(Q())
+        _analyze(GridDaySummary, GridPeriodSummary, CommunityDayCategorySummary)
         return written
     days = sorted(set(days))
     if not days:
         return 0
     GridDaySummary.objects.filter(day__in=days).delete()
     written = _rebuild_days(requests, _days_q(days))
+    _rebuild_grid_periods(days)
     GridDayDepartmentSummary.objects.filter(day__in=days).delete()
     _rebuild_department_days(_days_q(days))
     CommunityDayCategorySummary.objects.filter(day__in=days).delete()

@@ -19,10 +19,11 @@ PUBLISHED = {
 }
 
 
-def party_work_table(unit, *, year: int | None = None, today=None):
+def party_work_table(unit, *, year: int | None = None, today=None, figures=None):
+    """The table; `figures`: party_work_figures(unit, …) when the caller has them already."""
     from dashboards.tables import Table
 
-    figures = party_work_figures(unit, year=year, today=today)
+    figures = figures or party_work_figures(unit, year=year, today=today)
     labels = [
         ("teams", _("Grid volunteer teams")),
         ("team_members", _("Members of volunteer teams")),

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from dashboards.boards import build_dashboard
-from dashboards.models import GridDaySummary
+from dashboards.models import GridDaySummary, GridPeriodSummary, Period
 from dashboards.selectors import RequestFilter
 from dashboards.services import summaries_refresh
 from resident_requests.models import Channel, HandlingLevel, Rating, ResidentRequest, Status
@@ -76,6 +76,10 @@ def many(world):
         ("2025-12-10", "2026-02-20", "month"),  # part-months around a whole one
         ("2026-01-03", "2026-01-17", "week"),  # inside one month
         ("2025-11-01", "2026-03-31", "month"),  # everything
+        ("2025-12-03", "2026-02-25", "week"),  # part-weeks and part-months at both ends
+        ("2025-12-29", "2026-01-04", "week"),  # one whole week across two months
+        ("2025-12-01", "2026-02-28", "month"),  # whole months only
+        ("2026-01-31", "2026-02-01", "month"),  # two days, no whole period
     ],
 )
 def test_summaries_give_the_live_numbers(many, start, end, period):
@@ -122,15 +126,48 @@ def test_a_request_going_overdue_needs_no_refresh(world):
     _assert_same(world.district, flt)
 
 
+def _summary_rows():
+    def rows(model, *order):
+        return [
+            {k: v for k, v in row.items() if k != "id"}
+            for row in model.objects.order_by(*order).values()
+        ]
+
+    return rows(GridDaySummary, "day", "grid_id"), rows(
+        GridPeriodSummary, "period", "start", "grid_id"
+    )
+
+
 def test_refreshing_twice_changes_nothing(world):
     summaries_refresh(full=True)
-    rows = list(GridDaySummary.objects.order_by("day", "grid_id").values())
+    rows = _summary_rows()
+    assert rows[0] and rows[1]
     summaries_refresh()
     summaries_refresh(full=True)
-    assert [{k: v for k, v in row.items() if k != "id"} for row in rows] == [
-        {k: v for k, v in row.items() if k != "id"}
-        for row in GridDaySummary.objects.order_by("day", "grid_id").values()
-    ]
+    assert _summary_rows() == rows
+
+
+def test_a_refresh_rebuilds_only_the_weeks_and_months_of_the_changed_days(world):
+    summaries_refresh(full=True)
+    untouched = GridPeriodSummary.objects.filter(start__lt=datetime.date(2025, 12, 1)).count()
+    request(world.g3, world.lights, at("2026-01-20"), status=Status.SUBMITTED)
+    summaries_refresh()
+    week = GridPeriodSummary.objects.get(
+        period=Period.WEEK, start=datetime.date(2026, 1, 19), grid=world.g3
+    )
+    month = GridPeriodSummary.objects.get(
+        period=Period.MONTH, start=datetime.date(2026, 1, 1), grid=world.g3
+    )
+    daily = GridDaySummary.objects.filter(grid=world.g3)
+    assert week.received == sum(
+        daily.filter(day__range=("2026-01-19", "2026-01-25")).values_list("received", flat=True)
+    )
+    assert month.received == sum(
+        daily.filter(day__range=("2026-01-01", "2026-01-31")).values_list("received", flat=True)
+    )
+    assert GridPeriodSummary.objects.filter(start__lt=datetime.date(2025, 12, 1)).count() == (
+        untouched
+    )
 
 
 def test_a_refresh_picks_up_a_department_reporting_in(world):

@@ -163,10 +163,10 @@ def _district(size: int):
     return district
 
 
-# Session and user, the scope's top unit, categories, the summaries' age, party figures (6, and
-# 2 for the 15-minute coverage on a cold cache), party by child, grids, handling by grid (with the
-# channels), open by grid, trend, top categories (whole months, part-months, names), departments,
-# breadcrumb: the same at any size.
+# Session and user, the scope's top unit, categories, the summaries' age, party figures (5, and
+# 2 for the 15-minute coverage on a cold cache), party by child, grids, handling by grid (whole
+# months; with the channels), open by grid, trend (whole weeks, days at the ends), top categories
+# (whole months, part-months, names), departments, breadcrumb: the same at any size.
 PAGE_QUERIES = 34  # 23 for requests and the organization, 11 for party work
 
 

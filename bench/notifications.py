@@ -1,13 +1,15 @@
 """Notifications benchmark: a real Celery worker on Redis, a real webhook server on 127.0.0.1.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jingkou REDIS_URL=redis://127.0.0.1:6379/0 \
-        .venv/bin/python bench/notifications.py [--submissions 1000] [--burst 2000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jingkou REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/notifications.py [--submissions 1000] [--burst 2000] \\
+        [--pool threads --concurrency 16] [--batch-size 25]
 
 1. Latency: `--submissions` resident requests submitted one after another through the workflow
    service (request_submit); for each, the time from its commit to the group-robot webhook
    receiving its message. Prints p50/p95/max.
-2. Throughput: `--burst` outbox rows committed at once; notifications per second from their
-   commit until the webhook has received the last one.
+2. Throughput: `--burst` outbox rows committed at once and published as the portal publishes
+   them (notifications_enqueue: NOTIFICATIONS_BATCH_SIZE row ids per message, `--batch-size`);
+   notifications per second from their commit until the webhook has received the last one.
 Goals on the 2-core machine: p50 < 300 ms, p95 < 1 s, >= 200 notifications a second.
 The benchmark's rows, requests and world are deleted at the end.
 """
@@ -90,6 +92,8 @@ def main():
     # and the database far more than it computes.
     parser.add_argument("--concurrency", type=int, default=16, help="worker threads or processes")
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
+    # Row ids per send task (NOTIFICATIONS_BATCH_SIZE; 1 = one message per row, as before).
+    parser.add_argument("--batch-size", type=int, default=None, help="row ids per send task")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL", "").startswith(
         "postgres"
@@ -110,9 +114,12 @@ def main():
             "LOG_LEVEL": "WARNING",
         }
     )
+    if args.batch_size:
+        os.environ["NOTIFICATIONS_BATCH_SIZE"] = str(args.batch_size)
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import transaction
 
@@ -149,7 +156,8 @@ def main():
     )
     print(
         f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
-        f"on {os.cpu_count()} CPUs; worker: {args.pool} pool, concurrency {args.concurrency}"
+        f"on {os.cpu_count()} CPUs; worker: {args.pool} pool, concurrency {args.concurrency}; "
+        f"{settings.NOTIFICATIONS_BATCH_SIZE} rows per send task"
     )
     try:
         wait_ready(worker, log.name)

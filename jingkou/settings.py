@@ -220,11 +220,14 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rst
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "5"))
 NOTIFICATIONS_RETRY_BACKOFF = int(os.environ.get("NOTIFICATIONS_RETRY_BACKOFF", "10"))
 NOTIFICATIONS_RETRY_BACKOFF_MAX = 600
-# A row left "sending" this long had its worker die under it (the task's hard time limit is 30 s).
+# A row left "sending" this long had its worker die under it. A worker starts no send after half
+# of it (a batch gives its unsent rows back), so keep it far above NOTIFICATIONS_HTTP_TIMEOUT.
 NOTIFICATIONS_SENDING_LEASE = int(os.environ.get("NOTIFICATIONS_SENDING_LEASE", "120"))
 # Pending rows older than this are re-enqueued by the sweeper.
 NOTIFICATIONS_PENDING_GRACE = int(os.environ.get("NOTIFICATIONS_PENDING_GRACE", "60"))
 NOTIFICATIONS_HTTP_TIMEOUT = float(os.environ.get("NOTIFICATIONS_HTTP_TIMEOUT", "5"))
+# Row ids per send task: the rows of one commit go in one message, a sweep in chunks of this.
+NOTIFICATIONS_BATCH_SIZE = int(os.environ.get("NOTIFICATIONS_BATCH_SIZE", "25"))
 # SMS: an HTTP provider when SMS_HTTP_URL is set, otherwise the log (nothing leaves the machine).
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_KEY = os.environ.get("SMS_HTTP_KEY", "")

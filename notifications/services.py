@@ -9,13 +9,15 @@ publish stays pending and `outbox_sweep` publishes it again later.
 import datetime
 import json
 import logging
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .channels import OutgoingMessage, PermanentSendError, TransientSendError, backend_for
@@ -170,24 +172,32 @@ def enqueue_on_commit(ids: list[int]) -> None:
         transaction.on_commit(partial(notifications_enqueue, ids=ids), robust=True)
 
 
-def notifications_enqueue(*, ids: list[int]) -> int:
-    """Publish a send task per row. Never raises: what is not published stays for the sweeper.
+def notifications_enqueue(*, ids: list[int], countdown: float | None = None) -> int:
+    """Publish the rows' send tasks; the number of rows published. Never raises: what is not
+    published stays for the sweeper.
 
-    The broker settings bound one publish to about a second (connect and socket timeouts, one
-    quick retry); after the first failure the rest are left for the sweeper rather than each
-    waiting for the same dead broker.
+    One message carries up to NOTIFICATIONS_BATCH_SIZE row ids (the rows of one commit, or a
+    chunk of a sweep), not one message per row: publishing and the worker's per-message work
+    are paid per chunk. The broker settings bound one publish to about a second (connect and
+    socket timeouts, one quick retry); after the first failure the rest are left for the
+    sweeper rather than each waiting for the same dead broker.
     """
-    from .tasks import send_notification
+    from .tasks import send_notifications
 
+    size = max(1, settings.NOTIFICATIONS_BATCH_SIZE)
     published = 0
     try:
-        # One producer (one broker connection from the pool) for the whole batch.
-        with send_notification.app.producer_or_acquire() as producer:
-            for pk in ids:
-                send_notification.apply_async(
-                    (pk,), queue=settings.NOTIFICATIONS_QUEUE, producer=producer
+        # One producer (one broker connection from the pool) for all the chunks.
+        with send_notifications.app.producer_or_acquire() as producer:
+            for start in range(0, len(ids), size):
+                chunk = list(ids[start : start + size])
+                send_notifications.apply_async(
+                    (chunk,),
+                    queue=settings.NOTIFICATIONS_QUEUE,
+                    producer=producer,
+                    countdown=countdown,
                 )
-                published += 1
+                published += len(chunk)
     except Exception as exc:  # the caller's commit stands whatever the broker does
         logger.warning(
             "notifications: could not publish %s of %s rows (%s); the sweeper will retry",
@@ -222,19 +232,19 @@ def notification_resend(*, notifications: Iterable[Notification]) -> int:
     return count
 
 
-# On PostgreSQL the worker's bookkeeping takes one round trip each: the claim and the outcome
-# are single statements, sent together with SET LOCAL synchronous_commit TO OFF. A flush to disk
-# per commit is what limits throughput on a slow disk; should PostgreSQL itself crash within a
-# fraction of a second of such a commit, the row goes back to its earlier state and is sent
-# again (at least once, like a worker that dies mid-send), never lost. The row's first write,
-# in the caller's transaction, is as durable as the caller's.
+# On PostgreSQL the worker's bookkeeping takes few round trips: one statement claims a whole
+# batch, one marks each row's outcome, each sent with SET LOCAL synchronous_commit TO OFF. A
+# flush to disk per commit is what limits throughput on a slow disk; should PostgreSQL itself
+# crash within a fraction of a second of such a commit, the row goes back to its earlier state
+# and is sent again (at least once, like a worker that dies mid-send), never lost. The row's
+# first write, in the caller's transaction, is as durable as the caller's.
 _CLAIM_SQL = """
 SET LOCAL synchronous_commit TO OFF;
 UPDATE {table} SET status = 'sending', attempts = attempts + 1, claimed_at = %(now)s,
     updated_at = %(now)s
-WHERE id = (
+WHERE id IN (
     SELECT id FROM {table}
-    WHERE id = %(id)s
+    WHERE id = ANY(%(ids)s)
       AND (status IN ('pending', 'failed') OR (status = 'sending' AND claimed_at < %(lease)s))
     FOR UPDATE SKIP LOCKED
 )
@@ -242,12 +252,17 @@ RETURNING {columns}
 """
 
 
-def _claim(notification_id: int) -> Notification | None:
-    """Take the row for this worker, or None when it is sent, dead, or someone else's.
+def _claim(ids: list[int]) -> list[Notification]:
+    """Take the rows of `ids` that are due for this worker, in id order; the others (sent,
+    dead, someone else's) are left alone.
 
     The row lock (SELECT … FOR UPDATE SKIP LOCKED) makes two deliveries of the same task send
-    once: the second skips the locked row, or finds it "sending" under a live lease, or "sent".
+    once: the second skips the locked rows, or finds them "sending" under a live lease, or
+    "sent". The claim time (claimed_at) is the claim's token: only its holder records the
+    outcome (_finish).
     """
+    if not ids:
+        return []
     now = timezone.now()
     lease_expired = now - datetime.timedelta(seconds=settings.NOTIFICATIONS_SENDING_LEASE)
     if connection.vendor == "postgresql":
@@ -257,37 +272,37 @@ def _claim(notification_id: int) -> Notification | None:
             columns=", ".join(connection.ops.quote_name(f.column) for f in fields),
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, {"id": notification_id, "now": now, "lease": lease_expired})
-            values = cursor.fetchone()
-        if values is None:
-            return None
-        row = Notification.from_db(connection.alias, [f.attname for f in fields], values)
-        if isinstance(row.context, str):
-            row.context = json.loads(row.context)
-        return row
+            cursor.execute(sql, {"ids": list(ids), "now": now, "lease": lease_expired})
+            results = cursor.fetchall()
+        rows = []
+        for values in results:
+            row = Notification.from_db(connection.alias, [f.attname for f in fields], values)
+            if isinstance(row.context, str):
+                row.context = json.loads(row.context)
+            rows.append(row)
+        return sorted(rows, key=lambda row: row.pk)
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id)
+            .filter(pk__in=ids)
             .filter(
                 Q(status__in=CLAIMABLE_STATUSES)
                 | Q(status=NotificationStatus.SENDING, claimed_at__lt=lease_expired)
             )
-            .order_by()
+            .order_by("pk")
         )
-        if not rows:
-            return None
-        row = rows[0]
-        row.status = NotificationStatus.SENDING
-        row.attempts += 1
-        row.claimed_at = now
-        Notification.objects.filter(pk=row.pk).update(
-            status=row.status, attempts=row.attempts, claimed_at=now, updated_at=now
-        )
-    return row
+        for row in rows:
+            row.status = NotificationStatus.SENDING
+            row.attempts += 1
+            row.claimed_at = now
+            Notification.objects.filter(pk=row.pk).update(
+                status=row.status, attempts=row.attempts, claimed_at=now, updated_at=now
+            )
+    return rows
 
 
-def _finish(row: Notification, status: str, *, error: str = "", **fields) -> None:
+def _finish(row: Notification, status: str, *, error: str = "", **fields) -> bool:
+    """Record the outcome of `row`'s attempt, only while the claim is still ours."""
     if error:
         # Kept after a later success too: "sent on the 2nd attempt, after HTTP 500".
         fields["last_error"] = error[:2000]
@@ -314,14 +329,43 @@ def _finish(row: Notification, status: str, *, error: str = "", **fields) -> Non
         logger.warning(
             "notifications: row %s was taken over before it was marked %s", row.pk, status
         )
+    return bool(updated)
+
+
+def _release(rows: list[Notification]) -> list[int]:
+    """Give back claimed rows this worker will not send (its lease is running out): pending
+    again, the attempt not counted; the ids given back."""
+    released = []
+    now = timezone.now()
+    for row in rows:
+        if (
+            Notification.objects.filter(
+                pk=row.pk, status=NotificationStatus.SENDING, claimed_at=row.claimed_at
+            ).update(
+                status=NotificationStatus.PENDING,
+                attempts=F("attempts") - 1,
+                claimed_at=None,
+                enqueued_at=now,
+                updated_at=now,
+            )
+            == 1
+        ):
+            released.append(row.pk)
+    return released
 
 
 def retry_delay(attempts: int) -> int:
-    """The longest wait before attempt `attempts + 1` (Celery's backoff, before jitter)."""
+    """The longest wait before attempt `attempts + 1` (exponential backoff, before jitter)."""
     return min(
         settings.NOTIFICATIONS_RETRY_BACKOFF * 2 ** max(attempts - 1, 0),
         settings.NOTIFICATIONS_RETRY_BACKOFF_MAX,
     )
+
+
+def retry_countdown(attempts: int) -> float:
+    """The wait before attempt `attempts + 1`: retry_delay with full jitter, so rows that
+    failed together (a robot that was down) do not all come back at the same moment."""
+    return random.uniform(0, retry_delay(attempts))  # noqa: S311 (not for security)
 
 
 def message_for(row: Notification) -> OutgoingMessage:
@@ -337,20 +381,22 @@ def message_for(row: Notification) -> OutgoingMessage:
     )
 
 
-def notification_send(*, notification_id: int) -> str:
-    """Claim, send and record one row; the outcome: "sent", "dead", "skipped".
+@dataclass
+class SendOutcome:
+    """What one attempt at one row came to: "sent", "dead", "failed" (a retry is due, after
+    `attempts` attempts) or "released" (given back unsent, see notifications_send)."""
 
-    Raises TransientSendError (after recording it as "failed") when another attempt may work,
-    so the task retries it with backoff.
-    """
-    row = _claim(notification_id)
-    if row is None:
-        return "skipped"
+    outcome: str
+    attempts: int = 0
+    error: str = ""
+
+
+def _send_one(row: Notification) -> SendOutcome:
     try:
         backend_for(row.channel).send(message_for(row))
     except (TemplateError, PermanentSendError) as exc:
         _finish(row, NotificationStatus.DEAD, error=str(exc))
-        return "dead"
+        return SendOutcome("dead", row.attempts, str(exc))
     except Exception as exc:
         # Transient failures, and anything unexpected: bounded attempts either way.
         error = str(exc) if isinstance(exc, TransientSendError) else f"{type(exc).__name__}: {exc}"
@@ -358,16 +404,75 @@ def notification_send(*, notification_id: int) -> str:
             logger.exception("notifications: unexpected error sending row %s", row.pk)
         if row.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
             _finish(row, NotificationStatus.DEAD, error=error)
-            return "dead"
+            return SendOutcome("dead", row.attempts, error)
         _finish(
             row,
             NotificationStatus.FAILED,
             error=error,
             next_attempt_at=timezone.now() + datetime.timedelta(seconds=retry_delay(row.attempts)),
         )
-        raise TransientSendError(error) from exc
+        return SendOutcome("failed", row.attempts, error)
     _finish(row, NotificationStatus.SENT, sent_at=timezone.now())
-    return "sent"
+    return SendOutcome("sent", row.attempts)
+
+
+def notifications_send(*, ids: list[int]) -> dict[int, SendOutcome]:
+    """Claim the due rows of `ids` in one statement, send them one after another, record each
+    outcome as soon as it is known; {id: outcome} for the rows claimed (the others were sent,
+    dead or someone else's: skipped).
+
+    Each row is marked right after its send, so a worker killed mid-batch sends again at most
+    the row it was sending. A claim is a lease (NOTIFICATIONS_SENDING_LEASE): once it runs out,
+    another worker may take the row over. So no send starts after half the lease has passed:
+    the rows not yet sent by then are given back and published again (the first row is always
+    sent: it is claimed just before, and a batch always makes progress). A row is never sent by
+    two workers unless a single send outlasts half a lease (a send is bounded by
+    NOTIFICATIONS_HTTP_TIMEOUT, a few seconds, against a lease of minutes).
+    """
+    started = time.monotonic()
+    rows = _claim(ids)
+    budget = settings.NOTIFICATIONS_SENDING_LEASE / 2
+    outcomes: dict[int, SendOutcome] = {}
+    for index, row in enumerate(rows):
+        if index and time.monotonic() - started >= budget:
+            rest = rows[index:]
+            released = _release(rest)
+            logger.warning(
+                "notifications: lease half spent, %s of %s rows given back",
+                len(released),
+                len(rows),
+            )
+            outcomes.update({pk: SendOutcome("released") for pk in released})
+            notifications_enqueue(ids=released)
+            break
+        outcomes[row.pk] = _send_one(row)
+    return outcomes
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Claim, send and record one row; the outcome: "sent", "dead", "skipped".
+
+    Raises TransientSendError (after recording it as "failed") when another attempt may work.
+    """
+    result = notifications_send(ids=[notification_id]).get(notification_id)
+    if result is None or result.outcome == "released":
+        return "skipped"
+    if result.outcome == "failed":
+        raise TransientSendError(result.error)
+    return result.outcome
+
+
+def notifications_retry_later(outcomes: dict[int, SendOutcome]) -> int:
+    """Publish the failed rows of a batch again after their backoff (one message per number of
+    attempts so far); the rows published. What is not published is found by the sweeper."""
+    by_attempts: dict[int, list[int]] = {}
+    for pk, result in outcomes.items():
+        if result.outcome == "failed":
+            by_attempts.setdefault(result.attempts, []).append(pk)
+    return sum(
+        notifications_enqueue(ids=ids, countdown=retry_countdown(attempts))
+        for attempts, ids in sorted(by_attempts.items())
+    )
 
 
 def outbox_sweep(*, limit: int = 5000) -> int:

@@ -306,3 +306,49 @@ class dead_broker:  # noqa: N801 (used as a context manager)
 
     def __exit__(self, *exc):
         self.sock.close()
+
+
+def test_two_workers_given_the_same_batch_send_each_row_once(webhook_server, settings):
+    """Every message delivered twice, to two workers at once (PostgreSQL row locks, no mocks):
+    each row is claimed by one of them and reaches the webhook once."""
+    settings.WECOM_WEBHOOK_URL = f"{webhook_server.url}/wecom"
+    settings.NOTIFICATIONS_HTTP_TIMEOUT = 5
+    webhook_server.reset()
+    webhook_server.delay = 0.01  # so that the two batches overlap
+    tag = uuid.uuid4().hex[:6]
+    rows = Notification.objects.bulk_create(
+        Notification(
+            channel="wecom",
+            template_key="request.overdue",
+            context={"code": f"TWICE-{i}", "category": "垃圾清运", "deadline": "2026-11-25"},
+            idempotency_key=f"twice:{tag}:{i}",
+        )
+        for i in range(40)
+    )
+    ids = [row.pk for row in rows]
+    results = {}
+    start = threading.Barrier(2)
+
+    def worker(name):
+        try:
+            start.wait()
+            results[name] = services.notifications_send(ids=ids)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        webhook_server.delay = 0
+    sent = [set(results[name]) for name in ("a", "b")]
+    assert sent[0].isdisjoint(sent[1]) and sent[0] | sent[1] == set(ids)
+    assert all(r.outcome == "sent" for name in ("a", "b") for r in results[name].values())
+    contents = sorted(item["json"]["text"]["content"] for item in webhook_server.received)
+    assert len(contents) == 40 and len(set(contents)) == 40
+    assert set(Notification.objects.filter(pk__in=ids).values_list("status", "attempts")) == {
+        (NotificationStatus.SENT, 1)
+    }

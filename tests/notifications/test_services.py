@@ -9,7 +9,7 @@ from notifications import services
 from notifications.channels import TransientSendError
 from notifications.models import Notification, NotificationStatus
 from notifications.services import Recipient, notifications_create
-from notifications.tasks import send_notification
+from notifications.tasks import send_notification, send_notifications
 from tests.organization.factories import PersonFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager", "robot_settings")]
@@ -195,5 +195,67 @@ def test_a_broker_that_cannot_take_the_message_never_reaches_the_caller(monkeypa
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(send_notification, "apply_async", refuse)
+    monkeypatch.setattr(send_notifications, "apply_async", refuse)
     assert services.notifications_enqueue(ids=[1, 2, 3]) == 0
+
+
+def test_the_rows_of_one_commit_go_in_one_message_and_a_sweep_in_chunks(monkeypatch, settings):
+    settings.NOTIFICATIONS_BATCH_SIZE = 25
+    messages = []
+    monkeypatch.setattr(
+        send_notifications, "apply_async", lambda args, **kwargs: messages.append(args[0])
+    )
+    assert services.notifications_enqueue(ids=[7, 8]) == 2
+    assert messages == [[7, 8]]
+    messages.clear()
+    assert services.notifications_enqueue(ids=list(range(60))) == 60
+    assert [len(chunk) for chunk in messages] == [25, 25, 10]
+    assert sorted(pk for chunk in messages for pk in chunk) == list(range(60))
+
+
+def test_a_batch_sends_only_its_due_rows(webhook):
+    rows = [
+        create([Recipient(audience="staff", person=PersonFactory())], cause=f"c{i}")[0]
+        for i in range(3)
+    ]
+    Notification.objects.filter(pk=rows[0].pk).update(status=NotificationStatus.SENT)
+    Notification.objects.filter(pk=rows[1].pk).update(
+        status=NotificationStatus.SENDING, claimed_at=timezone.now()
+    )
+    counts = send_notifications.delay([row.pk for row in rows]).get()
+    assert counts == {"sent": 1, "skipped": 2}
+    assert len(webhook.received) == 1
+    assert Notification.objects.get(pk=rows[2].pk).status == NotificationStatus.SENT
+
+
+def test_a_batch_starts_no_send_after_half_its_lease_and_gives_the_rest_back(
+    webhook, settings, caplog
+):
+    # Each send takes 0.3 s against a lease of 1 s: past 0.5 s the batch sends nothing more
+    # (another worker could take the rows over before the send was done), gives the rest back
+    # and publishes them again; every row still goes out once, on its first counted attempt.
+    settings.NOTIFICATIONS_SENDING_LEASE = 1
+    webhook.delay = 0.3
+    rows = [
+        create([Recipient(audience="staff", person=PersonFactory())], cause=f"slow{i}")[0]
+        for i in range(4)
+    ]
+    counts = send_notifications.delay([row.pk for row in rows]).get()
+    # The first row is always sent; the fourth cannot start before 0.9 s.
+    assert counts["sent"] >= 1 and counts["released"] >= 1
+    assert counts["sent"] + counts["released"] == 4
+    assert "given back" in caplog.text
+    assert len(webhook.received) == 4
+    statuses = list(Notification.objects.values_list("status", "attempts").order_by("pk"))
+    assert statuses == [(NotificationStatus.SENT, 1)] * 4
+
+
+def test_a_worker_whose_lease_ran_out_cannot_record_over_the_one_that_took_over(webhook, settings):
+    row = create([Recipient(audience="staff", person=PersonFactory())])[0]
+    (first,) = services._claim([row.pk])  # a worker that then stalls past its lease
+    settings.NOTIFICATIONS_SENDING_LEASE = 0
+    assert services.notification_send(notification_id=row.pk) == "sent"  # taken over
+    # The stalled worker's outcome is not recorded over the one that took the row over.
+    assert services._finish(first, NotificationStatus.FAILED, error="late") is False
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.SENT and row.attempts == 2 and row.last_error == ""

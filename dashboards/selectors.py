@@ -430,13 +430,19 @@ def _unsum(row: dict) -> dict:
     return {key.removeprefix("sum_"): value for key, value in row.items()}
 
 
-def _period_split(
-    period: str, start: datetime.date, end: datetime.date
-) -> tuple[tuple[datetime.date, datetime.date] | None, Q]:
-    """Cut [start, end] into the whole periods inside it (the first and last period's first
-    days, or None) and the days outside them (a Q over GridDaySummary.day)."""
+def _cover(
+    start: datetime.date, end: datetime.date, periods: list[str]
+) -> tuple[
+    list[tuple[str, datetime.date, datetime.date]], list[tuple[datetime.date, datetime.date]]
+]:
+    """Cover [start, end] with whole periods, largest first, and days where none fits: returns
+    ([(period, first period's first day, last period's first day)], [(first day, last day)]).
+    A year from the 2nd of a month is 11 whole months, a few whole weeks and about ten days."""
     from .services import period_end, period_start
 
+    if not periods:
+        return [], [(start, end)]
+    period, smaller = periods[0], periods[1:]
     first = period_start(period, start)
     if first < start:
         first = period_end(period, first) + datetime.timedelta(days=1)
@@ -444,27 +450,39 @@ def _period_split(
     if period_end(period, last) > end:
         last = period_start(period, last - datetime.timedelta(days=1))
     if first > last:
-        return None, Q(day__gte=start, day__lte=end)
-    edges = Q(pk__in=[])
+        return _cover(start, end, smaller)
+    wholes, days = [(period, first, last)], []
     if start < first:
-        edges |= Q(day__gte=start, day__lt=first)
-    if period_end(period, last) < end:
-        edges |= Q(day__gt=period_end(period, last), day__lte=end)
-    return (first, last), edges
+        more, rest = _cover(start, first - datetime.timedelta(days=1), smaller)
+        wholes, days = wholes + more, days + rest
+    after = period_end(period, last)
+    if after < end:
+        more, rest = _cover(after + datetime.timedelta(days=1), end, smaller)
+        wholes, days = wholes + more, days + rest
+    return wholes, days
 
 
-def _summary_parts(unit, flt, grid_ids, period: str) -> list[QuerySet]:
+# Whole months, then whole weeks, then days: for figures per grid, and for the monthly trend (a
+# whole week inside a part-month belongs to that month). The weekly trend cannot use months.
+PERIODS_FOR = {Period.MONTH: [Period.MONTH, Period.WEEK], Period.WEEK: [Period.WEEK]}
+
+
+def _summary_parts(unit, flt, grid_ids, period: str) -> tuple[QuerySet, QuerySet | None]:
     """The summary rows covering the filter's range: whole periods from GridPeriodSummary, the
-    days at the ends from GridDaySummary. Both carry the same counters, so their rows add up."""
-    whole, edges = _period_split(period, flt.start, flt.end)
-    parts = [GridDaySummary.objects.filter(_in_grids(unit, grid_ids), edges).order_by()]
-    if whole:
-        parts.append(
-            GridPeriodSummary.objects.filter(
-                _in_grids(unit, grid_ids), period=period, start__gte=whole[0], start__lte=whole[1]
-            ).order_by()
-        )
-    return parts
+    days left over from GridDaySummary (two queries at most, the fewest rows). Both carry the
+    same counters, so their rows add up."""
+    wholes, days = _cover(flt.start, flt.end, PERIODS_FOR[period])
+    in_days = Q(pk__in=[])
+    for first, last in days:
+        in_days |= Q(day__gte=first, day__lte=last)
+    in_periods = Q(pk__in=[])
+    for kind, first, last in wholes:
+        in_periods |= Q(period=kind, start__gte=first, start__lte=last)
+    scope = _in_grids(unit, grid_ids)
+    return (
+        GridDaySummary.objects.filter(scope, in_days).order_by(),
+        GridPeriodSummary.objects.filter(scope, in_periods).order_by() if wholes else None,
+    )
 
 
 def _add_to(total: dict, row: dict) -> None:
@@ -490,6 +508,8 @@ def handling_by_grid(
     channels = [f"channel_{c}" for c in Channel.values]
     by_grid: dict[int, dict] = {}
     for part in _summary_parts(unit, flt, grid_ids, Period.MONTH):
+        if part is None:
+            continue
         for row in part.values("grid_id").annotate(**_sums(SUMMED + channels)):
             row = _unsum(row)
             row["late"] = row.pop("resolved_late")
@@ -560,9 +580,10 @@ def trend(unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None) 
     if flt.uses_summaries:
         periods: dict[datetime.date, dict] = {}
         # Days at the ends fall into their week or month; whole periods are one row a grid.
-        days, *whole = _summary_parts(unit, flt, grid_ids, flt.period)
+        days, wholes = _summary_parts(unit, flt, grid_ids, flt.period)
         parts = [days.annotate(bucket=trunc("day"))]
-        parts += [part.annotate(bucket=F("start")) for part in whole]
+        if wholes is not None:
+            parts.append(wholes.annotate(bucket=trunc("start")))
         for part in parts:
             for row in part.values("bucket").annotate(**_sums(["received", "resolved"])):
                 _add_to(periods.setdefault(row.pop("bucket"), {}), _unsum(row))

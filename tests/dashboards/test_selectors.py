@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import random
 
 import pytest
 
@@ -170,3 +171,45 @@ def test_public_summary_counts_this_month_without_personal_data(world):
     assert figures["satisfaction_rate"] == 50.0
     assert figures["stations"] == 2
     assert set(figures) == {"month", "resolved", "satisfaction_rate", "stations"}
+
+
+def _days_of(wholes, days):
+    from dashboards.services import period_end
+
+    covered = []
+    for kind, first, last in wholes:
+        start = first
+        while start <= last:
+            end = period_end(kind, start)
+            covered += [start + datetime.timedelta(d) for d in range((end - start).days + 1)]
+            start = end + datetime.timedelta(days=1)
+    for first, last in days:
+        covered += [first + datetime.timedelta(d) for d in range((last - first).days + 1)]
+    return covered
+
+
+def test_a_date_range_is_covered_by_whole_periods_and_days_exactly_once():
+    from dashboards.models import Period
+    from dashboards.selectors import _cover
+
+    wholes, days = _cover(
+        datetime.date(2025, 12, 2), datetime.date(2026, 12, 2), [Period.MONTH, Period.WEEK]
+    )
+    assert wholes == [
+        (Period.MONTH, datetime.date(2026, 1, 1), datetime.date(2026, 11, 1)),
+        (Period.WEEK, datetime.date(2025, 12, 8), datetime.date(2025, 12, 22)),
+    ]
+    assert days == [
+        (datetime.date(2025, 12, 2), datetime.date(2025, 12, 7)),
+        (datetime.date(2025, 12, 29), datetime.date(2025, 12, 31)),
+        (datetime.date(2026, 12, 1), datetime.date(2026, 12, 2)),
+    ]
+    rng = random.Random(11)
+    for _ in range(300):
+        start = datetime.date(2025, 1, 1) + datetime.timedelta(rng.randrange(500))
+        end = start + datetime.timedelta(rng.randrange(400))
+        for periods in ([Period.MONTH, Period.WEEK], [Period.WEEK], [Period.MONTH]):
+            covered = _days_of(*_cover(start, end, periods))
+            assert sorted(covered) == [
+                start + datetime.timedelta(d) for d in range((end - start).days + 1)
+            ], (start, end, periods)

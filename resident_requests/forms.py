@@ -1,8 +1,11 @@
 """Forms of the public pages and the member pages. They check input; services do the writing."""
 
+from typing import ClassVar
+
 from django import forms
 from django.core import signing
 from django.utils.crypto import get_random_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.validators import validate_mainland_mobile
@@ -27,7 +30,82 @@ def form_token_valid(token: str) -> bool:
     return True
 
 
-class MultipleFileInput(forms.ClearableFileInput):
+def _frozen(value):
+    """A hashable stand-in for widget inputs: containers as tuples, everything else by its type
+    and its text (lazy labels in the current language; a SafeString is not a str here)."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return (type(value).__name__, str(value))
+
+
+class MemoizedRender:
+    """Widget mixin: the HTML of each distinct (widget, name, value, attributes, choices,
+    language, renderer) is rendered once per process, then reused; it depends on nothing else.
+
+    Django renders every widget, and every option of a <select>, through a template: for the
+    form page that was most of its time, for the same HTML on every view. Only empty values are
+    kept (what residents type is never held in memory), and a <select>'s short option values;
+    choices that are not a plain list (a model iterator) are rendered as usual."""
+
+    memoize = True
+    MAX_ENTRIES = 512
+    _rendered: ClassVar[dict] = {}
+
+    def _memo_value_ok(self, value) -> bool:
+        return value is None or value is False or value == "" or value == []
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = getattr(self, "choices", [])
+        if not (self.memoize and isinstance(choices, list) and self._memo_value_ok(value)):
+            return super().render(name, value, attrs, renderer)
+        key = (
+            type(self),
+            type(renderer),
+            get_language(),
+            self.template_name,
+            self.is_required,
+            self.is_localized,
+            name,
+            _frozen(value),
+            _frozen(self.attrs),
+            _frozen(attrs or {}),
+            _frozen(choices),
+        )
+        rendered = MemoizedRender._rendered
+        html = rendered.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)
+            if len(rendered) >= self.MAX_ENTRIES:
+                rendered.clear()  # posted values are not ours to pile up
+            rendered[key] = html
+        return html
+
+
+class MemoizedSelect(MemoizedRender, forms.Select):
+    def _memo_value_ok(self, value) -> bool:
+        # An option's value (a category's id), whichever is chosen.
+        return len(str(value)) <= 20
+
+
+class MemoizedTextInput(MemoizedRender, forms.TextInput):
+    pass
+
+
+class MemoizedTextarea(MemoizedRender, forms.Textarea):
+    pass
+
+
+class MemoizedHiddenInput(MemoizedRender, forms.HiddenInput):
+    pass
+
+
+class MemoizedCheckboxInput(MemoizedRender, forms.CheckboxInput):
+    pass
+
+
+class MultipleFileInput(MemoizedRender, forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
@@ -53,7 +131,7 @@ def _phone_field():
         label=_("Mobile phone"),
         max_length=20,
         help_text=_("11 digits. We only use it to tell you how your request is going."),
-        widget=forms.TextInput(
+        widget=MemoizedTextInput(
             attrs={"inputmode": "tel", "autocomplete": "tel", "pattern": r"1[3-9]\d{9}"}
         ),
     )
@@ -67,32 +145,38 @@ def _clean_phone(value: str) -> str:
 
 class RequestForm(forms.Form):
     name = forms.CharField(
-        label=_("Your name"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Your name"),
+        max_length=50,
+        widget=MemoizedTextInput(attrs={"autocomplete": "name"}),
     )
     phone = _phone_field()
     building_text = forms.CharField(
         label=_("Your building"),
         max_length=100,
         help_text=_("Type part of the address, e.g. the road or the estate, then pick it."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "data-building-search": "1"}),
+        widget=MemoizedTextInput(attrs={"autocomplete": "off", "data-building-search": "1"}),
     )
-    building = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    building = forms.IntegerField(required=False, widget=MemoizedHiddenInput)
     address = forms.CharField(
         label=_("Where exactly (optional)"),
         max_length=200,
         required=False,
         help_text=_("E.g. unit 2, 3rd floor, the stairwell, the gate."),
+        widget=MemoizedTextInput,
     )
-    category_group = forms.ChoiceField(label=_("What is it about"), required=False)
+    category_group = forms.ChoiceField(
+        label=_("What is it about"), required=False, widget=MemoizedSelect
+    )
     category = forms.ModelChoiceField(
         label=_("Kind of problem"),
         queryset=Category.objects.filter(active=True, parent__isnull=False),
+        widget=MemoizedSelect,
     )
     description = forms.CharField(
         label=_("Describe the problem"),
         min_length=5,
         max_length=DESCRIPTION_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=MemoizedTextarea(attrs={"rows": 5}),
     )
     photos = MultiplePhotoField(
         label=_("Photos (optional, up to 3)"),
@@ -103,11 +187,12 @@ class RequestForm(forms.Form):
             "I agree that my name, phone number and this report are used to handle my request."
         ),
         error_messages={"required": _("Tick the box to agree, or we cannot handle the request.")},
+        widget=MemoizedCheckboxInput,
     )
     # A field people never see (hidden by CSS); bots fill it in.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
-    form_token = forms.CharField(widget=forms.HiddenInput)
-    confirm_new = forms.CharField(required=False, widget=forms.HiddenInput)
+    website = forms.CharField(required=False, label=_("Leave this empty"), widget=MemoizedTextInput)
+    form_token = forms.CharField(widget=forms.HiddenInput)  # a new value on every page
+    confirm_new = forms.CharField(required=False, widget=MemoizedHiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,7 +221,13 @@ class RequestForm(forms.Form):
         building_id = cleaned.get("building")
         building = None
         if building_id:
-            building = Building.objects.filter(pk=building_id).select_related("grid").first()
+            # With what the submission and its notifications read next (the grid's leader and
+            # units), in this one query.
+            building = (
+                Building.objects.filter(pk=building_id)
+                .select_related("grid__leader", "grid__unit", "grid__community")
+                .first()
+            )
             if building and text and text.lower() not in building.address.lower():
                 building = None  # the resident changed the text after picking
         if building is None and text:

@@ -5,7 +5,11 @@ import hmac
 import math
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from grids.models import Building
@@ -66,24 +70,54 @@ def request_for_tracking(*, code: str, phone_last4: str) -> ResidentRequest | No
 def request_for_token(token: str) -> ResidentRequest | None:
     if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL refuses a NUL
         return None
-    return ResidentRequest.objects.filter(access_token=token).select_related("category").first()
+    # The category's parent too: the pages show "环境卫生 › 垃圾清运" (Category.__str__).
+    return (
+        ResidentRequest.objects.filter(access_token=token)
+        .select_related("category__parent")
+        .first()
+    )
 
 
 def public_timeline(request: ResidentRequest) -> QuerySet[RequestEvent]:
     """The events a resident may see: their public notes, the actor by role and surname."""
+    # "request" (its id) stays loaded: the related manager compares each row's request_id with
+    # `request`, and a deferred request_id would cost one query per event.
     return request.events.only(
-        "kind", "actor_role", "actor_surname", "to_status", "public_note", "created_at"
+        "request", "kind", "actor_role", "actor_surname", "to_status", "public_note", "created_at"
     ).order_by("created_at", "id")
+
+
+# The form's two-level picker is read on every view of the public form; categories change a few
+# times a year, in the admin. Kept in the cache (shared by every process), dropped whenever a
+# category is saved or deleted, and never older than CATEGORIES_TREE_TIMEOUT anyway (changes
+# made by queryset.update() send no signal).
+CATEGORIES_TREE_KEY = "rr:categories-tree:v1"
+CATEGORIES_TREE_TIMEOUT = 300
 
 
 def categories_tree() -> list[tuple[Category, list[Category]]]:
     """Active top-level categories with their active children, for the two-level picker."""
-    categories = list(Category.objects.filter(active=True).order_by("sort_order", "code"))
-    children: dict[int, list[Category]] = {}
-    for category in categories:
-        if category.parent_id:
-            children.setdefault(category.parent_id, []).append(category)
-    return [(c, children.get(c.pk, [])) for c in categories if not c.parent_id and c.pk in children]
+    tree = cache.get(CATEGORIES_TREE_KEY)
+    if tree is None:
+        categories = list(Category.objects.filter(active=True).order_by("sort_order", "code"))
+        children: dict[int, list[Category]] = {}
+        for category in categories:
+            if category.parent_id:
+                children.setdefault(category.parent_id, []).append(category)
+        tree = [
+            (c, children.get(c.pk, [])) for c in categories if not c.parent_id and c.pk in children
+        ]
+        cache.set(CATEGORIES_TREE_KEY, tree, CATEGORIES_TREE_TIMEOUT)
+    return tree
+
+
+@receiver(post_save, sender=Category, dispatch_uid="rr_categories_tree_saved")
+@receiver(post_delete, sender=Category, dispatch_uid="rr_categories_tree_deleted")
+def _categories_changed(**kwargs) -> None:
+    # Now (this process sees its own change at once) and again after the commit (a page read
+    # between the two could have cached the tree as it was before the change).
+    cache.delete(CATEGORIES_TREE_KEY)
+    transaction.on_commit(lambda: cache.delete(CATEGORIES_TREE_KEY))
 
 
 def buildings_matching(text: str, limit: int = 10) -> QuerySet[Building]:

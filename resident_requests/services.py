@@ -215,8 +215,19 @@ def _record(
     return event
 
 
-def _save_photos(request: ResidentRequest, photos: Sequence[CleanPhoto], stage: str) -> None:
-    existing = request.photos.filter(stage=stage).count()
+def _save_photos(
+    request: ResidentRequest,
+    photos: Sequence[CleanPhoto],
+    stage: str,
+    *,
+    existing: int | None = None,
+) -> None:
+    """Store the photos of one stage, at most MAX_PHOTOS_PER_STAGE in all. `existing`: how many
+    the request has already at this stage, when the caller knows (0 for a request just made)."""
+    if not photos:
+        return
+    if existing is None:
+        existing = request.photos.filter(stage=stage).count()
     if existing + len(photos) > MAX_PHOTOS_PER_STAGE:
         raise ApplicationError(_("Send at most 3 photos."))
     for photo in photos:
@@ -263,10 +274,8 @@ def request_submit(
     """A new request (群众点单). `actor` is None for the public form, or the staff user who
     enters a walk-in, phone, patrol or reception-day request. A repeated `submission_token`
     (a double click, a resubmitted form) returns the request the first submit created."""
-    if submission_token:
-        existing = ResidentRequest.objects.filter(submission_token=submission_token).first()
-        if existing:
-            return existing
+    # A repeated submission_token is caught by its unique index (IntegrityError below): no look-up
+    # here, the public form has just made one for the double-click case.
     if category.parent_id is None or not category.active:
         raise ApplicationError(_("Choose a category and then the kind of problem within it."))
     if len(photos) > MAX_PHOTOS_PER_STAGE:
@@ -281,7 +290,9 @@ def request_submit(
         submitter_name=(submitter_name or "").strip(),
         submitter_phone=(submitter_phone or "").strip(),
         building=building,
-        grid_id=building.grid_id,
+        # The building's grid as loaded (the public form loads it with its leader and units):
+        # notifications read request.grid, its leader, unit and community right after.
+        grid=building.grid,
         address=(address or "").strip() or building.address,
         lat=lat,
         lng=lng,
@@ -299,13 +310,21 @@ def request_submit(
         if channel == Channel.WEB:
             request.channel = Channel.WALK_IN
     try:
-        request.full_clean(exclude=["code", "access_token"])
+        # Field checks only. The related rows are the instances given (loaded from the
+        # database), the unique columns are made here or checked by their index
+        # (submission_token, below), and the table's check constraints concern merging and
+        # rating, which a new request has not reached: no query for any of these.
+        request.full_clean(
+            exclude=["code", "access_token", "building", "grid", "category"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
     try:
         with transaction.atomic():
             request.save()
-            _save_photos(request, photos, PhotoStage.SUBMISSION)
+            _save_photos(request, photos, PhotoStage.SUBMISSION, existing=0)
             _record(request, kind=EventKind.SUBMITTED, actor=actor, actor_role=role)
     except IntegrityError:
         # Two submits with the same form token raced: the other one won; show its result.

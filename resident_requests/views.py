@@ -72,9 +72,13 @@ def request_new(http_request):
         form.add_error(None, _("The form was open too long. Check it and send it again."))
         return render(http_request, template, {"form": form})
     token = hashlib.sha256(data["form_token"].encode()).hexdigest()
-    existing = ResidentRequest.objects.filter(submission_token=token).first()
+    existing = (
+        ResidentRequest.objects.filter(submission_token=token)
+        .values_list("access_token", flat=True)
+        .first()
+    )
     if existing:  # a double click or a resubmitted page: one request, not two
-        return _to_submitted(http_request, existing)
+        return redirect("resident_requests:submitted", token=existing)
     try:
         photos = photos_clean(data["photos"])
     except PhotoRejected as exc:

@@ -1,0 +1,175 @@
+"""What the public form and the tracking page cost in SQL queries, pinned so that it cannot
+silently grow again, and the same at two sizes of data: no query per category, per open request
+nearby, per timeline event or per photo.
+
+The bounds include the notifications a submission writes in its transaction (the outbox rows):
+if they must grow, raise the bound here on purpose, with the reason.
+"""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from resident_requests import services
+from resident_requests.forms import MemoizedRender, new_form_token
+from resident_requests.models import Category, HandlingLevel, ResidentRequest
+from resident_requests.photos import photos_clean
+
+from .factories import at_level, category, submit, upload
+
+pytestmark = pytest.mark.django_db
+NEW = reverse("resident_requests:new")
+
+# The form page: the category picker, read once and then kept in the cache.
+FORM_GET_COLD = 1
+FORM_GET_WARM = 0
+# A stored submission: the category and the building (with its grid, leader and units), the
+# double-submit check, the request and its first timeline event, and the notifications of its
+# grid leader and community (outbox rows), in one transaction. (28 before they were counted.)
+FORM_POST_MAX = 11
+# The answer "is it one of these?" when similar requests are open nearby: the category, the
+# building, the double-submit check and the similar requests with their buildings.
+FORM_SIMILAR_MAX = 4
+# The tracking page: the request with its category, its photos, its public timeline.
+TRACK_QUERIES = 3
+
+
+def form_data(w, **extra):
+    data = {
+        "name": "李阿姨",
+        "phone": "13912345678",
+        "building_text": w.buildings[0].address,
+        "building": w.buildings[0].pk,
+        "address": "2单元门口",
+        "category_group": w.category.parent_id,
+        "category": w.category.pk,
+        "description": "楼下路灯坏了一个星期，晚上很黑。",
+        "consent": "on",
+        "website": "",
+        "form_token": new_form_token(),
+        "confirm_new": "1",
+    }
+    data.update(extra)
+    return data
+
+
+def more_categories(groups=6, per_group=5):
+    for _ in range(groups):
+        parent = category().parent
+        for _ in range(per_group - 1):
+            category(parent=parent)
+
+
+def more_requests(w, count=30):
+    """Open requests in the same building and category (similar ones) and elsewhere."""
+    for i in range(count):
+        submit(w, building_index=i % 2, submitter_phone=f"139{i:08d}")
+
+
+def queries(client, method, url, data=None):
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+    return response, len(captured)
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_form_page_queries(client, w, size):
+    if size == "large":
+        more_categories()
+        more_requests(w)
+    response, cold = queries(client, "get", NEW)
+    assert response.status_code == 200
+    assert cold == FORM_GET_COLD
+    response, warm = queries(client, "get", NEW)
+    assert response.status_code == 200
+    assert warm == FORM_GET_WARM
+    # Every active second-level category is offered, at either size.
+    offered = set(re.findall(r'<option value="(\d+)"', response.content.decode()))
+    leaves = Category.objects.filter(active=True, parent__isnull=False)
+    assert {str(pk) for pk in leaves.values_list("pk", flat=True)} <= offered
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_form_submission_queries(client, w, size):
+    if size == "large":
+        more_categories()
+        more_requests(w)
+    client.get(NEW)  # the category picker is in the cache, as for a resident who opened the form
+    before = ResidentRequest.objects.count()
+    response, count = queries(client, "post", NEW, form_data(w))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ResidentRequest.objects.count() == before + 1
+    assert count <= FORM_POST_MAX, f"{count} queries for one submission"
+
+
+def test_form_submission_queries_do_not_grow_with_the_data(client, w):
+    """The same count before and after adding categories and requests (one test, one world)."""
+    client.get(NEW)
+    _response, small = queries(client, "post", NEW, form_data(w))
+    more_categories()
+    more_requests(w)
+    client.get(NEW)
+    _response, large = queries(client, "post", NEW, form_data(w, phone="13712345678"))
+    assert small == large
+
+
+@pytest.mark.parametrize("similar", [1, 12])
+def test_similar_requests_answer_queries(client, w, similar):
+    for i in range(similar):
+        submit(w, submitter_phone=f"139{i:08d}")
+    client.get(NEW)
+    response, count = queries(client, "post", NEW, form_data(w, confirm_new=""))
+    assert response.status_code == 200
+    assert response.content.decode().count('name="ref"') == min(similar, 5)
+    assert count <= FORM_SIMILAR_MAX, f"{count} queries"
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_tracking_page_queries(client, w, size):
+    if size == "small":
+        request = submit(w)
+    else:
+        # A long timeline (accepted, escalated up to the departments) and three photos.
+        request = at_level(w, HandlingLevel.DEPARTMENT)
+        services._save_photos(
+            request, photos_clean([upload(), upload(), upload()]), "submission", existing=0
+        )
+        assert request.events.count() >= 5
+    response, count = queries(
+        client, "get", reverse("resident_requests:token", args=[request.access_token])
+    )
+    assert response.status_code == 200
+    assert count == TRACK_QUERIES
+
+
+def test_category_changes_show_on_the_form_at_once(client, w):
+    assert "新的小类" not in client.get(NEW).content.decode()  # the picker is now cached
+    new = Category.objects.create(code="new-leaf", name="新的小类", parent=w.category.parent)
+    assert "新的小类" in client.get(NEW).content.decode()
+    new.active = False
+    new.save()
+    assert "新的小类" not in client.get(NEW).content.decode()
+    w.other_category.delete()
+    assert f'value="{w.other_category.pk}"' not in client.get(NEW).content.decode()
+
+
+def test_memoized_widgets_render_exactly_what_django_renders(client, w, monkeypatch):
+    def pages():
+        blank = client.get(NEW).content.decode()
+        wrong = client.post(
+            NEW, form_data(w, name="", phone="123", category="999999", building="")
+        ).content.decode()
+        # Tokens differ on every page: compare the rest.
+        return [re.sub(r'value="[^"]{40,}"', 'value="…"', page) for page in (blank, wrong)]
+
+    monkeypatch.setattr(MemoizedRender, "memoize", False)
+    plain = pages()
+    monkeypatch.setattr(MemoizedRender, "memoize", True)
+    assert pages() == plain
+    assert pages() == plain  # from the memo this time
+    # What a resident typed is never kept: only empty values and option values are.
+    client.post(NEW, form_data(w, name="张秀英", description="短"))
+    assert not any("张秀英" in html for html in MemoizedRender._rendered.values())

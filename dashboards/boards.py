@@ -151,7 +151,7 @@ def build_dashboard(
         columns=[pgettext("dashboard", "Channel"), pgettext("dashboard", "Received")],
         rows=[
             [str(channel_labels.get(row["channel"], row["channel"])), row["received"]]
-            for row in selectors.by_channel(unit, flt, by_grid)
+            for row in selectors.by_channel(unit, flt, by_grid, grid_ids)
         ],
     )
     tables["categories"] = Table(
@@ -168,7 +168,7 @@ def build_dashboard(
                 row["received"],
                 row["resolved"],
             ]
-            for row in selectors.top_categories(unit, flt)
+            for row in selectors.top_categories(unit, flt, grid_ids)
         ],
     )
     tables["levels"] = Table(

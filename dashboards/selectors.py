@@ -275,17 +275,33 @@ class RequestFilter:
         return start, end
 
 
+def _in_grids(unit: OrgUnit, grid_ids: list[int] | None, path: str = "grid") -> Q:
+    """Rows of the unit's grids. With `grid_ids` (the unit's grids, already read through
+    subtree_q by grids_with_child) the filter is a plain list of keys: PostgreSQL then reads the
+    grid-keyed tables through their indexes instead of joining each row to grids and units, and
+    estimates the row counts right (it cannot see inside subtree_q's range subqueries)."""
+    if grid_ids is None:
+        return subtree_q(unit, f"{path}__unit")
+    return Q(**{f"{path}_id__in": grid_ids})
+
+
 def _category_q(category_id: int | None, path: str = "category") -> Q:
+    """The category and, for a top-level one, its sub-categories: as `IN (SELECT id …)`, so
+    PostgreSQL reads only those categories' requests through rr_category_created_idx instead of
+    joining every request to its category."""
     if not category_id:
         return Q()
-    return Q(**{f"{path}_id": category_id}) | Q(**{f"{path}__parent_id": category_id})
+    ids = Category.objects.filter(Q(pk=category_id) | Q(parent_id=category_id)).values("pk")
+    return Q(**{f"{path}_id__in": ids})
 
 
-def requests_received(unit: OrgUnit, flt: RequestFilter) -> QuerySet:
+def requests_received(
+    unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
+) -> QuerySet:
     """The requests received in the unit's subtree in the date range (and category)."""
     start, end = flt.bounds()
     return ResidentRequest.objects.filter(
-        subtree_q(unit, "grid__unit"),
+        _in_grids(unit, grid_ids),
         _category_q(flt.category_id),
         created_at__gte=start,
         created_at__lt=end,
@@ -412,16 +428,6 @@ def summary_counters() -> dict:
 SUMMED = [key for key in COUNTER_KEYS if key != "late"] + ["resolved_late"]
 
 
-def _in_grids(unit: OrgUnit, grid_ids: list[int] | None, path: str = "grid") -> Q:
-    """Rows of the unit's grids. With `grid_ids` (the unit's grids, already read through
-    subtree_q by grids_with_child) the filter is a plain list of keys: PostgreSQL then reads the
-    grid-keyed tables through their indexes instead of joining each row to grids and units, and
-    estimates the row counts right (it cannot see inside subtree_q's range subqueries)."""
-    if grid_ids is None:
-        return subtree_q(unit, f"{path}__unit")
-    return Q(**{f"{path}_id__in": grid_ids})
-
-
 def _sums(names) -> dict:
     return {f"sum_{name}": Sum(name) for name in names}
 
@@ -499,18 +505,22 @@ def handling_by_grid(
     unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
 ) -> dict[int, dict]:
     """Counters per grid (GROUP BY grid, at most one row per grid), keyed by grid id."""
+    channels = {f"channel_{c}": Count("pk", filter=Q(channel=c)) for c in Channel.values}
     if not flt.uses_summaries:
-        rows = requests_received(unit, flt).values("grid_id").annotate(**_handling_counters())
+        rows = (
+            requests_received(unit, flt, grid_ids)
+            .values("grid_id")
+            .annotate(**_handling_counters(), **channels)
+        )
         return {row.pop("grid_id"): row for row in rows}
     # From the summaries, "late" is the resolved-late part: open_by_grid adds the requests
     # still open past their deadline (they change with the clock, not with a write). The channel
     # columns come along for by_channel.
-    channels = [f"channel_{c}" for c in Channel.values]
     by_grid: dict[int, dict] = {}
     for part in _summary_parts(unit, flt, grid_ids, Period.MONTH):
         if part is None:
             continue
-        for row in part.values("grid_id").annotate(**_sums(SUMMED + channels)):
+        for row in part.values("grid_id").annotate(**_sums(SUMMED + list(channels))):
             row = _unsum(row)
             row["late"] = row.pop("resolved_late")
             _add_to(by_grid.setdefault(row.pop("grid_id"), {}), row)
@@ -589,7 +599,7 @@ def trend(unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None) 
                 _add_to(periods.setdefault(row.pop("bucket"), {}), _unsum(row))
         return [{"period": period, **periods[period]} for period in sorted(periods)]
     return list(
-        requests_received(unit, flt)
+        requests_received(unit, flt, grid_ids)
         .annotate(period=trunc("created_at"))
         .values("period")
         .annotate(received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False)))
@@ -597,12 +607,17 @@ def trend(unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None) 
     )
 
 
-def by_channel(unit: OrgUnit, flt: RequestFilter, by_grid: dict | None = None) -> list[dict]:
-    """Received per channel. From the summaries: summed from handling_by_grid's rows (at most
-    one per grid), which carry the channel columns, so no second pass over the summaries."""
-    if flt.uses_summaries:
+def by_channel(
+    unit: OrgUnit,
+    flt: RequestFilter,
+    by_grid: dict | None = None,
+    grid_ids: list[int] | None = None,
+) -> list[dict]:
+    """Received per channel: summed from handling_by_grid's rows (at most one per grid), which
+    carry the channel columns, so no second pass over the summaries or the requests."""
+    if by_grid is not None or flt.uses_summaries:
         if by_grid is None:
-            by_grid = handling_by_grid(unit, flt)
+            by_grid = handling_by_grid(unit, flt, grid_ids)
         rows = [
             {
                 "channel": channel,
@@ -614,7 +629,7 @@ def by_channel(unit: OrgUnit, flt: RequestFilter, by_grid: dict | None = None) -
             (row for row in rows if row["received"]), key=lambda r: (-r["received"], r["channel"])
         )
     return list(
-        requests_received(unit, flt)
+        requests_received(unit, flt, grid_ids)
         .values("channel")
         .annotate(received=Count("pk"))
         .order_by("-received", "channel")
@@ -641,7 +656,9 @@ def _whole_months(start: datetime.date, end: datetime.date):
     return (first, last) if first <= last else None
 
 
-def top_categories(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
+def top_categories(
+    unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
+) -> list[dict]:
     """The most frequent categories. From summaries above a grid (per community and day);
     a grid's own requests are counted live (they are few)."""
     if flt.uses_summaries and unit.kind != UnitKind.GRID:
@@ -694,7 +711,7 @@ def top_categories(unit: OrgUnit, flt: RequestFilter) -> list[dict]:
             for row in rows
         ]
     return list(
-        requests_received(unit, flt)
+        requests_received(unit, flt, grid_ids)
         .values("category_id", "category__name", "category__parent__name")
         .annotate(received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False)))
         .order_by("-received", "category_id")[:TOP_CATEGORIES]

@@ -276,16 +276,34 @@ class ResidentRequest(TimeStampedModel):
             models.Index(fields=["status", "-created_at", "grid"], name="rr_status_grid_idx"),
             models.Index(fields=["level", "status"], name="rr_level_status_idx"),
             models.Index(fields=["category", "status"], name="rr_category_status_idx"),
+            # The dashboards for one category, computed live from the requests: an index-only
+            # scan of that category's date range with every column the figures count.
+            models.Index(
+                fields=["category", "created_at"],
+                include=[
+                    "grid",
+                    "status",
+                    "channel",
+                    "level",
+                    "accepted_at",
+                    "resolved_at",
+                    "resolve_deadline",
+                    "rating",
+                    "id",
+                ],
+                name="rr_category_created_idx",
+            ),
             models.Index(
                 fields=["resolve_deadline"],
                 name="rr_overdue_open_idx",
                 condition=Q(status__in=["submitted", "accepted", "dispatched", "taken"]),
             ),
             # The dashboards' open requests by grid: an index-only scan, however many are
-            # open (id for COUNT, the rest for "overdue now" and "late in the date range").
+            # open (id for COUNT, the rest for "overdue now", "late in the date range" and the
+            # category filter).
             models.Index(
                 fields=["grid", "resolve_deadline"],
-                include=["id", "created_at", "overdue"],
+                include=["id", "created_at", "overdue", "category"],
                 name="rr_open_grid_idx",
                 condition=Q(status__in=["submitted", "accepted", "dispatched", "taken"]),
             ),

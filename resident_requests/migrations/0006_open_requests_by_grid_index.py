@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
                     ("status__in", ["submitted", "accepted", "dispatched", "taken"])
                 ),
                 fields=["grid", "resolve_deadline"],
-                include=("id", "created_at", "overdue"),
+                include=("id", "created_at", "overdue", "category"),
                 name="rr_open_grid_idx",
             ),
         ),

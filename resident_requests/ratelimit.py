@@ -6,7 +6,8 @@ Counters are fixed windows keyed by a hash, so the cache never holds a phone num
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from core import net
 
@@ -36,10 +37,33 @@ def _key(action: str, value: str) -> str:
     return f"rr:rate:{action}:{digest}"
 
 
+def _count_in_redis(backend: RedisCache, key: str, window: int) -> int:
+    """One round trip (MULTI: SET key 0 EX window NX; INCR key; EXEC) instead of the three of
+    add() then incr() (which asks EXISTS first): the count of attempts in this window so far.
+    Atomic, so the counter always has its expiry. Stored like the cache's own integers, so
+    exceeded() reads it with cache.get()."""
+    full_key = backend.make_and_validate_key(key)
+
+    def count() -> int:
+        client = backend._cache.get_client(full_key, write=True)
+        with client.pipeline(transaction=True) as pipe:
+            pipe.set(full_key, 0, ex=window, nx=True)
+            pipe.incr(full_key)
+            return pipe.execute()[1]
+
+    # ops.cache.FailSoftRedisCache: while Redis is down, count 1 (let the attempt through)
+    # without waiting on it, as its add() and incr() do.
+    fail_soft = getattr(backend, "_call", None)
+    return fail_soft(1, count) if fail_soft else count()
+
+
 def hit(action: str, value: str) -> bool:
     """Count one attempt; True when this attempt is over the limit."""
     limit, window = _limit(action)
     key = _key(action, value)
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return _count_in_redis(backend, key, window) > limit
     if cache.add(key, 1, timeout=window):
         return limit < 1
     try:

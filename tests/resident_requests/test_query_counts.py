@@ -9,11 +9,12 @@ if they must grow, raise the bound here on purpose, with the reason.
 import re
 
 import pytest
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from resident_requests import services
+from resident_requests import ratelimit, services
 from resident_requests.forms import MemoizedRender, new_form_token
 from resident_requests.models import Category, HandlingLevel, ResidentRequest
 from resident_requests.photos import photos_clean
@@ -173,3 +174,35 @@ def test_memoized_widgets_render_exactly_what_django_renders(client, w, monkeypa
     # What a resident typed is never kept: only empty values and option values are.
     client.post(NEW, form_data(w, name="张秀英", description="短"))
     assert not any("张秀英" in html for html in MemoizedRender._rendered.values())
+
+
+@pytest.mark.redis
+def test_rate_limit_in_redis_counts_in_one_round_trip_with_an_expiry(settings):
+    """With the Redis cache (production), a counted attempt is one round trip, the counter
+    expires with its window, and exceeded() reads the same counter."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        pytest.skip("the default cache is not Redis (set REDIS_URL)")
+    settings.RESIDENT_REQUEST_RATE_LIMITS = {"submit_phone": (2, 600)}
+    client = backend._cache.get_client(write=True)
+    calls = []
+    real = client.connection_pool.get_connection
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    client.connection_pool.get_connection = counted
+    try:
+        assert ratelimit.hit("submit_phone", "13912345678") is False
+        assert len(calls) == 1
+        assert ratelimit.hit("submit_phone", "13912345678") is False
+        assert ratelimit.exceeded("submit_phone", "13912345678") is True
+        assert ratelimit.hit("submit_phone", "13912345678") is True
+    finally:
+        del client.connection_pool.get_connection
+    key = backend.make_and_validate_key(ratelimit._key("submit_phone", "13912345678"))
+    assert 0 < client.ttl(key) <= 600
+    assert ratelimit.hit("submit_phone", "13700000000") is False  # another phone, its own count

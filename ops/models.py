@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     ADMIN_CHANGE = "admin_change", _("Changed in the admin")
     ADMIN_DELETE = "admin_delete", _("Deleted in the admin")
     PERSONAL_DATA_VIEW = "personal_data_view", _("Displayed full personal data")
+    PERSONAL_DATA_LIST = "personal_data_list", _("Listed full personal data")
     PERSONAL_DATA_EXPORT = "personal_data_export", _("Exported a resident's data")
     PERSONAL_DATA_ERASE = "personal_data_erase", _("Erased a resident's data")
     RETENTION_ANONYMIZE = "retention_anonymize", _("Anonymized requests past retention")

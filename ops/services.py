@@ -65,8 +65,90 @@ def audit_record(
         ip_address=client_ip(request),
         request_id=current_request_id()[:64],
     )
-    event.full_clean()
+    # The actor is the user of this very request (or a given one): checking that it exists would
+    # cost a SELECT on every audited page view.
+    event.full_clean(exclude=["actor"])
     event.save()
+    return event
+
+
+# What a display of personal data may show, named in the audit rows' detail.
+PERSONAL_DATA_KINDS = ("name", "phone", "address", "email")
+
+
+def _audited_keys(request) -> set:
+    """(model label, pk) of the objects already recorded as displayed in this HTTP request."""
+    if request is None:
+        return set()
+    keys = getattr(request, "_personal_data_audited", None)
+    if keys is None:
+        keys = set()
+        request._personal_data_audited = keys
+    return keys
+
+
+def personal_data_already_audited(request, model_label: str, pk) -> bool:
+    return (model_label, str(pk)) in _audited_keys(request)
+
+
+def personal_data_mark_audited(request, model_label: str, pk) -> None:
+    if request is not None:
+        _audited_keys(request).add((model_label, str(pk)))
+
+
+def _display_repr(obj) -> str:
+    """Never str(obj), which is often the person's name or address: the object's code (a
+    request's tracking code is not personal), else the model and the id."""
+    return getattr(obj, "code", "") or f"{obj._meta.verbose_name} #{obj.pk}"
+
+
+def audit_personal_data_display(
+    request, objects, fields, page: str = "", *, as_list: bool = False
+) -> AuditEvent | None:
+    """Record that the user of `request` was shown the full personal data (`fields`, kinds from
+    PERSONAL_DATA_KINDS) of `objects` on `page` (default: the URL name of the view).
+
+    One row per page view, whatever the number of objects (a list's row names their ids): one
+    INSERT, no SELECT. Objects already recorded in this HTTP request (e.g. a phone reveal
+    copied from the requests app) are left out, so one display is one row.
+    """
+    fields = list(fields)
+    unknown = set(fields) - set(PERSONAL_DATA_KINDS)
+    if unknown:
+        raise ValueError(f"unknown personal data kinds: {sorted(unknown)}")
+    if not fields:
+        return None
+    done = _audited_keys(request)
+    shown = [
+        obj
+        for obj in objects
+        if obj is not None
+        and obj.pk is not None
+        and (obj._meta.label_lower, str(obj.pk)) not in done
+    ]
+    if not shown:
+        return None
+    if not page and request is not None and getattr(request, "resolver_match", None):
+        page = request.resolver_match.view_name
+    labels = sorted({obj._meta.label_lower for obj in shown})
+    lines = [f"fields: {', '.join(fields)}", f"page: {page or '?'}"]
+    if len(shown) == 1 and not as_list:
+        obj = shown[0]
+        action, object_id = AuditAction.PERSONAL_DATA_VIEW, str(obj.pk)
+        object_repr = _display_repr(obj)
+    else:
+        action, object_id = AuditAction.PERSONAL_DATA_LIST, ""
+        object_repr = f"{len(shown)} × {shown[0]._meta.verbose_name_plural}"
+        lines.append(f"ids: {', '.join(str(obj.pk) for obj in shown)}")
+    event = audit_record(
+        action=action,
+        object_type=", ".join(labels),
+        object_id=object_id,
+        object_repr=object_repr,
+        detail="\n".join(lines),
+        request=request,
+    )
+    done.update((obj._meta.label_lower, str(obj.pk)) for obj in shown)
     return event
 
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
 from core.exceptions import ApplicationError
+from ops.admin_mixins import PersonalDataAuditMixin
 
 from . import services
 from .admin_mixins import ScopedAdminMixin
@@ -64,13 +65,14 @@ class OrgUnitAdmin(ScopedAdminMixin, MPTTModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class PersonAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "masked_phone", "political_status", "retired", "membership_unit"]
     list_filter = ["political_status", "retired"]
     search_fields = ["name", "phone"]
     autocomplete_fields = ["membership_unit", "user"]
     list_select_related = ["membership_unit"]
     show_full_result_count = False
+    personal_data_fields = ("name", "phone")
 
     @admin.display(description=_("mobile phone"))
     def masked_phone(self, obj):
@@ -90,8 +92,9 @@ class PositionAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
     list_display = ["name", "code", "level", "street", "contact_name"]
+    personal_data_fields = ("name", "phone", "email")  # the department's contact person
     list_filter = ["level"]
     search_fields = ["name", "code"]
     filter_horizontal = ["paired_communities"]

@@ -12,7 +12,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
-from core.privacy import mask_phone
+from core.privacy import mask_name, mask_phone
+from ops.admin_mixins import PersonalDataAuditMixin
 from organization.admin_mixins import ScopedAdminMixin
 from organization.selectors import scope_q
 
@@ -120,8 +121,8 @@ class HouseholdVisitInline(admin.TabularInline):
 
 
 @admin.register(HouseholdLink)
-class HouseholdLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["address", "contact_name", "masked_phone", "central_household", "last_visit"]
+class HouseholdLinkAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["address", "masked_name", "masked_phone", "central_household", "last_visit"]
     list_filter = [DueVisitFilter, "active"]
     search_fields = ["address", "contact_name", "central_household__name"]
     raw_id_fields = ["central_household", "building"]
@@ -129,6 +130,13 @@ class HouseholdLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = [HouseholdVisitInline]
     readonly_fields = ["last_visit"]
     actions = ["visited_today"]
+    # The list keeps the address (what a visit needs) and is audited; name and phone are masked.
+    personal_data_fields = ("name", "phone", "address")
+    personal_data_list_fields = ("address",)
+
+    @admin.display(description=_("contact person"))
+    def masked_name(self, obj):
+        return mask_name(obj.contact_name)
 
     @admin.display(description=_("contact phone"))
     def masked_phone(self, obj):
@@ -149,8 +157,11 @@ class HouseholdLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(HouseholdVisit)
-class HouseholdVisitAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class HouseholdVisitAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["visited_on", "link", "visitor", "note"]
+    # "link" shows the household's address.
+    personal_data_fields = ("address",)
+    personal_data_list_fields = ("address",)
     date_hierarchy = "visited_on"
     raw_id_fields = ["link", "visitor"]
     list_select_related = ["link", "visitor"]
@@ -206,10 +217,15 @@ class RepresentativeAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class ReceptionBookingInline(admin.TabularInline):
     model = ReceptionBooking
     extra = 0
-    fields = ["name", "masked_phone", "topic", "request_link"]
+    fields = ["masked_name", "masked_phone", "topic", "request_link"]
     readonly_fields = fields
     can_delete = False
     max_num = 0
+    show_change_link = True  # the booking's own page shows (and audits) the full name and phone
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj):
+        return mask_name(obj.name)
 
     @admin.display(description=_("mobile phone"))
     def masked_phone(self, obj):
@@ -265,13 +281,18 @@ class ReceptionSessionAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ReceptionBooking)
-class ReceptionBookingAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["session", "name", "masked_phone", "topic", "request_link"]
+class ReceptionBookingAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["session", "masked_name", "masked_phone", "topic", "request_link"]
     list_filter = ["session__date"]
     search_fields = ["name", "topic"]
     list_select_related = ["session", "session__community", "request"]
     raw_id_fields = ["session"]
     readonly_fields = ["request"]
+    personal_data_fields = ("name", "phone")
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj):
+        return mask_name(obj.name)
 
     @admin.display(description=_("mobile phone"))
     def masked_phone(self, obj):
@@ -291,8 +312,9 @@ class ServiceProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CoBuildingUnit)
-class CoBuildingUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CoBuildingUnitAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "street", "contact_name"]
+    personal_data_fields = ("name", "phone")  # the unit's contact person
     list_filter = ["kind"]
     search_fields = ["name"]
     filter_horizontal = ["communities"]

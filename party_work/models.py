@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from core.privacy import mask_name
 from core.validators import validate_mainland_mobile
 from grids.models import Building, Grid, ServiceStation
 from organization.models import OrgUnit, Person, UnitKind
@@ -465,7 +466,8 @@ class ReceptionBooking(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.session} · {self.name}"
+        # Shown in the session's inline, the admin's history and log: the name masked.
+        return f"{self.session} · {mask_name(self.name)}"
 
 
 # --- Service projects and co-building units ------------------------------------------------------

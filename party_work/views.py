@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from core.exceptions import ApplicationError
 from core.privacy import mask_name
 from grids.models import Grid
+from ops.services import audit_personal_data_display
 from organization.models import Person, UnitKind
 from organization.selectors import filter_visible, scope_root_units, units_visible_to
 
@@ -167,6 +168,9 @@ def visits_due(request):
     """The community's to-do list: households not visited for 90 days."""
     due = selectors.households_due_visit(user=request.user)
     page = Paginator(due, PAGE_SIZE).get_page(request.GET.get("page"))
+    for link in page:  # the visit needs the address; the name is masked like in every list
+        link.masked_contact = mask_name(link.contact_name)
+    audit_personal_data_display(request, page.object_list, ["address"], as_list=True)
     return render(
         request,
         "party_work/visits_due.html",
@@ -208,6 +212,8 @@ def booking_to_request(request, pk: int):
     form = BookingToRequestForm(
         request.POST or None, community=community, initial={"description": booking.topic}
     )
+    if request.method == "GET":
+        audit_personal_data_display(request, [booking], ["name"])
     if request.method == "POST" and form.is_valid():
         try:
             made = services.reception_booking_to_request(

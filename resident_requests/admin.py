@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core.exceptions import ApplicationError
 from core.privacy import mask_phone
 from grids.models import Grid
+from ops.admin_mixins import PersonalDataAuditMixin
 from organization.models import Department, OrgUnit, UnitKind
 from organization.selectors import department_ids_of, scope_q, subtree_q
 
@@ -375,7 +376,7 @@ TRANSITIONS = {
 
 
 @admin.register(ResidentRequest)
-class ResidentRequestAdmin(admin.ModelAdmin):
+class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "category_name",
@@ -408,6 +409,7 @@ class ResidentRequestAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     actions = ["accept_selected"]
     change_form_template = "admin/resident_requests/residentrequest/change_form.html"
+    personal_data_fields = ("name", "phone", "address")
 
     class Media:
         css = {"all": ["resident_requests/admin.css"]}
@@ -573,15 +575,23 @@ class ResidentRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("mobile phone"))
     def full_phone(self, obj):
-        # Shown on the detail page only; change_view records who saw it.
+        # Shown on the detail page only; render_change_form records who saw it.
         return obj.submitter_phone
 
     # --- Detail page, with the disclosure record and the transition buttons --------------------
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The audit row of this display is written first (PersonalDataAuditMixin); the requests
+        # app keeps its own PhoneDisclosure record too, which is then not copied a second time.
+        response = super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
+        if change and obj is not None and request.method == "GET":
+            services.phone_disclosure_record(request=obj, actor=request.user)
+        return response
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
-            services.phone_disclosure_record(request=obj, actor=request.user)
         extra_context = extra_context or {}
         if obj is not None:
             extra_context["transitions"] = self._available(request, obj)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import ApplicationError
 from core.privacy import mask_phone
 from grids.models import Building
+from ops.services import audit_personal_data_display
 from organization.selectors import person_for_user
 
 from . import ratelimit, selectors, services
@@ -346,6 +347,7 @@ def member_order(http_request, code):
         if not show_phone:
             return redirect("resident_requests:member_order", code=request.code)
         request.refresh_from_db()
+    audit_personal_data_display(http_request, [request], ["address"] if request.address else [])
     return render(
         http_request,
         "resident_requests/member_order.html",

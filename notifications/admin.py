@@ -5,13 +5,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.privacy import mask_phone
+from ops.admin_mixins import PersonalDataAuditMixin
 
 from . import services
 from .models import Notification, NotificationStatus
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
+    # The detail page shows a bare recipient's e-mail address in full (phones stay masked).
+    personal_data_fields = ("email",)
+
     list_display = [
         "created_at",
         "template_key",

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 import ops.services
+from notifications.models import Notification
 from ops.models import AuditAction, AuditEvent
 from organization.models import Department, DepartmentLevel, StaffRole
 from party_work.models import CoBuildingUnit, HouseholdVisit, ReceptionBooking
@@ -73,6 +74,13 @@ def _detail_pages(p):
     department = Department.objects.create(
         name="区住建局", code="AUD1", level=DepartmentLevel.DISTRICT, contact_phone="13500002222"
     )
+    notification = Notification.objects.create(
+        channel="email",
+        email="wang.li@example.org",
+        template_key="request.submitted",
+        context={"code": "JK-1", "grid": "网格", "category": "垃圾", "deadline": ""},
+        idempotency_key="audit-email",
+    )
     community = staff_user(StaffRole.COMMUNITY_STAFF, unit=p.communities[0])
     street = staff_user(StaffRole.STREET_STAFF, unit=p.street)
     orgdept = staff_user(StaffRole.ORG_DEPARTMENT, unit=p.district)
@@ -90,6 +98,7 @@ def _detail_pages(p):
         ("organization_person", p.members[0], community, "name, phone", p.members[0].phone),
         ("party_work_cobuildingunit", unit, street, "name, phone", "13600001111"),
         ("organization_department", department, orgdept, "name, phone, email", "13500002222"),
+        ("notifications_notification", notification, orgdept, "email", "wang.li@example.org"),
     ]
 
 

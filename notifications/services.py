@@ -18,6 +18,7 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from .channels import OutgoingMessage, PermanentSendError, TransientSendError, backend_for
@@ -150,21 +151,71 @@ def notifications_create(
         rows[key].context["mention"] = sorted(set(phones))
     if not rows:
         return []
-    keys = list(rows)
-    existing = set(
-        Notification.objects.filter(idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
+    written = _insert_new(list(rows.values()))
+    # Rows of this cause still pending from an earlier report are published again too: only
+    # when some keys were not written now (the cause was reported before) is it looked up.
+    written_keys = {row.idempotency_key for row in written}
+    missing = [
+        row.idempotency_key for row in rows.values() if row.idempotency_key not in written_keys
+    ]
+    again = []
+    if missing:
+        again = list(
+            Notification.objects.filter(
+                idempotency_key__in=missing, status=NotificationStatus.PENDING
+            ).values_list("pk", flat=True)
         )
-    )
-    # ON CONFLICT DO NOTHING: a cause reported twice (even by two transactions at once) keeps
-    # its first rows and never raises into the caller's transaction.
-    Notification.objects.bulk_create(
-        [row for key, row in rows.items() if key not in existing], ignore_conflicts=True
-    )
-    written = list(Notification.objects.filter(idempotency_key__in=keys).order_by("pk"))
-    # Rows of this cause still pending from an earlier report are published again too.
-    enqueue_on_commit([row.pk for row in written if row.status == NotificationStatus.PENDING])
-    return [row for row in written if row.idempotency_key not in existing]
+    enqueue_on_commit(sorted([row.pk for row in written] + again))
+    return written
+
+
+def _insert_new(rows: list[Notification]) -> list[Notification]:
+    """INSERT … ON CONFLICT DO NOTHING the rows; the rows written now, with their ids, in id
+    order. A cause reported twice (even by two transactions at once) keeps its first rows and
+    never raises into the caller's transaction.
+
+    One statement where the database returns the inserted rows (PostgreSQL; SQLite 3.35+):
+    RETURNING gives the id and the key of each row inserted, not of those that conflicted.
+    """
+    if not connection.features.can_return_rows_from_bulk_insert:
+        keys = [row.idempotency_key for row in rows]
+        existing = set(
+            Notification.objects.filter(idempotency_key__in=keys).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        Notification.objects.bulk_create(
+            [row for row in rows if row.idempotency_key not in existing], ignore_conflicts=True
+        )
+        return list(
+            Notification.objects.filter(idempotency_key__in=keys)
+            .exclude(idempotency_key__in=existing)
+            .order_by("pk")
+        )
+    opts = Notification._meta
+    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
+    key_field = opts.get_field("idempotency_key")
+    for row in rows:
+        row._prepare_related_fields_for_save(operation_name="bulk_create")
+    ids = {}
+    size = connection.ops.bulk_batch_size(fields, rows) or len(rows)
+    for start in range(0, len(rows), size):  # one statement unless the rows are very many
+        returned = Notification.objects._insert(
+            rows[start : start + size],
+            fields=fields,
+            returning_fields=[opts.pk, key_field],
+            on_conflict=OnConflict.IGNORE,
+        )
+        # A row that conflicted returns nothing (a single row: None).
+        ids.update((key, pk) for pk, key in (r for r in returned if r is not None))
+    written = []
+    for row in rows:
+        if row.idempotency_key in ids:
+            row.pk = ids.pop(row.idempotency_key)
+            row._state.adding = False
+            row._state.db = connection.alias
+            written.append(row)
+    return sorted(written, key=lambda row: row.pk)
 
 
 def enqueue_on_commit(ids: list[int]) -> None:

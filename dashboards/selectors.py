@@ -378,9 +378,11 @@ class Handling:
     overdue_now: int = 0
 
     def add(self, row: dict) -> None:
+        # Called a few times per grid: straight on the instance's dict, no getattr/setattr.
+        counters = self.__dict__
         for key, value in row.items():
-            if hasattr(self, key) and value is not None:
-                setattr(self, key, getattr(self, key) + value)
+            if value is not None and key in counters:
+                counters[key] += value
 
     @property
     def resolution_rate(self):

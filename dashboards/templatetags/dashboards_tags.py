@@ -1,6 +1,7 @@
 """Template tags: the public summary block on the home page, and the dashboard's table rows."""
 
 from django import template
+from django.conf import settings
 from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -21,7 +22,10 @@ def public_summary(context):
 
 
 def _cell(value) -> str:
-    """What the template's {{ value }} gives: localized, then escaped."""
+    """What the template's {{ value }} gives: localized, then escaped. Whole numbers are most
+    cells; without thousand separators their localized form is plain str()."""
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
     return escape(localize(value))
 
 

@@ -15,7 +15,6 @@ from django.utils.translation import pgettext
 
 from organization.models import OrgForm, OrgUnit
 from party_work.dashboard import party_work_table
-from party_work.selectors import party_work_figures
 from resident_requests.models import Channel, HandlingLevel
 
 from . import selectors
@@ -65,11 +64,9 @@ def _blank(value):
 def build_dashboard(
     *, unit: OrgUnit, flt: RequestFilter, link_for: Callable[[OrgUnit | dict], str]
 ) -> Dashboard:
-    # Party members at work (issue 8): a fixed number of queries whatever the unit's size. Its
-    # households in contact are also a party-building figure: counted once, for both tables.
-    work = party_work_figures(unit, year=flt.end.year)
-    party = selectors.party_figures(unit, households_in_contact=work.households_in_contact)
-    party_children = selectors.party_figures_by_child(unit)
+    # Party building and party members at work (issue 8): a fixed number of queries whatever the
+    # unit's size, none while the organization has not changed since the last view.
+    work, party, party_children = selectors.organization_figures(unit, flt.end.year)
     grids = selectors.grids_with_child(unit)
     grid_ids = [grid["pk"] for grid in grids]
     by_grid = selectors.handling_by_grid(unit, flt, grid_ids)

@@ -201,6 +201,40 @@ def coverage_percent(unit: OrgUnit) -> float | None:
     return value if value != "" else None
 
 
+# The organization's figures (party building, party members at work) change when someone edits
+# the organization, grids or party work, not with the requests: they are kept in the cache under
+# a version that any save or delete in those apps moves on (dashboards.apps), so a page never
+# shows figures older than the last edit, and repeated views skip their ~17 queries.
+ORGANIZATION_FIGURES_SECONDS = 600
+ORGANIZATION_APPS = ("organization", "grids", "party_work")
+_VERSION_KEY = "dashboards:organization-version"
+
+
+def organization_figures_changed(**kwargs) -> None:
+    """Signal receiver: the organization's data changed, so every cached figure is stale."""
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:  # no version yet (or the cache was emptied): start one
+        cache.set(_VERSION_KEY, 1, None)
+
+
+def organization_figures(unit: OrgUnit, year: int):
+    """(party members at work, party-building figures, the child units' figures) for the unit:
+    from the cache while nothing in the organization has changed, else computed (about 17
+    queries, a fixed number)."""
+    from party_work.selectors import party_work_figures
+
+    version = cache.get_or_set(_VERSION_KEY, 1, None)
+    key = f"dashboards:organization:{version}:{unit.pk}:{year}"
+    figures = cache.get(key)
+    if figures is None:
+        work = party_work_figures(unit, year=year)
+        party = party_figures(unit, households_in_contact=work.households_in_contact)
+        figures = (work, party, party_figures_by_child(unit))
+        cache.set(key, figures, ORGANIZATION_FIGURES_SECONDS)
+    return figures
+
+
 def _range_count(queryset, path: str):
     """A correlated COUNT over the outer unit's range, for annotating a list of units."""
     prefix = f"{path}__" if path else ""

@@ -73,9 +73,11 @@ def orgunit_move(*, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
 
 
 def orgunit_rename(*, unit: OrgUnit, name: str) -> OrgUnit:
-    """Ordinary updates never touch `parent`, so they need no tree lock."""
-    OrgUnit.objects.filter(pk=unit.pk).update(name=name)
-    unit.refresh_from_db()
+    """Ordinary updates never touch `parent`, so they need no tree lock. Saved as a save (not a
+    queryset update), so receivers of post_save (the dashboards' cached figures) hear of it."""
+    unit = OrgUnit.objects.get(pk=unit.pk)
+    unit.name = name
+    unit.save(update_fields=["name", "updated_at"])
     return unit
 
 

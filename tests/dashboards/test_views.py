@@ -210,3 +210,30 @@ def test_a_category_page_makes_the_same_number_of_queries_at_any_size(
             reverse("dashboards:dashboard"), {**JANUARY, "category": district.category.pk}
         )
     assert page.context["board"].handling.received == size**3 * size**2
+
+
+def test_the_organization_figures_are_reused_until_the_organization_changes(
+    client, world, django_assert_num_queries
+):
+    from organization.models import OrgUnit, Person
+    from organization.services import orgunit_rename
+    from tests.organization.factories import PersonFactory
+
+    _login(client, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
+    first = client.get(reverse("dashboards:dashboard"), JANUARY)
+    members = first.context["board"].party.party_members
+    # A second view reads the party-building and party-work figures from the cache: 17 queries
+    # fewer than the first (which the query-count test above pins).
+    with django_assert_num_queries(PAGE_QUERIES - 17 - 2):  # and no coverage (cached too)
+        again = client.get(reverse("dashboards:dashboard"), JANUARY)
+    assert again.context["board"].party.party_members == members
+
+    # A new party member, a renamed street: the next view shows both.
+    Person.objects.create(
+        name="新党员", phone="13800009999", political_status=PersonFactory.political_status,
+        membership_unit=world.u1,
+    )  # fmt: skip
+    orgunit_rename(unit=OrgUnit.objects.get(pk=world.s1.pk), name="改名街道党工委")
+    after = client.get(reverse("dashboards:dashboard"), JANUARY)
+    assert after.context["board"].party.party_members == members + 1
+    assert "改名街道党工委" in after.content.decode()

@@ -11,8 +11,11 @@ class DashboardsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
         from mptt.signals import node_moved
 
+        from core.signals import demo_loaded
+
         from .selectors import ORGANIZATION_APPS, organization_figures_changed
 
+        demo_loaded.connect(organization_figures_changed, dispatch_uid="dashboards-org-demo")
         # A unit moved with its subtree (mptt updates the tree in SQL, without post_save).
         node_moved.connect(organization_figures_changed, dispatch_uid="dashboards-org-moved")
 

@@ -206,9 +206,41 @@ def report(title: str, figures: dict, stats: Stats) -> None:
         print(f"  error sample: {sample}")
 
 
+class Supervised:
+    """A worker or beat started again when it exits on its own, after 2 s, as the systemd units
+    (Restart=on-failure, RestartSec=2) and the compose file (restart: unless-stopped) do. Celery's
+    Redis transport can die with "Unrecoverable error" when the broker goes away while a task is
+    being acknowledged (seen here: "AttributeError: 'NoneType' object has no attribute
+    'hostname'" in kombu's Redis transport): in production the service manager restarts it, and
+    the outbox rows wait for it. The restarts are counted and printed."""
+
+    def __init__(self, start, env: dict, name: str):
+        self._start, self._env, self._name = start, env, name
+        self.process = start(env, name)
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            if self.process.popen.poll() is not None:
+                self.process.log.close()
+                if self._stopping.wait(2):
+                    return
+                print(f"  {self._name} exited ({self.process.popen.returncode}); restarted")
+                self.process = self._start(self._env, self._name)
+                self.restarts += 1
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._watcher.join()
+        self.process.stop()
+
+
 def scenario_redis(env, base, place, sms, outage: float, clients: int, redis: OwnRedis) -> dict:
-    worker = start_worker(env, "faults-worker-redis")
-    beat = start_beat(env, "faults-beat-redis")
+    worker = Supervised(start_worker, env, "faults-worker-redis")
+    beat = Supervised(start_beat, env, "faults-beat-redis")
     try:
         time.sleep(3)
         subs = Submissions(base, place, f"redis-{int(time.time())}")
@@ -221,6 +253,9 @@ def scenario_redis(env, base, place, sms, outage: float, clients: int, redis: Ow
         print("  redis back", flush=True)
         thread.join()
         figures = outcome(subs.tag, subs.attempts, sms, wait_seconds=120)
+        figures["worker / beat restarted by the supervisor"] = (
+            f"{worker.restarts} / {beat.restarts}"
+        )
         report(f"Redis stopped {outage:.0f} s during submissions", figures, subs.stats)
         return figures
     finally:
@@ -229,8 +264,8 @@ def scenario_redis(env, base, place, sms, outage: float, clients: int, redis: Ow
 
 
 def scenario_postgres(env, base, place, sms, clients: int) -> dict:
-    worker = start_worker(env, "faults-worker-pg")
-    beat = start_beat(env, "faults-beat-pg")
+    worker = Supervised(start_worker, env, "faults-worker-pg")
+    beat = Supervised(start_beat, env, "faults-beat-pg")
     try:
         time.sleep(3)
         subs = Submissions(base, place, f"pg-{int(time.time())}")
@@ -244,6 +279,9 @@ def scenario_postgres(env, base, place, sms, clients: int) -> dict:
         after = [ok for at, _, ok in subs.attempts if at > back_at + 2]
         figures = outcome(subs.tag, subs.attempts, sms, wait_seconds=120)
         figures["after the restart: stored / attempted"] = f"{sum(after)} / {len(after)}"
+        figures["worker / beat restarted by the supervisor"] = (
+            f"{worker.restarts} / {beat.restarts}"
+        )
         report("PostgreSQL restarted during submissions", figures, subs.stats)
         return figures
     finally:

@@ -6,6 +6,8 @@ them current), and tests check that the dashboard reads the same numbers from th
 Every counter is a count or a sum over the requests *received* that day, so any roll-up is a sum.
 """
 
+import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +45,10 @@ class GridCounters(models.Model):
         abstract = True
 
 
+# The counters' names, as the summary tables store (and sum) them.
+GRID_COUNTERS = [field.name for field in GridCounters._meta.fields]
+
+
 class GridDaySummary(GridCounters):
     """The requests a grid received on one day (local time)."""
 
@@ -76,6 +82,21 @@ class GridDaySummary(GridCounters):
 class Period(models.TextChoices):
     WEEK = "week", _("week (Monday to Sunday)")
     MONTH = "month", _("calendar month")
+
+
+def period_start(period: str, day: datetime.date) -> datetime.date:
+    """The first day of the calendar week (Monday) or month holding `day`."""
+    if period == Period.WEEK:
+        return day - datetime.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def period_end(period: str, start: datetime.date) -> datetime.date:
+    """The last day of the period beginning on `start`."""
+    if period == Period.WEEK:
+        return start + datetime.timedelta(days=6)
+    next_month = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return next_month - datetime.timedelta(days=1)
 
 
 class GridPeriodSummary(GridCounters):

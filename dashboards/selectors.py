@@ -50,6 +50,7 @@ from resident_requests.models import (
 )
 
 from .models import (
+    GRID_COUNTERS,
     CommunityDayCategorySummary,
     CommunityMonthCategorySummary,
     GridDayDepartmentSummary,
@@ -57,6 +58,8 @@ from .models import (
     GridPeriodSummary,
     Period,
     SummaryState,
+    period_end,
+    period_start,
 )
 
 # Drill-down stops at grids: below them (buildings, households) there are no requests to show.
@@ -387,9 +390,6 @@ def _handling_counters() -> dict:
     }
 
 
-COUNTER_KEYS = list(_handling_counters())
-
-
 @dataclass
 class Handling:
     """Summed counters of a set of requests, and the rates derived from them."""
@@ -461,9 +461,6 @@ def summary_counters() -> dict:
     return counters
 
 
-SUMMED = [key for key in COUNTER_KEYS if key != "late"] + ["resolved_late"]
-
-
 def _sums(names) -> dict:
     return {f"sum_{name}": Sum(name) for name in names}
 
@@ -480,8 +477,6 @@ def _cover(
     """Cover [start, end] with whole periods, largest first, and days where none fits: returns
     ([(period, first period's first day, last period's first day)], [(first day, last day)]).
     A year from the 2nd of a month is 11 whole months, a few whole weeks and about ten days."""
-    from .services import period_end, period_start
-
     if not periods:
         return [], [(start, end)]
     period, smaller = periods[0], periods[1:]
@@ -556,7 +551,7 @@ def handling_by_grid(
     for part in _summary_parts(unit, flt, grid_ids, Period.MONTH):
         if part is None:
             continue
-        for row in part.values("grid_id").annotate(**_sums(SUMMED + list(channels))):
+        for row in part.values("grid_id").annotate(**_sums(GRID_COUNTERS)):
             row = _unsum(row)
             row["late"] = row.pop("resolved_late")
             _add_to(by_grid.setdefault(row.pop("grid_id"), {}), row)
@@ -675,23 +670,6 @@ def by_channel(
 TOP_CATEGORIES = 10
 
 
-def _month_end(month: datetime.date) -> datetime.date:
-    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(
-        days=1
-    )
-
-
-def _whole_months(start: datetime.date, end: datetime.date):
-    """The first days of the first and last whole months inside [start, end], or None."""
-    first = start if start.day == 1 else _month_end(start) + datetime.timedelta(days=1)
-    last = (
-        end.replace(day=1)
-        if _month_end(end) == end
-        else (end.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-    )
-    return (first, last) if first <= last else None
-
-
 def top_categories(
     unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
 ) -> list[dict]:
@@ -699,7 +677,8 @@ def top_categories(
     a grid's own requests are counted live (they are few)."""
     if flt.uses_summaries and unit.kind != UnitKind.GRID:
         # Whole months from the monthly rows; the part-months at the ends from the daily ones.
-        months = _whole_months(flt.start, flt.end)
+        whole, _ = _cover(flt.start, flt.end, [Period.MONTH])
+        months = whole[0][1:] if whole else None
         daily = CommunityDayCategorySummary.objects.filter(subtree_q(unit, "community"))
         totals: dict[int, dict] = {}
         parts = []
@@ -712,7 +691,7 @@ def top_categories(
             parts.append(
                 daily.filter(
                     Q(day__gte=flt.start, day__lt=months[0])
-                    | Q(day__gt=_month_end(months[1]), day__lte=flt.end)
+                    | Q(day__gt=period_end(Period.MONTH, months[1]), day__lte=flt.end)
                 )
             )
         else:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from resident_requests.models import RequestDepartment, ResidentRequest
 
 from .models import (
+    GRID_COUNTERS,
     CommunityDayCategorySummary,
     CommunityMonthCategorySummary,
     GridDayDepartmentSummary,
@@ -21,6 +22,8 @@ from .models import (
     GridPeriodSummary,
     Period,
     SummaryState,
+    period_end,
+    period_start,
 )
 from .selectors import summary_counters
 
@@ -99,8 +102,7 @@ def _rebuild_category_months(months: list[datetime.date] | None) -> None:
         monthly = monthly.filter(month__in=months)
         q = Q(pk__in=[])
         for month in months:
-            after = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-            q |= Q(day__gte=month, day__lt=after)
+            q |= Q(day__gte=month, day__lte=period_end(Period.MONTH, month))
         daily = daily.filter(q)
     monthly.delete()
     rows = (
@@ -132,29 +134,6 @@ def _analyze(*models) -> None:
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-
-
-GRID_COUNTERS = [
-    field.name
-    for field in GridDaySummary._meta.concrete_fields
-    if field.name not in ("id", "day", "grid")
-]
-
-
-def period_start(period: str, day: datetime.date) -> datetime.date:
-    """The first day of the calendar week (Monday) or month holding `day`."""
-    if period == Period.WEEK:
-        return day - datetime.timedelta(days=day.weekday())
-    return day.replace(day=1)
-
-
-def period_end(period: str, start: datetime.date) -> datetime.date:
-    """The last day of the period beginning on `start`."""
-    if period == Period.WEEK:
-        return start + datetime.timedelta(days=6)
-    return (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(
-        days=1
-    )
 
 
 def _rebuild_grid_periods(days: list[datetime.date] | None) -> None:

@@ -174,7 +174,7 @@ def test_public_summary_counts_this_month_without_personal_data(world):
 
 
 def _days_of(wholes, days):
-    from dashboards.services import period_end
+    from dashboards.models import period_end
 
     covered = []
     for kind, first, last in wholes:

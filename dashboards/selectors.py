@@ -456,9 +456,12 @@ def summary_counters() -> dict:
     counters = _handling_counters()
     counters.pop("late")
     counters["resolved_late"] = Count("pk", filter=RESOLVED_LATE)
-    for channel in Channel.values:
-        counters[f"channel_{channel}"] = Count("pk", filter=Q(channel=channel))
-    return counters
+    return {**counters, **_channel_counters()}
+
+
+def _channel_counters() -> dict:
+    """Received per channel, as columns (channel_web, …)."""
+    return {f"channel_{c}": Count("pk", filter=Q(channel=c)) for c in Channel.values}
 
 
 def _sums(names) -> dict:
@@ -536,12 +539,11 @@ def handling_by_grid(
     unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
 ) -> dict[int, dict]:
     """Counters per grid (GROUP BY grid, at most one row per grid), keyed by grid id."""
-    channels = {f"channel_{c}": Count("pk", filter=Q(channel=c)) for c in Channel.values}
     if not flt.uses_summaries:
         rows = (
             requests_received(unit, flt, grid_ids)
             .values("grid_id")
-            .annotate(**_handling_counters(), **channels)
+            .annotate(**_handling_counters(), **_channel_counters())
         )
         return {row.pop("grid_id"): row for row in rows}
     # From the summaries, "late" is the resolved-late part: open_by_grid adds the requests

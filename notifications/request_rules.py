@@ -9,12 +9,9 @@ secretary. Status changes are never made here: they go through resident_requests
 """
 
 import datetime
-import functools
 import logging
-import operator
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -23,7 +20,7 @@ from django.utils.translation import gettext
 
 from core.exceptions import ApplicationError
 from core.validators import MAINLAND_MOBILE_RE
-from organization.models import OrgUnit, StaffRole, StaffScope, UnitKind
+from organization.models import OrgUnit, StaffRole, UnitKind
 
 from . import selectors
 from .models import Notification, ShortLink
@@ -127,34 +124,6 @@ def current_deadline(request):
 # --- Events --------------------------------------------------------------------------------------
 
 
-def staff_groups(scopes, *, also=()) -> tuple[list[list], dict]:
-    """One query for several selectors.staff_users(role=…, unit=…) at once: for each
-    (role, unit id) of `scopes`, its active users in id order; and {id: user} of every user
-    read, the users of the ids in `also` included (active or not)."""
-    marks = {
-        f"in_scope_{i}": Exists(
-            StaffScope.objects.filter(user=OuterRef("pk"), role=role, unit_id=unit_id)
-        )
-        for i, (role, unit_id) in enumerate(scopes)
-    }
-    wanted = Q(pk__in=[pk for pk in also if pk])
-    if marks:
-        wanted |= Q(is_active=True) & functools.reduce(
-            operator.or_, (Q(**{name: True}) for name in marks)
-        )
-    users = list(
-        get_user_model()
-        .objects.annotate(**marks)
-        .filter(wanted)
-        .select_related("person")
-        # What a Recipient needs: the addresses, not the password hash or the names.
-        .only("id", "email", "is_active", "person__id", "person__phone", "person__user")
-        .order_by("pk")
-    )
-    groups = [[user for user in users if user.is_active and getattr(user, name)] for name in marks]
-    return groups, {user.pk: user for user in users}
-
-
 def _on_submitted(event, request):
     # The same people as grid_leaders(request) + handlers_of(the community) (+ handlers_of(the
     # street) for a request that starts above the community), read in one query, the grid
@@ -164,7 +133,7 @@ def _on_submitted(event, request):
     if request.level not in ("grid", "community") and grid.community.parent_id is not None:
         scopes.append((StaffRole.STREET_STAFF, grid.community.parent_id))
     leader = grid.leader if grid.leader_id else None
-    groups, users = staff_groups(scopes, also=[leader.user_id] if leader else [])
+    groups, users = selectors.staff_groups(scopes, also=[leader.user_id] if leader else [])
     recipients = []
     if leader is not None:
         recipients.append(

@@ -1,9 +1,12 @@
 """Reads for the outbox: who holds which post (the people a message goes to), and short links."""
 
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+import functools
+import operator
 
-from organization.models import OrgUnit, Role, StaffRole, UnitKind
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from organization.models import OrgUnit, Role, StaffRole, StaffScope, UnitKind
 
 from .models import Notification, NotificationStatus, ShortLink
 
@@ -28,6 +31,34 @@ def staff_users(*, role: str, unit: OrgUnit | None = None, department=None) -> Q
         .distinct()
         .order_by("pk")
     )
+
+
+def staff_groups(scopes, *, also=()) -> tuple[list[list], dict]:
+    """One query for several staff_users(role=…, unit=…) at once: for each
+    (role, unit id) of `scopes`, its active users in id order; and {id: user} of every user
+    read, the users of the ids in `also` included (active or not)."""
+    marks = {
+        f"in_scope_{i}": Exists(
+            StaffScope.objects.filter(user=OuterRef("pk"), role=role, unit_id=unit_id)
+        )
+        for i, (role, unit_id) in enumerate(scopes)
+    }
+    wanted = Q(pk__in=[pk for pk in also if pk])
+    if marks:
+        wanted |= Q(is_active=True) & functools.reduce(
+            operator.or_, (Q(**{name: True}) for name in marks)
+        )
+    users = list(
+        get_user_model()
+        .objects.annotate(**marks)
+        .filter(wanted)
+        .select_related("person")
+        # What a Recipient needs: the addresses, not the password hash or the names.
+        .only("id", "email", "is_active", "person__id", "person__phone", "person__user")
+        .order_by("pk")
+    )
+    groups = [[user for user in users if user.is_active and getattr(user, name)] for name in marks]
+    return groups, {user.pk: user for user in users}
 
 
 def supervisors_of(unit: OrgUnit) -> QuerySet:

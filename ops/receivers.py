@@ -74,35 +74,17 @@ def record_log_entries(entries) -> None:
 
 
 def on_phone_disclosure(sender, instance, created, raw=False, **kwargs):
+    """A resident's full phone shown (the requests app's PhoneDisclosure): one audit row, unless
+    the page recorded its whole display already (the admin's request page: name, phone and
+    address in one row). PhoneDisclosure stays the requests app's own record."""
     from .context import current_request
-    from .services import (
-        audit_record,
-        personal_data_already_audited,
-        personal_data_mark_audited,
-    )
+    from .services import audit_personal_data_display
 
     if not created or raw:
         return
-    label = "resident_requests.residentrequest"
-    request = current_request()
-    if personal_data_already_audited(request, label, instance.request_id):
-        # The page recorded its whole display already (the admin detail page: name, phone
-        # and address in one row); PhoneDisclosure stays the requests app's own record.
-        return
-    personal_data_mark_audited(request, label, instance.request_id)
-    audit_record(
-        action=AuditAction.PERSONAL_DATA_VIEW,
-        actor=instance.user,
-        object_type=label,
-        object_id=str(instance.request_id),
-        object_repr=str(instance.request),
-        detail=f"fields: phone\npage: {_page_name(request)}",
+    audit_personal_data_display(
+        current_request(), [instance.request], ["phone"], actor=instance.user
     )
-
-
-def _page_name(request) -> str:
-    match = getattr(request, "resolver_match", None)
-    return match.view_name if match else "?"
 
 
 def _patch_bulk_admin_log() -> None:

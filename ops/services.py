@@ -87,15 +87,6 @@ def _audited_keys(request) -> set:
     return keys
 
 
-def personal_data_already_audited(request, model_label: str, pk) -> bool:
-    return (model_label, str(pk)) in _audited_keys(request)
-
-
-def personal_data_mark_audited(request, model_label: str, pk) -> None:
-    if request is not None:
-        _audited_keys(request).add((model_label, str(pk)))
-
-
 def _display_repr(obj) -> str:
     """Never str(obj), which is often the person's name or address: the object's code (a
     request's tracking code is not personal), else the model and the id."""
@@ -103,10 +94,11 @@ def _display_repr(obj) -> str:
 
 
 def audit_personal_data_display(
-    request, objects, fields, page: str = "", *, as_list: bool = False
+    request, objects, fields, page: str = "", *, as_list: bool = False, actor=None
 ) -> AuditEvent | None:
-    """Record that the user of `request` was shown the full personal data (`fields`, kinds from
-    PERSONAL_DATA_KINDS) of `objects` on `page` (default: the URL name of the view).
+    """Record that the user of `request` (or `actor`) was shown the full personal data
+    (`fields`, kinds from PERSONAL_DATA_KINDS) of `objects` on `page` (default: the URL name of
+    the view).
 
     One row per page view, whatever the number of objects (a list's row names their ids): one
     INSERT, no SELECT. Objects already recorded in this HTTP request (e.g. a phone reveal
@@ -142,6 +134,7 @@ def audit_personal_data_display(
         lines.append(f"ids: {', '.join(str(obj.pk) for obj in shown)}")
     event = audit_record(
         action=action,
+        actor=actor,
         object_type=", ".join(labels),
         object_id=object_id,
         object_repr=object_repr,

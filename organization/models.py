@@ -107,6 +107,9 @@ class OrgUnit(MPTTModel, TimeStampedModel):
         blank=True,
         related_name="children",
     )
+    # A street's or community's outline (GeoJSON Polygon, WGS-84) for the base map drawn from
+    # the portal's own data; where empty, the map derives it from the unit's buildings.
+    boundary = models.JSONField(_("boundary (GeoJSON polygon)"), null=True, blank=True)
 
     class MPTTMeta:
         order_insertion_by = ["code"]
@@ -161,6 +164,12 @@ class Person(TimeStampedModel):
         _("political status"), max_length=16, choices=PoliticalStatus.choices, db_index=True
     )
     retired = models.BooleanField(_("retired"), default=False)
+    # The 18-digit ID number (身份证号) is never stored: a keyed hash matches re-imports of the
+    # roster to the same person, and the last four characters let staff tell namesakes apart.
+    id_number_hash = models.CharField(
+        _("ID number (keyed hash)"), max_length=64, null=True, blank=True, unique=True
+    )
+    id_number_tail = models.CharField(_("ID number, last 4"), max_length=4, blank=True)
     membership_unit = models.ForeignKey(
         OrgUnit,
         verbose_name=_("unit holding membership (组织关系)"),

@@ -79,6 +79,15 @@ OPEN_STATUSES = [Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.TA
 FINAL_STATUSES = [Status.REJECTED, Status.MERGED, Status.CLOSED]
 
 
+class RequestType(models.TextChoices):
+    """What the resident wants (诉求类型): the four kinds 12345 lines use."""
+
+    HELP = "help", _("Asking for help (求助)")
+    COMPLAINT = "complaint", _("Complaint (投诉)")
+    SUGGESTION = "suggestion", _("Suggestion (建议)")
+    INQUIRY = "inquiry", _("Question (咨询)")
+
+
 class Rating(models.TextChoices):
     SATISFIED = "satisfied", _("Satisfied (满意)")
     BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied (基本满意)")
@@ -166,12 +175,17 @@ class ResidentRequest(TimeStampedModel):
     )
     # Indexed by the composite indexes in Meta (rr_building_cat_idx, rr_grid_created_idx…):
     # single-column FK indexes would only slow down writes on a table of millions.
+    # Empty when the resident's building is not in the list ("my building is not listed"): the
+    # place is then the typed `address` and/or the pin (`lat`, `lng`), and the grid was found
+    # from the pin or, failing that, the community's triage queue took it (level community).
     building = models.ForeignKey(
         Building,
         verbose_name=_("building"),
         on_delete=models.PROTECT,
         related_name="requests",
         db_index=False,
+        null=True,
+        blank=True,
     )
     # Copied from the building so that scoped lists filter without a join through buildings.
     grid = models.ForeignKey(
@@ -192,6 +206,15 @@ class ResidentRequest(TimeStampedModel):
         db_index=False,
     )
     description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH)
+    request_type = models.CharField(
+        _("kind of request"), max_length=16, choices=RequestType.choices, default=RequestType.HELP
+    )
+    # The resident's choice on the form ("may this be shown publicly", default no). Even then a
+    # public surface shows only core.privacy.redact_text() of the description, never as typed.
+    public_allowed = models.BooleanField(_("may be shown publicly"), default=False)
+    # Progress messages by SMS (accepted, dispatched, escalated, resolved); the receipt and the
+    # request to rate are always sent. The resident can turn them off on the tracking page.
+    progress_sms = models.BooleanField(_("progress messages by SMS"), default=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
     )
@@ -436,6 +459,16 @@ class RequestPhoto(models.Model):
     image = models.ImageField(_("image"), upload_to=_photo_path)
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
+    # Never public until the grid leader approves it (a face, a door number, a car plate…).
+    public_approved = models.BooleanField(_("approved for public display"), default=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -617,3 +650,26 @@ class PhoneDisclosure(models.Model):
 
     def __str__(self):
         return f"{self.user_id} · {self.request_id} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PhoneVerification(models.Model):
+    """A 6-digit code sent by SMS so that a resident can list their requests by phone number.
+
+    Only a keyed hash of the code is stored; the row dies after PHONE_CODE_TTL or
+    PHONE_CODE_TRIES wrong answers, and retention deletes old rows.
+    """
+
+    phone = models.CharField(_("mobile phone"), max_length=11, db_index=True)
+    code_hash = models.CharField(_("code (hashed)"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone verification code")
+        verbose_name_plural = _("phone verification codes")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.phone[:3]}****{self.phone[-4:]} · {self.created_at:%Y-%m-%d %H:%M}"

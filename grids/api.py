@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.privacy import redact_text
 from organization.models import UnitKind
 from organization.selectors import scope_root_units, units_visible_to
 
@@ -77,10 +78,14 @@ class StationSerializer(serializers.ModelSerializer):
 
 class StationDetailSerializer(StationSerializer):
     hours = OpeningHoursSerializer(many=True, read_only=True)
-    description = serializers.CharField()
+    description = serializers.SerializerMethodField()
 
     class Meta(StationSerializer.Meta):
         fields = StationSerializer.Meta.fields + ["hours", "description"]
+
+    def get_description(self, station) -> str:
+        # Staff write it, and sometimes name a volunteer with their phone: redacted in public.
+        return redact_text(station.description)
 
 
 def _filtered_stations(request):

@@ -10,9 +10,11 @@ circle's coverage is honestly below 100%.
 
 import datetime
 import math
+from collections import Counter
 
 from organization.models import OrgUnit, Position, Role, UnitKind
 
+from . import selectors
 from .models import (
     Building,
     Grid,
@@ -69,6 +71,71 @@ def offset(lat: float, lng: float, north_m: float, east_m: float) -> tuple[float
     return round(lat + d_lat, 6), round(lng + d_lng, 6)
 
 
+# The layout: communities on a hexagonal lattice shared out among the streets, grids on a finer
+# lattice inside their community, buildings close around their grid's centre. Streets and
+# communities are then contiguous and apart, so the map drawn from the buildings (grids/basemap.py)
+# shows recognisable areas rather than interleaved estates.
+COMMUNITY_SPACING_M = 1300.0
+GRID_SPACING_M = 320.0
+BUILDING_SPREAD_M = 130.0
+
+
+def hex_offsets(spacing: float, count: int) -> list[tuple[float, float]]:
+    """The `count` points of a hexagonal lattice nearest its origin, as (north, east) metres."""
+    k = int(math.sqrt(count)) + 2
+    points = []
+    for i in range(-k, k + 1):
+        for j in range(-k, k + 1):
+            east, north = spacing * (i + j / 2), spacing * j * math.sqrt(3) / 2
+            points.append((round(math.hypot(north, east), 3), north, east))
+    points.sort()
+    return [(north, east) for _, north, east in points[:count]]
+
+
+def community_layout(counts: dict[str, int]) -> dict[str, list[tuple[float, float]]]:
+    """Centres for each street's communities (by street code, nearest the street's centre
+    first): the lattice is shared out by growing every street from its centre in turn, taking
+    the free neighbouring point nearest that centre, so each street is one piece."""
+    lat0, lng0 = DISTRICT_CENTRE
+    east_m = METRES_PER_DEG_LAT * math.cos(math.radians(lat0))
+
+    def place(i: int, j: int) -> tuple[float, float]:
+        return offset(
+            lat0,
+            lng0,
+            COMMUNITY_SPACING_M * j * math.sqrt(3) / 2,
+            COMMUNITY_SPACING_M * (i + j / 2),
+        )
+
+    def metres(point, centre) -> float:
+        return math.hypot(
+            (point[0] - centre[0]) * METRES_PER_DEG_LAT, (point[1] - centre[1]) * east_m
+        )
+
+    reach = 16
+    free = {(i, j) for i in range(-reach, reach + 1) for j in range(-reach, reach + 1)}
+    taken: dict[str, list[tuple[int, int]]] = {code: [] for code in counts}
+    while any(len(taken[code]) < counts[code] for code in counts):
+        for code in sorted(counts):
+            if len(taken[code]) >= counts[code]:
+                continue
+            centre = STREET_CENTRES[code]
+            border = {
+                (i + di, j + dj)
+                for i, j in taken[code]
+                for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1), (1, -1), (-1, 1))
+            } & free
+            best = min(border or free, key=lambda ij: (metres(place(*ij), centre), ij))
+            free.discard(best)
+            taken[code].append(best)
+    return {
+        code: sorted(
+            (place(*ij) for ij in cells), key=lambda p, c=STREET_CENTRES[code]: metres(p, c)
+        )
+        for code, cells in taken.items()
+    }
+
+
 def outlying_grid_codes(ctx, grid_codes: list[str]) -> set[str]:
     """The grids on the district's edge with outlying village buildings (never a G01 grid,
     which always has a station). The same for the buildings and the stations part."""
@@ -101,6 +168,8 @@ def load(ctx):
         ctx.progress("stations already present: nothing changed")
     else:
         _load_stations(ctx)
+    # bulk_create sends no signals: the map drawn from the data must not keep an empty district.
+    selectors.basemap_forget()
 
 
 def _load_grids(ctx):
@@ -117,19 +186,30 @@ def _load_grids(ctx):
     )
     outlying = outlying_grid_codes(ctx, [u.code for u in units if u.kind == UnitKind.GRID])
     community_centres: dict[int, tuple[float, float]] = {}
+    community_names = {u.pk: u.name for u in units if u.kind == UnitKind.COMMUNITY}
     grids: dict[int, Grid] = {}
     grid_points: dict[int, tuple[float, float]] = {}
     building_units: dict[int, list[OrgUnit]] = {}
+    communities = [u for u in units if u.kind == UnitKind.COMMUNITY]
+    layout = community_layout(
+        {
+            code: sum(1 for u in communities if u.code.split("-")[1] == code)
+            for code in STREET_CENTRES
+        }
+    )
+    grid_counts = Counter(u.parent_id for u in units if u.kind == UnitKind.GRID)
+    grid_slots = {pk: iter(hex_offsets(GRID_SPACING_M, n)) for pk, n in grid_counts.items()}
+    street_slots = {code: iter(points) for code, points in layout.items()}
     for unit in units:
         if unit.kind == UnitKind.COMMUNITY:
-            street_code = unit.code.split("-")[1]
-            lat, lng = STREET_CENTRES[street_code]
+            lat, lng = next(street_slots[unit.code.split("-")[1]])
             community_centres[unit.pk] = offset(
-                lat, lng, rng.uniform(-1400, 1400), rng.uniform(-1400, 1400)
+                lat, lng, rng.uniform(-100, 100), rng.uniform(-100, 100)
             )
         elif unit.kind == UnitKind.GRID:
             c_lat, c_lng = community_centres[unit.parent_id]
-            point = offset(c_lat, c_lng, rng.uniform(-450, 450), rng.uniform(-450, 450))
+            north, east = next(grid_slots[unit.parent_id])
+            point = offset(c_lat, c_lng, north + rng.uniform(-40, 40), east + rng.uniform(-40, 40))
             grid_points[unit.pk] = point
             households = rng.randint(180, 420)
             grids[unit.pk] = Grid(
@@ -155,8 +235,9 @@ def _load_grids(ctx):
         estate = _estate(short, grid_number)
         prefix = estate if estate.startswith(short) else f"{short}社区{estate}"
         groups = building_units.get(unit_pk, [])
+        spread = BUILDING_SPREAD_M
         points = [
-            offset(lat, lng, rng.uniform(-300, 300), rng.uniform(-300, 300))
+            offset(lat, lng, rng.uniform(-spread, spread), rng.uniform(-spread, spread))
             for _ in range(rng.randint(10, 16))
         ]
         names = [(f"{b}号楼", f"{prefix}{b}号楼") for b in range(1, len(points) + 1)]
@@ -173,17 +254,18 @@ def _load_grids(ctx):
                 names.append((f"{village}{b}号", f"{short}社区{village}{b}号"))
         per_building = max(1, grid.households // len(points))
         for i, ((b_lat, b_lng), (name, address)) in enumerate(zip(points, names, strict=True)):
-            buildings.append(
-                Building(
-                    name=name,
-                    address=address,
-                    grid=grid,
-                    unit=groups[i] if i < len(groups) else None,
-                    lat=b_lat,
-                    lng=b_lng,
-                    households=per_building,
-                )
+            building = Building(
+                name=name,
+                address=address,
+                grid=grid,
+                unit=groups[i] if i < len(groups) else None,
+                lat=b_lat,
+                lng=b_lng,
+                households=per_building,
             )
+            # bulk_create skips save(): the keys the residents' search reads are set here.
+            building.refresh_search_keys(community_names[grid.community_id])
+            buildings.append(building)
     Building.objects.bulk_create(buildings, batch_size=1000)
     ctx.progress(f"{len(grids)} grids, {len(buildings)} buildings")
 

@@ -100,3 +100,35 @@ def polygon_problem(value) -> str | None:
                 ):
                     return "position"
     return None
+
+
+def _ring_contains(ring, lng: float, lat: float) -> bool:
+    """Ray casting on one closed ring of [lng, lat] positions (a point on an edge may go either
+    way: boundaries are drawn by hand, a few metres do not matter)."""
+    inside = False
+    for (x1, y1, *_a), (x2, y2, *_b) in zip(ring, ring[1:], strict=False):
+        if (y1 > lat) != (y2 > lat) and lng < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def polygon_contains(value, lat: float, lng: float) -> bool:
+    """Whether a GeoJSON Polygon or MultiPolygon (as polygon_problem accepts) holds the point:
+    inside an outer ring and outside that polygon's holes."""
+    if polygon_problem(value):
+        return False
+    polygons = value["coordinates"]
+    if value["type"] == "Polygon":
+        polygons = [polygons]
+    for outer, *holes in polygons:
+        if _ring_contains(outer, lng, lat) and not any(_ring_contains(h, lng, lat) for h in holes):
+            return True
+    return False
+
+
+def metres_box(lat: float, lng: float, metres: float) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of a square `metres` around the point: a bounding-box
+    prefilter, to be followed by an exact distance."""
+    d_lat = math.degrees(metres / EARTH_RADIUS_M)
+    d_lng = d_lat / max(math.cos(math.radians(lat)), 0.01)
+    return lat - d_lat, lng - d_lng, lat + d_lat, lng + d_lng

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from core.models import TimeStampedModel
 from organization.models import OrgUnit, Person, UnitKind
 
+from .search import building_search_key, building_sort_key
+
 LAT_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LNG_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
 
@@ -109,6 +111,10 @@ class Building(TimeStampedModel):
     lat = models.FloatField(_("latitude"), validators=LAT_VALIDATORS)
     lng = models.FloatField(_("longitude"), validators=LNG_VALIDATORS)
     households = models.PositiveIntegerField(_("households"), default=0)
+    # Derived from the address and the community's name by grids.search (see refresh_search_keys);
+    # on PostgreSQL a trigram GIN index (migration 0003) serves the residents' building search.
+    search_key = models.CharField(_("search key"), max_length=400, blank=True, editable=False)
+    sort_key = models.CharField(_("sort key"), max_length=400, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("building")
@@ -118,6 +124,34 @@ class Building(TimeStampedModel):
 
     def __str__(self):
         return self.address
+
+    def refresh_search_keys(self, community_name: str | None = None) -> None:
+        """Derive the search and sort keys from the address (and the grid's community name,
+        read here unless given: bulk loads pass it)."""
+        if community_name is None:
+            grid = self.grid if Building.grid.is_cached(self) else None
+            if grid is not None and Grid.community.is_cached(grid):
+                community_name = grid.community.name
+            else:
+                community_name = (
+                    Grid.objects.filter(pk=self.grid_id)
+                    .values_list("community__name", flat=True)
+                    .first()
+                )
+        self.search_key = building_search_key(self.address, community_name or "")
+        self.sort_key = building_sort_key(self.address)
+
+    def save(self, *args, **kwargs):
+        # Every path that writes a building one by one (services, the admin and its grid inline,
+        # fixtures) keeps the keys in step with the address: a building the search cannot find
+        # is a resident who cannot report a problem. Bulk loads call refresh_search_keys.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            self.refresh_search_keys()
+        elif {"address", "grid"} & set(update_fields):
+            self.refresh_search_keys()
+            kwargs["update_fields"] = {*update_fields, "search_key", "sort_key"}
+        super().save(*args, **kwargs)
 
 
 class StationLevel(models.TextChoices):

@@ -12,14 +12,32 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Length
+from django.conf import settings
+from django.contrib.postgres.search import TrigramSimilarity
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from organization.models import OrgUnit, UnitKind
 from organization.selectors import filter_visible, subtree_q
 
-from . import geo
+from . import geo, search
 from .hours import open_at_q, opening_status
 from .models import Building, Grid, OpeningHours, ServiceStation, StationService
 
@@ -103,6 +121,35 @@ def community_choices() -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(kind=UnitKind.COMMUNITY).select_related("parent").order_by("code")
 
 
+# The request form's community picker is read on every view of the public form; communities
+# change a few times a year. Kept in the cache, dropped whenever a unit is saved or deleted.
+COMMUNITIES_BY_STREET_KEY = "grids:communities-by-street:v1"
+COMMUNITIES_BY_STREET_TIMEOUT = 300
+
+
+def communities_by_street() -> list[tuple[str, list[tuple[int, str]]]]:
+    """[(street name, [(community id, community name), …]), …] in the chain's order."""
+    groups = cache.get(COMMUNITIES_BY_STREET_KEY)
+    if groups is None:
+        by_street: dict[int, tuple[str, list]] = {}
+        for pk, name, street_id, street_name in (
+            OrgUnit.objects.filter(kind=UnitKind.COMMUNITY)
+            .order_by("parent__code", "code")
+            .values_list("pk", "name", "parent_id", "parent__name")
+        ):
+            by_street.setdefault(street_id, (street_name or "", []))[1].append((pk, name))
+        groups = list(by_street.values())
+        cache.set(COMMUNITIES_BY_STREET_KEY, groups, COMMUNITIES_BY_STREET_TIMEOUT)
+    return groups
+
+
+@receiver(post_save, sender=OrgUnit, dispatch_uid="grids_communities_saved")
+@receiver(post_delete, sender=OrgUnit, dispatch_uid="grids_communities_deleted")
+def _units_changed(**kwargs) -> None:
+    cache.delete(COMMUNITIES_BY_STREET_KEY)
+    transaction.on_commit(lambda: cache.delete(COMMUNITIES_BY_STREET_KEY))
+
+
 def service_choices() -> QuerySet[StationService]:
     return StationService.objects.filter(stations__active=True).distinct().order_by("code")
 
@@ -150,15 +197,226 @@ def nearest_stations(*, lat: float, lng: float, limit: int = 5) -> list[NearbySt
 
 
 def building_search(text: str, *, limit: int = 20) -> QuerySet[Building]:
-    """Buildings whose address contains every word typed (for residents picking their own)."""
-    # Shorter first, then by text: "3号楼" before "10号楼" within an estate.
-    qs = Building.objects.select_related("grid").order_by(Length("address"), "address")
-    words = text.split()[:5]
-    if not words:
-        return qs.none()
-    for word in words:
-        qs = qs.filter(Q(address__icontains=word) | Q(name__icontains=word))
+    """The station finder's and the API's building look-up: buildings_search."""
+    return buildings_search(text, limit=limit)
+
+
+# Below this trigram similarity a near miss is not offered (PostgreSQL only): "京口新村5号楼"
+# (a character missing) still finds 京口路新村5号楼, unrelated words do not.
+NEAR_MISS_SIMILARITY = 0.45
+NEAR_MISS_RANK = 5
+
+
+class _TrigramSimilar(Func):
+    """`key % 'query'`: pg_trgm's similarity operator, the one its GIN index serves."""
+
+    template = "%(expressions)s"
+    arg_joiner = " %% "
+    output_field = BooleanField()
+
+
+def buildings_search(text: str, limit: int = 10) -> QuerySet[Building]:
+    """The buildings a resident means by what they typed, best first, with their grids.
+
+    Spellings count as one (grids.search): 五号楼 = 5栋 = 5号楼, full-width, spaces. A building
+    matches when its key holds the whole query, or every word and number of it ("京口路5号楼"
+    finds 京口路新村5号楼); on PostgreSQL also when it is trigram-similar (a typo). Exact, then
+    prefix, then containing (also as "京口路5号楼" means 京口路新村5号楼), then word-by-word, then
+    similar matches; within each, estates in text order and their buildings by number (1, 2 …
+    10). One query."""
+    query = search.parse_query(text)
+    if query is None or limit <= 0:
+        return Building.objects.none()
+    every_word, every_number = Q(), Q()
+    for token in query.tokens:
+        every_word &= Q(search_key__contains=token)
+        if token.startswith(search.NUMBER_MARK):
+            every_number &= Q(search_key__contains=token)
+    exact = Q(search_key=query.key) | Q(search_key__startswith=query.key + search.COMMUNITY_MARK)
+    rank = Case(
+        When(exact, then=Value(0)),
+        When(search_key__startswith=query.key, then=Value(1)),
+        When(search_key__contains=query.key, then=Value(2)),
+        When(search_key__contains=query.expanded or query.key, then=Value(3)),
+        When(every_word, then=Value(4)),
+        default=Value(NEAR_MISS_RANK),
+        output_field=IntegerField(),
+    )
+    qs = Building.objects.select_related("grid")
+    if connection.vendor == "postgresql":
+        similarity = TrigramSimilarity("search_key", Value(query.key))
+        # Two index scans, one per kind of match. As one OR the planner misjudges pg_trgm's GIN
+        # index and compares every key by trigrams (150 ms at 50,000 buildings, not 10).
+        proper = Building.objects.filter(every_word)
+        # Near misses only when nothing matches properly: "京口路新村1号楼" is not offered
+        # 京口路花园1号楼 beside it; "京口新村1号楼", which matches nothing, is offered both.
+        # (PostgreSQL checks the NOT EXISTS once, and skips the trigram scan when it fails.)
+        near = (
+            Building.objects.filter(~Exists(proper))
+            .filter(_TrigramSimilar(F("search_key"), Value(query.key)))
+            # A near miss in the words, never in the numbers: 5号楼 is not 15号楼.
+            .filter(every_number)
+            .annotate(likeness=similarity)
+            .filter(likeness__gte=NEAR_MISS_SIMILARITY)
+        )
+        qs = (
+            qs.filter(pk__in=proper.values("pk").order_by().union(near.values("pk").order_by()))
+            .annotate(search_rank=rank)
+            .order_by(
+                "search_rank",
+                # Near misses by likeness; the rest in the estates' own order.
+                Case(When(search_rank=NEAR_MISS_RANK, then=-similarity), default=Value(0.0)),
+                "sort_key",
+                "pk",
+            )
+        )
+    else:
+        qs = qs.filter(every_word).annotate(search_rank=rank)
+        qs = qs.order_by("search_rank", "sort_key", "pk")
     return qs[:limit]
+
+
+# --- Where a place is: the grid of a request whose building is not in the list ----------------
+
+# A map point within this distance of a building belongs to that building's grid.
+NEAR_BUILDING_METRES = 300
+# Grids whose boundary may hold a point: those whose centre lies within this distance (a grid in
+# the old town is under a kilometre across; the outlying ones a few).
+BOUNDARY_SEARCH_METRES = 5000
+# Typed prefixes that every address in the district shares: they match nothing in particular.
+_COMMON_PREFIXES = ("江苏省", "江苏", "镇江市", "镇江", "京口区", "京口")
+
+
+class PlaceFound:
+    BOUNDARY = "boundary"  # the point lies inside the grid's boundary
+    NEAR_BUILDING = "building"  # the point lies near one of the grid's buildings
+    COMMUNITY = "community"  # only the community is known: its triage queue takes it
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    grid: Grid
+    how: str  # a PlaceFound value
+    building: Building | None = None  # the building near the point (NEAR_BUILDING)
+    metres: float | None = None
+
+
+def _grids_for_requests() -> QuerySet[Grid]:
+    # What a submission and its notifications read next: the leader, the branch, the community.
+    return Grid.objects.select_related("leader", "unit", "community")
+
+
+def point_in_district(lat: float, lng: float) -> bool:
+    """Whether a point lies within settings.DISTRICT_BOUNDS (the district plus a margin)."""
+    south, west, north, east = settings.DISTRICT_BOUNDS
+    return south <= lat <= north and west <= lng <= east
+
+
+def grid_for_point(lat: float, lng: float) -> PlaceMatch | None:
+    """The grid of a map point: the grid whose boundary holds it, else the grid of the nearest
+    building within NEAR_BUILDING_METRES; None if neither. Two queries, each narrowed by a
+    bounding box in SQL."""
+    south, west, north, east = geo.metres_box(lat, lng, BOUNDARY_SEARCH_METRES)
+    outlined = (
+        _grids_for_requests()
+        .filter(boundary__isnull=False)
+        .filter(
+            Q(center_lat__range=(south, north), center_lng__range=(west, east))
+            | Q(center_lat__isnull=True)
+            | Q(center_lng__isnull=True)
+        )
+        .order_by("code")
+    )
+    for grid in outlined:
+        if geo.polygon_contains(grid.boundary, lat, lng):
+            return PlaceMatch(grid=grid, how=PlaceFound.BOUNDARY)
+    south, west, north, east = geo.metres_box(lat, lng, NEAR_BUILDING_METRES)
+    near = Building.objects.filter(
+        lat__range=(south, north), lng__range=(west, east)
+    ).select_related("grid__leader", "grid__unit", "grid__community")
+    best, best_m = None, float("inf")
+    for building in near:
+        metres = geo.straight_metres(lat, lng, building.lat, building.lng)
+        if metres < best_m or (metres == best_m and best and building.pk < best.pk):
+            best, best_m = building, metres
+    if best is None or best_m > NEAR_BUILDING_METRES:
+        return None
+    return PlaceMatch(grid=best.grid, how=PlaceFound.NEAR_BUILDING, building=best, metres=best_m)
+
+
+def _address_terms(text: str) -> list[str]:
+    """What to look for in building addresses: the text as typed, then its part before the
+    first digit (the road or the estate: "恒美嘉园" of "恒美嘉园15号楼302")."""
+    text = "".join((text or "").replace("\x00", "").split())[:50]
+    for prefix in _COMMON_PREFIXES:
+        if text.startswith(prefix) and len(text) > len(prefix):
+            text = text[len(prefix) :]
+    terms = [text] if len(text) >= 2 else []
+    head = next((text[:i] for i, ch in enumerate(text) if ch.isdigit()), text)
+    if len(head) >= 2 and head not in terms:
+        terms.append(head)
+    return terms
+
+
+def grid_for_address(text: str, *, community: OrgUnit | None = None) -> Grid | None:
+    """The grid (of `community`, if given) with the most buildings whose address matches the
+    typed text (see _address_terms); with no match, the community's first grid by code, or None
+    without a community. At most three queries."""
+    buildings = Building.objects.all()
+    if community is not None:
+        buildings = buildings.filter(grid__community=community)
+    for term in _address_terms(text):
+        best = (
+            buildings.filter(Q(address__icontains=term) | Q(name__icontains=term))
+            .values("grid_id", "grid__code")
+            .annotate(matched=Count("pk"))
+            .order_by("-matched", "grid__code")
+            .first()
+        )
+        if best:
+            return _grids_for_requests().get(pk=best["grid_id"])
+    if community is None:
+        return None
+    return _grids_for_requests().filter(community=community).order_by("code").first()
+
+
+def place_for_request(
+    *,
+    lat: float | None = None,
+    lng: float | None = None,
+    address: str = "",
+    community: OrgUnit | None = None,
+) -> PlaceMatch | None:
+    """Where a request goes when its building is not in the list: the grid of the map point
+    (grid_for_point); failing that, a grid of the chosen community, or of the community whose
+    buildings match the typed address, as a community-level request (the community's triage
+    queue); None when nothing at all says where."""
+    if lat is not None and lng is not None:
+        match = grid_for_point(lat, lng)
+        if match is not None:
+            return match
+    grid = grid_for_address(address, community=community)
+    if grid is None and lat is not None and lng is not None:
+        # A point in the district, far from any known building: the community of the nearest
+        # grid centre triages it (a community's staff know their streets).
+        grid = _nearest_grid_by_centre(lat, lng)
+    if grid is None:
+        return None
+    return PlaceMatch(grid=grid, how=PlaceFound.COMMUNITY)
+
+
+def _nearest_grid_by_centre(lat: float, lng: float) -> Grid | None:
+    rows = list(
+        Grid.objects.filter(center_lat__isnull=False, center_lng__isnull=False).values_list(
+            "pk", "center_lat", "center_lng"
+        )
+    )
+    if not rows:
+        return None
+    metres = geo.straight_metres_array(
+        lat, lng, np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
+    )
+    return _grids_for_requests().get(pk=rows[int(np.argmin(metres))][0])
 
 
 # --- The 15-minute service circle ---------------------------------------------------------------
@@ -393,3 +651,119 @@ def coverage_report(unit: OrgUnit | None = None, *, uncovered_limit: int | None 
 def station_opening_status(station: ServiceStation, when: datetime.datetime | None = None):
     """Open now or not, and the next change (uses the prefetched hours)."""
     return opening_status(station.hours.all(), when or timezone.now())
+
+
+# --- The base map drawn from the portal's own data (grids/basemap.py) --------------------------
+# Cached whole; any save or delete of a unit, grid, building or station starts a new generation.
+# Bulk loads (load_demo, imports) send no signals: they call basemap_forget(), and the timeout
+# bounds how stale the map can be in any case.
+BASEMAP_GENERATION_KEY = "grids:basemap:generation"
+
+
+def _basemap_key(name: str) -> str:
+    from django.core.cache import cache
+
+    generation = cache.get(BASEMAP_GENERATION_KEY) or 0
+    return f"grids:basemap:{generation}:{name}"
+
+
+def basemap_forget() -> None:
+    """Drop the cached base map (after a bulk change of units, grids, buildings or stations)."""
+    import time
+
+    from django.core.cache import cache
+
+    cache.set(BASEMAP_GENERATION_KEY, time.time_ns(), None)
+
+
+def basemap_outlines() -> dict:
+    """The district as a GeoJSON FeatureCollection: street, community and grid outlines (drawn,
+    else derived from their buildings) with label points, and the active stations. Four queries
+    whatever the district's size; cached."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from . import basemap
+
+    key = _basemap_key("outlines")
+    found = cache.get(key)
+    if found is not None:
+        return found
+    units = [
+        basemap.UnitPlace(u["kind"], u["id"], u["name"], u["parent_id"], u["boundary"])
+        for u in OrgUnit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.COMMUNITY])
+        .order_by("tree_id", "lft")
+        .values("kind", "id", "name", "parent_id", "boundary")
+    ]
+    units += [
+        basemap.UnitPlace(UnitKind.GRID, g["id"], g["name"], g["community_id"], g["boundary"])
+        for g in Grid.objects.order_by("code").values("id", "name", "community_id", "boundary")
+    ]
+    buildings = [
+        basemap.BuildingPlace(lat, lng, street, community, grid)
+        for lat, lng, grid, community, street in Building.objects.order_by("pk").values_list(
+            "lat", "lng", "grid_id", "grid__community_id", "grid__community__parent_id"
+        )
+    ]
+    features = basemap.outline_features(units, buildings)
+    features += [
+        basemap.point_feature(
+            s["lat"],
+            s["lng"],
+            {"kind": "station", "id": s["id"], "name": s["name"], "level": s["level"]},
+        )
+        for s in ServiceStation.objects.filter(active=True)
+        .order_by("pk")
+        .values("id", "name", "level", "lat", "lng")
+    ]
+    collection = {"type": "FeatureCollection", "features": features}
+    cache.set(key, collection, settings.MAP_BASEMAP_CACHE_SECONDS)
+    return collection
+
+
+def basemap_buildings(community_id: int) -> dict:
+    """A community's buildings as one GeoJSON MultiPoint (the base map shows them zoomed in);
+    one query, cached."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from . import basemap
+
+    key = _basemap_key(f"buildings:{int(community_id)}")
+    found = cache.get(key)
+    if found is not None:
+        return found
+    points = [
+        [round(lng, basemap.DECIMALS), round(lat, basemap.DECIMALS)]
+        for lat, lng in Building.objects.filter(grid__community_id=community_id)
+        .order_by("pk")
+        .values_list("lat", "lng")
+    ]
+    feature = {
+        "type": "Feature",
+        "properties": {"kind": "buildings", "community": int(community_id)},
+        "geometry": {"type": "MultiPoint", "coordinates": points},
+    }
+    cache.set(key, feature, settings.MAP_BASEMAP_CACHE_SECONDS)
+    return feature
+
+
+def _basemap_changed(**kwargs) -> None:
+    from django.db import transaction
+
+    basemap_forget()
+    transaction.on_commit(basemap_forget)
+
+
+def _connect_basemap_signals() -> None:
+    from django.db.models import signals
+
+    for model in (OrgUnit, Grid, Building, ServiceStation):
+        name = model.__name__
+        signals.post_save.connect(_basemap_changed, sender=model, dispatch_uid=f"basemap_{name}_s")
+        signals.post_delete.connect(
+            _basemap_changed, sender=model, dispatch_uid=f"basemap_{name}_d"
+        )
+
+
+_connect_basemap_signals()

@@ -106,5 +106,51 @@ def building_create(
         grid=grid, name=name, address=address, lat=lat, lng=lng, households=households
     )
     _clean(building)
-    building.save()
+    building.save()  # save() derives the search keys from the address
     return building
+
+
+BUILDING_EDITABLE = {"name", "address", "lat", "lng", "households", "unit"}
+
+
+def building_update(*, building: Building, **changes) -> Building:
+    """Change a building; a new address gets new search keys with it."""
+    unknown = set(changes) - BUILDING_EDITABLE
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        building = Building.objects.select_for_update().get(pk=building.pk)
+        for name, value in changes.items():
+            setattr(building, name, value)
+        _clean(building)
+        building.save()
+        return building
+
+
+def buildings_refresh_search_keys(
+    *, community: OrgUnit | None = None, batch_size: int = 2000
+) -> int:
+    """Derive again the search keys of every building (or a community's): after a community is
+    renamed (its name is part of its buildings' keys) or the normalization in grids.search
+    changed. Returns how many buildings changed."""
+    qs = Building.objects.select_related("grid__community").order_by("pk")
+    if community is not None:
+        qs = qs.filter(grid__community=community)
+    changed: list[Building] = []
+    count = 0
+    with transaction.atomic():
+        for building in qs.iterator(chunk_size=batch_size):
+            keys = (building.search_key, building.sort_key)
+            building.refresh_search_keys(building.grid.community.name)
+            if (building.search_key, building.sort_key) != keys:
+                changed.append(building)
+            if len(changed) >= batch_size:
+                count += len(changed)
+                Building.objects.bulk_update(changed, ["search_key", "sort_key"])
+                changed = []
+        count += len(changed)
+        Building.objects.bulk_update(changed, ["search_key", "sort_key"])
+    return count

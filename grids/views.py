@@ -16,6 +16,7 @@ from . import geo, selectors
 from .forms import NearestForm, StationFilterForm
 from .hours import local, opening_status, status_text
 from .models import ServiceStation, Weekday
+from .navigation import navigation_links
 
 PAGE_SIZE = 20
 
@@ -98,6 +99,7 @@ def station_detail(request, pk: int):
             "week": week,
             "markers": _markers([station]),
             "grids_served": list(station.grids_served.all()),
+            "navigation": navigation_links(lat=station.lat, lng=station.lng, name=station.name),
             **_map_context(),
         },
     )
@@ -162,3 +164,34 @@ def coverage(request):
             "show_communities": unit.kind in (UnitKind.DISTRICT, UnitKind.STREET),
         },
     )
+
+
+# --- The base map drawn from the portal's own data (for maps without a tile server) -----------
+
+
+def _geojson_response(request, data: dict):
+    import json
+
+    from django.http import HttpResponse
+    from django.utils.cache import patch_cache_control
+    from django.utils.text import compress_string
+
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    response = HttpResponse(body, content_type="application/geo+json")
+    # Slow phones: a tenth of the size gzipped; the browser keeps it as long as the server does.
+    if "gzip" in request.headers.get("Accept-Encoding", "") and len(body) > 1024:
+        response.content = compress_string(body)
+        response["Content-Encoding"] = "gzip"
+    response["Vary"] = "Accept-Encoding"
+    patch_cache_control(response, public=True, max_age=settings.MAP_BASEMAP_CACHE_SECONDS)
+    return response
+
+
+def basemap(request):
+    """The district's streets, communities, grids and stations as GeoJSON (JKMap draws it)."""
+    return _geojson_response(request, selectors.basemap_outlines())
+
+
+def basemap_buildings(request, community_id: int):
+    """One community's buildings as a GeoJSON MultiPoint (drawn when zoomed in)."""
+    return _geojson_response(request, selectors.basemap_buildings(community_id))

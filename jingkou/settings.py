@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "mptt",
+    "import_export",
     "core",
     "organization",
     "grids",
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
     "dashboards",
     "party_work",
     "open311",
+    # Spreadsheet import and export (above organization, grids and requests; re-registers
+    # their admins with import/export buttons, so it comes after them)
+    "imports",
     # Production hardening, audit log, health and metrics (ops/)
     "ops",
     "axes",
@@ -360,6 +364,24 @@ OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "jingkou.zhe
 # Map tiles: a URL template for Leaflet. Empty: no tiles, the markers and the list still work.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+# The letters or digits that replace {s} in MAP_TILE_URL (天地图: 01234567).
+MAP_TILE_SUBDOMAINS = os.environ.get("MAP_TILE_SUBDOMAINS", "abc")
+# A second tile layer drawn over the first, same datum and subdomains: 天地图's road and place
+# names (cva_w) come apart from its map (vec_w). Empty: none.
+MAP_TILE_OVERLAY_URL = os.environ.get("MAP_TILE_OVERLAY_URL", "")
+# The datum the tiles are drawn in: wgs84 (天地图, which is CGCS2000, and most intranet servers)
+# or gcj02 (高德, 腾讯). Stored points are WGS-84; the maps convert for display. 百度 tiles (BD-09)
+# use their own projection and tile numbering, which Leaflet does not draw: not supported.
+MAP_TILE_DATUM = os.environ.get("MAP_TILE_DATUM", "wgs84").strip().lower()
+if MAP_TILE_DATUM not in ("wgs84", "gcj02"):
+    raise ImproperlyConfigured("MAP_TILE_DATUM must be wgs84 (天地图) or gcj02 (高德, 腾讯).")
+# Without tiles the maps draw the district from its own data (grids/basemap.py), cached this long.
+MAP_BASEMAP_CACHE_SECONDS = int(os.environ.get("MAP_BASEMAP_CACHE_SECONDS", "600"))
+# The district's extent as "south,west,north,east" in degrees, with a margin: a map point a
+# resident puts outside it is refused (a slip of the finger, or a place another district serves).
+DISTRICT_BOUNDS = tuple(
+    float(v) for v in os.environ.get("DISTRICT_BOUNDS", "32.08,119.36,32.30,119.72").split(",")
+)
 
 # 双挂钩 assessment (dashboards): a grid's governance score, which counts in its branch's
 # assessment, is the weighted mean of the rates (0–100) it has data for, less a penalty in points
@@ -511,13 +533,20 @@ if MEDIA_STORAGE == "s3":
             "object_parameters": {"CacheControl": "max-age=86400"},
         },
     }
-# Request bodies are capped at nginx (client_max_body_size 16m: three photos of at most 5 MB,
-# resident_requests.photos.MAX_PHOTO_BYTES, and the form).
+# Uploads: a form carries at most 3 photos of at most 10 MB each as sent
+# (resident_requests.photos.MAX_PHOTO_BYTES; browsers scale them down first, photo_resize.js).
+# nginx caps the whole body (client_max_body_size 32m: three such photos and the form). Django
+# writes each file over FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file instead of holding it in
+# memory; DATA_UPLOAD_MAX_MEMORY_SIZE caps the other fields (the text), files not counted.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Content Security Policy (django-csp): scripts only from our own static files, no inline script.
 # Inline style attributes are allowed (the admin and Leaflet set some); <style> elements are not.
 _csp_images = ["'self'", "data:", "blob:"]
-_csp_images += [o for o in (_origin(MAP_TILE_URL), _origin(MEDIA_URL)) if o]
+_csp_images += [
+    o for o in (_origin(MAP_TILE_URL), _origin(MAP_TILE_OVERLAY_URL), _origin(MEDIA_URL)) if o
+]
 if MEDIA_STORAGE == "s3" and not MEDIA_HOST:
     _csp_images.append(_origin(os.environ.get("S3_ENDPOINT_URL", "")) or "https:")
 CONTENT_SECURITY_POLICY = {

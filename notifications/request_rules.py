@@ -5,7 +5,10 @@ escalated → the staff of the new level, or the departments called in; 24 hours
 → whoever must act; a deadline passed → them and the staff one level up (督办), and a missed
 acceptance deadline escalates the request one level (分级响应) through the request workflow;
 resolved → the resident, with the link to rate it; 8:00 every morning → each community
-secretary. Status changes are never made here: they go through resident_requests.services.
+secretary. The resident also gets a receipt with the tracking code and the private link, and
+(unless they turned them off) progress messages: accepted, dispatched, escalated; "me too"
+supporters get the same progress. Status changes are never made here: they go through
+resident_requests.services.
 """
 
 import datetime
@@ -23,8 +26,9 @@ from core.validators import MAINLAND_MOBILE_RE
 from organization.models import OrgUnit, StaffRole, UnitKind
 
 from . import selectors
+from .messages import seal_code
 from .models import Notification, ShortLink
-from .services import Recipient, notifications_create
+from .services import Recipient, notifications_create, notifications_create_many
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +119,19 @@ def handlers(request) -> list[Recipient]:
     return staff(selectors.handlers_of(unit_of_level(request)))
 
 
+def progress_recipients(request) -> list[Recipient]:
+    """Who hears how a request is going: its resident (unless they turned progress messages
+    off on the tracking page) and the residents who said "me too"."""
+    phones = [request.submitter_phone] if request.progress_sms else []
+    phones += request.supporters.values_list("phone", flat=True)
+    return [Recipient(audience="resident", phone=phone) for phone in phones if phone]
+
+
+def private_link(request) -> str:
+    """The short link to the resident's own tracking page (never sent to supporters)."""
+    return short_link(reverse("resident_requests:token", args=[request.access_token]))
+
+
 def current_deadline(request):
     if request.status == "submitted":
         return request.accept_deadline
@@ -141,31 +158,50 @@ def _on_submitted(event, request):
         )
     for group in groups:
         recipients += staff(group)
-    return [("request.submitted", recipients, {"deadline": request.accept_deadline})]
+    # The receipt goes out whatever the resident chose for progress messages.
+    resident = Recipient(audience="resident", phone=request.submitter_phone)
+    return [
+        ("request.submitted", recipients, {"deadline": request.accept_deadline}),
+        ("request.receipt", [resident], {"link": private_link(request)}),
+    ]
+
+
+def _on_accepted(event, request):
+    return [("request.progress_accepted", progress_recipients(request), {})]
 
 
 def _on_dispatched(event, request):
     if event.assignee_id is None:
         return []
     link = short_link(reverse("resident_requests:member_order", args=[request.code]))
+    member = event.assignee
+    # Residents learn who handles it by role and surname ("党员 王"), never by full name.
+    handler = {
+        "handler_role": "party_member" if member.is_party_member else "volunteer",
+        "handler_surname": (member.name or "").strip()[:1],
+    }
     return [
         (
             "request.dispatched",
-            [Recipient(audience="staff", person=event.assignee)],
+            [Recipient(audience="staff", person=member)],
             {"link": link},
-        )
+        ),
+        ("request.progress_dispatched", progress_recipients(request), handler),
     ]
 
 
 def _on_escalated(event, request):
+    progress = ("request.progress_escalated", progress_recipients(request), {})
     if request.level == "department":
-        return []  # each department called in gets its own message (DEPARTMENT_CALLED)
+        # Each department called in gets its own message (DEPARTMENT_CALLED).
+        return [progress]
     return [
         (
             "request.escalated",
             staff(selectors.handlers_of(unit_of_level(request))),
             {"deadline": current_deadline(request)},
-        )
+        ),
+        progress,
     ]
 
 
@@ -200,16 +236,36 @@ def _on_overdue(event, request):
 
 
 def _on_resolved(event, request):
-    token_path = reverse("resident_requests:token", args=[request.access_token])
+    # The request to rate goes out whatever the resident chose for progress messages.
     resident = Recipient(audience="resident", phone=request.submitter_phone)
     followers = [
         Recipient(audience="resident", phone=phone)
         for phone in request.supporters.values_list("phone", flat=True)
     ]
     return [
-        ("request.resolved", [resident], {"link": short_link(token_path)}),
+        ("request.resolved", [resident], {"link": private_link(request)}),
         ("request.resolved_follower", followers, {}),
     ]
+
+
+def _on_supported(event, request):
+    """The resident who said "me too" gets the request's public view: never the original
+    resident's private link (their name, phone and rating form)."""
+    from resident_requests.selectors import public_ref
+
+    # The supporter this event records: rows are locked and written one at a time, so it is
+    # the latest that existed when the event was written.
+    phone = (
+        request.supporters.filter(created_at__lte=event.created_at)
+        .order_by("-created_at", "-id")
+        .values_list("phone", flat=True)
+        .first()
+    )
+    if not phone:
+        return []
+    path = reverse("resident_requests:public", args=[public_ref(request)])
+    follower = Recipient(audience="resident", phone=phone)
+    return [("request.supported", [follower], {"link": short_link(path)})]
 
 
 def _on_rejected(event, request):
@@ -220,6 +276,7 @@ def _on_rejected(event, request):
 
 EVENT_RULES = {
     "submitted": _on_submitted,
+    "accepted": _on_accepted,
     "dispatched": _on_dispatched,
     "escalated": _on_escalated,
     "reopened": _on_escalated,
@@ -227,6 +284,7 @@ EVENT_RULES = {
     "overdue": _on_overdue,
     "resolved": _on_resolved,
     "rejected": _on_rejected,
+    "supported": _on_supported,
 }
 
 
@@ -235,18 +293,28 @@ def notify_request_event(*, event) -> list[Notification]:
     if rule is None:
         return []
     request = event.request
-    written = []
-    for template_key, recipients, extra in rule(event, request):
-        if not recipients:
-            continue
-        written += notifications_create(
-            cause=f"event:{event.pk}",
-            template_key=template_key,
-            context=request_context(request, **extra),
-            recipients=recipients,
-            request_id=request.pk,
-        )
-    return written
+    # Every message of the event in one INSERT (staff's notice and the resident's receipt).
+    messages = [
+        (template_key, request_context(request, **extra), recipients)
+        for template_key, recipients, extra in rule(event, request)
+        if recipients
+    ]
+    if not messages:
+        return []
+    return notifications_create_many(
+        cause=f"event:{event.pk}", messages=messages, request_id=request.pk
+    )
+
+
+def phone_code_send(*, phone: str, code: str, cause: str) -> list[Notification]:
+    """The one-time code a resident asked for to list their requests by phone number: by SMS,
+    kept sealed in the outbox row (messages.seal_code)."""
+    return notifications_create(
+        cause=cause,
+        template_key="resident.phone_code",
+        context=seal_code(code),
+        recipients=[Recipient(audience="resident", phone=phone)],
+    )
 
 
 # --- Periodic rounds -----------------------------------------------------------------------------

@@ -107,46 +107,66 @@ def notifications_create(
     row per cause with every staff recipient @-mentioned, not one message per person.
     Returns the rows written now (none when the cause was already reported).
     """
+    return notifications_create_many(
+        cause=cause, messages=[(template_key, context, recipients)], request_id=request_id
+    )
+
+
+def notifications_create_many(
+    *,
+    cause: str,
+    messages: Iterable[tuple[str, dict, Iterable[Recipient]]],
+    request_id: int | None = None,
+) -> list[Notification]:
+    """notifications_create for several messages of one cause, (template_key, context,
+    recipients) each, in one INSERT: a new request's notice to staff and the resident's receipt.
+    A recipient (and a group robot) gets the first message of the cause that names them.
+    """
     rows: dict[str, Notification] = {}
     mentions: dict[str, list[str]] = {}
     default_language = settings.LANGUAGE_CODE
-    for recipient in recipients:
-        recipient = recipient.resolved()
-        for channel in channels_for(template_key, recipient.audience):
-            if channel in ROBOT_CHANNELS:
-                key = f"{cause}|group|{channel}"
-                if recipient.phone and recipient.audience != "resident":
-                    mentions.setdefault(key, []).append(recipient.phone)
-                if key not in rows:
-                    rows[key] = Notification(
+    for template_key, context, recipients in messages:
+        for recipient in recipients:
+            recipient = recipient.resolved()
+            for channel in channels_for(template_key, recipient.audience):
+                if channel in ROBOT_CHANNELS:
+                    key = f"{cause}|group|{channel}"
+                    if key not in rows:
+                        rows[key] = Notification(
+                            channel=channel,
+                            template_key=template_key,
+                            context=dict(context),
+                            language=default_language,
+                            request_id=request_id,
+                            idempotency_key=key[:200],
+                        )
+                    if (
+                        recipient.phone
+                        and recipient.audience != "resident"
+                        and rows[key].template_key == template_key
+                    ):
+                        mentions.setdefault(key, []).append(recipient.phone)
+                    continue
+                if channel == Channel.SMS and not recipient.phone:
+                    continue
+                if channel == Channel.EMAIL and not recipient.email:
+                    continue
+                key = f"{cause}|{recipient.key}|{channel}"[:200]
+                rows.setdefault(
+                    key,
+                    Notification(
+                        recipient_user=recipient.user,
+                        recipient_person=recipient.person,
+                        phone=recipient.phone if channel == Channel.SMS else "",
+                        email=recipient.email if channel == Channel.EMAIL else "",
                         channel=channel,
                         template_key=template_key,
-                        context=dict(context),
-                        language=default_language,
+                        context={**context, **recipient.extra},
+                        language=recipient.language or default_language,
                         request_id=request_id,
-                        idempotency_key=key[:200],
-                    )
-                continue
-            if channel == Channel.SMS and not recipient.phone:
-                continue
-            if channel == Channel.EMAIL and not recipient.email:
-                continue
-            key = f"{cause}|{recipient.key}|{channel}"[:200]
-            rows.setdefault(
-                key,
-                Notification(
-                    recipient_user=recipient.user,
-                    recipient_person=recipient.person,
-                    phone=recipient.phone if channel == Channel.SMS else "",
-                    email=recipient.email if channel == Channel.EMAIL else "",
-                    channel=channel,
-                    template_key=template_key,
-                    context={**context, **recipient.extra},
-                    language=recipient.language or default_language,
-                    request_id=request_id,
-                    idempotency_key=key,
-                ),
-            )
+                        idempotency_key=key,
+                    ),
+                )
     for key, phones in mentions.items():
         rows[key].context["mention"] = sorted(set(phones))
     if not rows:
@@ -582,3 +602,10 @@ def daily_digests_send(*, now: datetime.datetime | None = None) -> int:
     from . import request_rules
 
     return request_rules.daily_digests_send(now=now)
+
+
+def phone_code_send(*, phone: str, code: str, cause: str) -> list:
+    """A one-time code by SMS to a resident who lists their requests by phone number."""
+    from . import request_rules
+
+    return request_rules.phone_code_send(phone=phone, code=code, cause=cause)

@@ -1,14 +1,17 @@
 """The portal's data in GeoReport v2 shapes: services, service definitions, request records and
 (mySociety's extension) request updates, as plain dicts that formats.py writes as JSON or XML.
 
-Personal data never appears here: no resident's name, phone or e-mail, and the building's
-address rather than the resident's own address line.
+Personal data never appears here: no resident's name, phone or e-mail, the building's address
+rather than the resident's own address line (with its room), free text only as
+core.privacy.redact_text() gives it (the description only where the resident allowed public
+display), and only photos a grid leader approved.
 """
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.privacy import redact_text
 from resident_requests.models import (
     OPEN_STATUSES,
     Category,
@@ -117,6 +120,10 @@ def _agency(request: ResidentRequest) -> str:
 
 
 def _status_notes(request: ResidentRequest) -> str:
+    return redact_text(_status_notes_as_written(request), names=[request.submitter_name])
+
+
+def _status_notes_as_written(request: ResidentRequest) -> str:
     if request.status == Status.REJECTED:
         return request.reject_reason
     if request.status == Status.MERGED and request.merged_into_id:
@@ -130,24 +137,19 @@ def _status_notes(request: ResidentRequest) -> str:
 
 
 def _media_url(request: ResidentRequest, build_absolute_uri) -> str:
+    # Approved photos only (selectors prefetch no others). A media_url that a client filed is
+    # not shown back: nobody has looked at what it shows.
     photos = getattr(request, "submission_photos", [])
     if photos:
         return build_absolute_uri(photos[0].image.url)
-    submission = _submission_or_none(request)
-    return submission.media_url if submission else ""
-
-
-def _submission_or_none(request: ResidentRequest):
-    try:
-        return request.open311_submission
-    except ResidentRequest.open311_submission.RelatedObjectDoesNotExist:
-        return None
+    return ""
 
 
 def request_record(request: ResidentRequest, build_absolute_uri) -> dict:
     """One request as GET requests returns it, with the extended and detailed statuses."""
-    lat = request.lat if request.lat is not None else request.building.lat
-    lng = request.lng if request.lng is not None else request.building.lng
+    building = request.building  # None when the resident's building is not in the list
+    lat = request.lat if request.lat is not None or building is None else building.lat
+    lng = request.lng if request.lng is not None or building is None else building.lng
     expected = request.resolve_deadline or request.accept_deadline
     return {
         "service_request_id": request.code,
@@ -159,14 +161,20 @@ def request_record(request: ResidentRequest, build_absolute_uri) -> dict:
         "status_notes": _status_notes(request),
         "service_name": request.category.name,
         "service_code": request.category.code,
-        "description": request.description,
+        # Only where the resident allowed public display, and then redacted: GeoReport v2
+        # makes the field optional, so it is empty otherwise.
+        "description": (
+            redact_text(request.description, names=[request.submitter_name])
+            if request.public_allowed
+            else ""
+        ),
         "agency_responsible": _agency(request),
         "service_notice": service_notice(request.category),
         "requested_datetime": iso(request.created_at),
         "updated_datetime": iso(request.updated_at),
         "expected_datetime": iso(expected) if request.status in OPEN_STATUSES else "",
-        "address": request.building.address,
-        "address_id": str(request.building_id),
+        "address": building.address if building else request.grid.name,
+        "address_id": str(request.building_id) if building else "",
         "zipcode": "",
         "lat": lat,
         "long": lng,
@@ -182,7 +190,10 @@ def request_update(event: RequestEvent) -> dict:
         "status": extended_status(event.to_status, event.to_level),
         "detailed_status": event.to_status,
         "updated_datetime": iso(event.created_at),
-        "description": event.public_note or event.get_kind_display(),
+        "description": (
+            redact_text(event.public_note, names=[event.request.submitter_name])
+            or event.get_kind_display()
+        ),
         "media_url": "",
     }
 

@@ -92,11 +92,13 @@ def _with_record_data(queryset: QuerySet[ResidentRequest]) -> QuerySet[ResidentR
         "building",
         "grid__community__parent",
         "merged_into",
-        "open311_submission",
     ).prefetch_related(
         Prefetch(
             "photos",
-            queryset=RequestPhoto.objects.filter(stage="submission").order_by("created_at", "id"),
+            # Public: only the photos a grid leader approved.
+            queryset=RequestPhoto.objects.filter(stage="submission", public_approved=True).order_by(
+                "created_at", "id"
+            ),
             to_attr="submission_photos",
         ),
         Prefetch(
@@ -181,6 +183,7 @@ def request_updates(
             "department__name",
             "request__code",
             "request__rating",
+            "request__submitter_name",  # what redact_text() hides from the notes
         )
         .order_by("created_at", "id")[:MAX_RECORDS]
     )

@@ -45,7 +45,7 @@ def resident_data_for_phone(*, phone: str) -> dict:
                 "lat": req.lat,
                 "lng": req.lng,
                 "grid": str(req.grid),
-                "building": str(req.building),
+                "building": str(req.building) if req.building_id else "",
                 "category": str(req.category),
                 "description": req.description,
                 "status": req.status,

@@ -155,6 +155,7 @@ class AnonymizeResult:
     supporters: int = 0
     photos: int = 0
     notifications: int = 0
+    phone_codes: int = 0
 
 
 def _anonymize_batch(request_ids: list[int], result: AnonymizeResult) -> None:
@@ -241,6 +242,10 @@ def requests_anonymize_expired(*, now: datetime.datetime | None = None) -> Anony
         last_pk = ids[-1]
         with transaction.atomic():
             _anonymize_batch(ids, result)
+    # The SMS codes of "my requests" by phone: a day is plenty (they work for 5 minutes).
+    from resident_requests.services import phone_verifications_purge
+
+    result.phone_codes = phone_verifications_purge(now=now)
     if result.requests:
         audit_record(
             action=AuditAction.RETENTION_ANONYMIZE,

@@ -8,6 +8,7 @@ scope resolved to a list of grids first so PostgreSQL can use the (grid, created
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
@@ -23,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
 from core.privacy import mask_phone
-from grids.models import Grid
+from grids.models import Building, Grid
 from ops.admin_mixins import PersonalDataAuditMixin
 from organization.models import Department, OrgUnit, UnitKind
 from organization.selectors import department_ids_of, scope_q, subtree_q
@@ -39,6 +40,7 @@ from .models import (
     RequestDepartment,
     RequestEvent,
     RequestPhoto,
+    RequestType,
     ResidentRequest,
     Status,
     next_level,
@@ -229,12 +231,39 @@ class RequestEventInline(ReadOnlyInline):
 
 class RequestPhotoInline(ReadOnlyInline):
     model = RequestPhoto
-    fields = ["stage", "preview", "created_at"]
+    fields = ["stage", "preview", "created_at", "public_display"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("approved_by")
 
     @admin.display(description=_("photo"))
     def preview(self, photo):
         return format_html('<a href="{0}"><img src="{0}" width="160" alt=""></a>', photo.image.url)
+
+    @admin.display(description=_("public display"))
+    def public_display(self, photo):
+        # A button of the change form posted elsewhere (forms cannot nest): the photo's row.
+        url = reverse(
+            "admin:resident_requests_residentrequest_photo_public",
+            args=[photo.request_id, photo.pk],
+        )
+        if photo.public_approved:
+            by = photo.approved_by.get_username() if photo.approved_by else ""
+            return format_html(
+                '{} <button type="submit" class="button" formaction="{}" name="approved" '
+                'value="0" formnovalidate>{}</button>',
+                gettext("Shown in public (approved by %(user)s).") % {"user": by},
+                url,
+                gettext("Withdraw"),
+            )
+        return format_html(
+            '{} <button type="submit" class="button" formaction="{}" name="approved" '
+            'value="1" formnovalidate>{}</button>',
+            gettext("Not shown in public."),
+            url,
+            gettext("Approve for public display"),
+        )
 
 
 class RequestDepartmentInline(ReadOnlyInline):
@@ -285,10 +314,7 @@ class TemplateNoteForm(NoteForm):
 
 
 class ResolveForm(TemplateNoteForm):
-    photos = MultiplePhotoField(
-        label=_("Photos (optional, up to 3)"),
-        help_text=_("JPEG, PNG or WebP, at most 5 MB each."),
-    )
+    photos = MultiplePhotoField(label=_("Photos (optional, up to 3)"))
 
 
 class DispatchForm(NoteForm):
@@ -343,6 +369,24 @@ class EscalateForm(NoteForm):
             self.fields["departments"].initial = list(initial)
 
 
+class SetBuildingForm(forms.Form):
+    """The building of a request whose building was not in the list, once staff know it."""
+
+    def __init__(self, *args, user, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only buildings in the user's area; searched as in the building admin (autocomplete).
+        self.fields["building"] = forms.ModelChoiceField(
+            label=_("Building"),
+            queryset=Building.objects.filter(scope_q(user, "grid__unit")),
+            help_text=_("Type part of the address to search; only buildings in your area."),
+            widget=AutocompleteSelect(
+                ResidentRequest._meta.get_field("building"),
+                admin_site,
+                attrs={"style": "width: 32em"},
+            ),
+        )
+
+
 class MergeForm(NoteForm):
     into_code = forms.CharField(
         label=_("Tracking code of the request it duplicates"), max_length=24
@@ -372,6 +416,8 @@ TRANSITIONS = {
     "resolve": (_("Resolve"), [Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN]),
     "acknowledge": (_("Report in (报到)"), OPEN_STATUSES),
     "department_done": (_("Report our part done"), OPEN_STATUSES),
+    # Not a status change: offered only while the request has no building.
+    "set_building": (_("Set the building"), list(Status)),
 }
 
 
@@ -423,9 +469,10 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
                     "code",
                     ("status", "level"),
                     "category",
+                    ("request_type", "public_allowed"),
                     "description",
                     ("building", "grid"),
-                    "address",
+                    ("address", "map_point"),
                     "channel",
                     ("submitter_name", "full_phone"),
                     ("assignee", "assignee_team"),
@@ -469,6 +516,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         "building",
         "address",
         "category",
+        "request_type",
         "description",
     ]
 
@@ -516,6 +564,9 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         if obj is None and "channel" in form.base_fields:
             form.base_fields["channel"].initial = "walk_in"
+        if obj is None and "building" in form.base_fields:
+            # Staff entering a request pick the building; "not in the list" is the public form's.
+            form.base_fields["building"].required = True
         return form
 
     def save_model(self, request, obj, form, change):
@@ -531,6 +582,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             category=data["category"],
             description=data["description"],
             address=data.get("address", ""),
+            request_type=data.get("request_type") or RequestType.HELP,
         )
         obj.pk = created.pk
         obj.code = created.code
@@ -568,6 +620,13 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         if obj.overdue or due < timezone.now():
             return format_html('<strong class="rr-overdue">⚠ {}</strong>', text)
         return text
+
+    @admin.display(description=_("map point"))
+    def map_point(self, obj):
+        # For a request whose building was not in the list, the place to check.
+        if obj.lat is None or obj.lng is None:
+            return "—" if obj.building_id else gettext("Location to be checked")
+        return f"{obj.lat:.6f}, {obj.lng:.6f}"
 
     @admin.display(description=_("phone"))
     def phone_masked(self, obj):
@@ -614,6 +673,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
                 continue
             if name not in ("acknowledge", "department_done") and not in_units:
                 continue
+            if name == "set_building" and obj.building_id is not None:
+                continue
             if name in ("dispatch", "resolve") and obj.level == HandlingLevel.DEPARTMENT:
                 continue
             label = TRANSITIONS[name][0]
@@ -624,12 +685,46 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "<path:object_id>/photo/<int:photo_id>/public/",
+                self.admin_site.admin_view(self.photo_public_view),
+                name="resident_requests_residentrequest_photo_public",
+            ),
+            path(
                 "<path:object_id>/transition/<str:name>/",
                 self.admin_site.admin_view(self.transition_view),
                 name="resident_requests_residentrequest_transition",
             ),
             *super().get_urls(),
         ]
+
+    def photo_public_view(self, request, object_id, photo_id):
+        """Approve a photo for public display (no face, door number or car plate), or
+        withdraw the approval."""
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        change_url = reverse("admin:resident_requests_residentrequest_change", args=[obj.pk])
+        if request.method != "POST":
+            return redirect(change_url)
+        photo = obj.photos.filter(pk=photo_id).first()
+        if photo is None:
+            raise Http404
+        approved = request.POST.get("approved") == "1"
+        try:
+            services.photo_public_set(photo=photo, actor=request.user, approved=approved)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("The photo is now shown in public.")
+                if approved
+                else gettext("The photo is no longer shown in public."),
+                level=messages.SUCCESS,
+            )
+        return redirect(change_url)
 
     def transition_view(self, request, object_id, name):
         if name not in TRANSITIONS:
@@ -692,6 +787,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             return EscalateForm(data, request_obj=obj)
         if name == "merge":
             return MergeForm(data)
+        if name == "set_building":
+            return SetBuildingForm(data, user=request.user, admin_site=self.admin_site)
         if name in ("acknowledge", "department_done"):
             return DepartmentForm(data, request_obj=obj, user=request.user)
         raise Http404
@@ -740,6 +837,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             services.department_acknowledge(
                 request=obj, department=data["department"], actor=actor, note=note
             )
+        elif name == "set_building":
+            services.request_set_building(request=obj, building=data["building"], actor=actor)
         elif name == "department_done":
             services.department_report_done(
                 request=obj, department=data["department"], actor=actor, note=note

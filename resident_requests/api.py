@@ -29,6 +29,7 @@ from .models import (
     RequestDepartment,
     RequestEvent,
     RequestPhoto,
+    RequestType,
     ResidentRequest,
     Status,
 )
@@ -136,6 +137,7 @@ class RequestListSerializer(serializers.ModelSerializer):
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     level_display = serializers.CharField(source="get_level_display", read_only=True)
+    request_type_display = serializers.CharField(source="get_request_type_display", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     building_address = serializers.CharField(source="building.address", read_only=True)
@@ -155,6 +157,9 @@ class RequestListSerializer(serializers.ModelSerializer):
             "level",
             "level_display",
             "channel",
+            "request_type",
+            "request_type_display",
+            "public_allowed",
             "category",
             "category_name",
             "grid",
@@ -240,6 +245,7 @@ class RequestCreateSerializer(serializers.Serializer):
     )
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    request_type = serializers.ChoiceField(choices=RequestType.choices, default=RequestType.HELP)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

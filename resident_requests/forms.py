@@ -1,8 +1,10 @@
 """Forms of the public pages and the member pages. They check input; services do the writing."""
 
+import unicodedata
 from typing import ClassVar
 
 from django import forms
+from django.conf import settings
 from django.core import signing
 from django.utils.crypto import get_random_string
 from django.utils.translation import get_language
@@ -10,9 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core.validators import validate_mainland_mobile
 from grids.models import Building
+from grids.selectors import communities_by_street, grid_for_address, point_in_district
+from organization.models import OrgUnit, UnitKind
 
-from .models import DESCRIPTION_MAX_LENGTH, Category, Rating
-from .selectors import buildings_matching, categories_tree
+from .models import DESCRIPTION_MAX_LENGTH, Category, Rating, RequestType
+from .photos import photo_help_text
+from .selectors import buildings_matching, categories_tree, normalize_tracking_code
+
+_MAP_POINT_UNREADABLE = _("The map point could not be read: put the pin on the map again.")
 
 FORM_TOKEN_SALT = "resident_requests.form_token"  # noqa: S105 - a signing salt
 FORM_TOKEN_MAX_AGE = 6 * 3600  # a resident may take their time typing
@@ -116,8 +123,17 @@ class MultiplePhotoField(forms.FileField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", photo_help_text())
         super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"accept": "image/jpeg,image/png,image/webp"})
+        self.widget.attrs.update(
+            {
+                "accept": "image/jpeg,image/png,image/webp",
+                # photo_resize.js scales the chosen photos down before sending and says so.
+                "data-photo-resize": "1",
+                "data-busy-text": _("Compressing the photos…"),
+                "data-done-text": _("The photos are ready to send."),
+            }
+        )
 
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
@@ -150,13 +166,46 @@ class RequestForm(forms.Form):
         widget=MemoizedTextInput(attrs={"autocomplete": "name"}),
     )
     phone = _phone_field()
+    # Required unless the building is not in the list and a map point says where (clean()).
     building_text = forms.CharField(
         label=_("Your building"),
         max_length=100,
+        required=False,
         help_text=_("Type part of the address, e.g. the road or the estate, then pick it."),
         widget=MemoizedTextInput(attrs={"autocomplete": "off", "data-building-search": "1"}),
     )
     building = forms.IntegerField(required=False, widget=MemoizedHiddenInput)
+    # "My building is not in the list": then the typed address and/or a map point (lat, lng,
+    # set by request_form.js from the map or the phone's location) and/or the community.
+    not_listed = forms.BooleanField(
+        label=_("My building is not in the list"),
+        required=False,
+        widget=MemoizedCheckboxInput(attrs={"data-not-listed": "1"}),
+    )
+    lat = forms.FloatField(
+        required=False,
+        min_value=-90,
+        max_value=90,
+        widget=MemoizedHiddenInput,
+        error_messages={"invalid": _MAP_POINT_UNREADABLE, "min_value": _MAP_POINT_UNREADABLE,
+                        "max_value": _MAP_POINT_UNREADABLE},
+    )  # fmt: skip
+    lng = forms.FloatField(
+        required=False,
+        min_value=-180,
+        max_value=180,
+        widget=MemoizedHiddenInput,
+        error_messages={"invalid": _MAP_POINT_UNREADABLE, "min_value": _MAP_POINT_UNREADABLE,
+                        "max_value": _MAP_POINT_UNREADABLE},
+    )  # fmt: skip
+    community = forms.TypedChoiceField(
+        label=_("Your community (if you know it)"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("It helps the right staff get your request."),
+        widget=MemoizedSelect,
+    )
     address = forms.CharField(
         label=_("Where exactly (optional)"),
         max_length=200,
@@ -180,7 +229,30 @@ class RequestForm(forms.Form):
     )
     photos = MultiplePhotoField(
         label=_("Photos (optional, up to 3)"),
-        help_text=_("JPEG, PNG or WebP, at most 5 MB each."),
+    )
+    # The kinds are RequestType's; the form says each in plain words. Not required: a page
+    # opened before this field existed is still accepted, as a request for help.
+    request_type = forms.ChoiceField(
+        label=_("What do you want to do?"),
+        required=False,
+        initial=RequestType.HELP,
+        choices=[
+            (RequestType.HELP, _("Ask for help: something needs doing or fixing")),
+            (RequestType.COMPLAINT, _("Complain: something is wrong and someone must answer")),
+            (RequestType.SUGGESTION, _("Suggest: an idea to make things better")),
+            (RequestType.INQUIRY, _("Ask a question: about a service or a rule")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    public_allowed = forms.BooleanField(
+        label=_("Others may see this problem on the public pages"),
+        required=False,
+        help_text=_(
+            "Only the kind of problem, the building, the date and your description with names, "
+            "phone numbers and room numbers removed would be shown. Your name and phone never are. "
+            "If you leave this empty, nothing is shown."
+        ),
+        widget=MemoizedCheckboxInput,
     )
     consent = forms.BooleanField(
         label=_(
@@ -204,10 +276,20 @@ class RequestForm(forms.Form):
         self.fields["category"].widget.choices = [("", _("— choose the kind of problem —"))] + [
             (parent.name, [(c.pk, c.name) for c in children]) for parent, children in tree
         ]
+        self.fields["community"].choices = [("", _("— choose your community —"))] + [
+            (street, communities) for street, communities in communities_by_street()
+        ]
         self.building_candidates: list[Building] = []
+        # For the "not in the list" map (request_form.js): tiles if the server has them.
+        self.map_tile_url = settings.MAP_TILE_URL
+        self.map_attribution = settings.MAP_TILE_ATTRIBUTION
+        self.district_bounds_text = ",".join(str(v) for v in settings.DISTRICT_BOUNDS)
 
     def clean_phone(self):
         return _clean_phone(self.cleaned_data["phone"])
+
+    def clean_request_type(self):
+        return self.cleaned_data.get("request_type") or RequestType.HELP
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -218,6 +300,61 @@ class RequestForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         text = (cleaned.get("building_text") or "").strip()
+        if cleaned.get("not_listed"):
+            self._clean_place(cleaned, text)
+        else:
+            self._clean_building(cleaned, text)
+        if cleaned.get("website"):
+            raise forms.ValidationError(_("The form could not be sent. Please try again."))
+        return cleaned
+
+    def _clean_place(self, cleaned, text: str) -> None:
+        """The building is not in the list: a point in the district, or words that say where
+        (with the community, unless the address itself names a known estate or road)."""
+        cleaned["building_obj"] = None
+        cleaned["building"] = None
+        lat, lng = cleaned.get("lat"), cleaned.get("lng")
+        if "lat" in self.errors or "lng" in self.errors:
+            return
+        if (lat is None) != (lng is None):
+            self.add_error("lat", _MAP_POINT_UNREADABLE)
+            return
+        if lat is not None and not point_in_district(lat, lng):
+            self.add_error(
+                "lat",
+                _(
+                    "That point is outside Jingkou district. Put the pin where the problem is, "
+                    "or write the address instead."
+                ),
+            )
+            return
+        if lat is None and not text:
+            self.add_error(
+                "building_text",
+                _("Write where the problem is (the road, the number, the estate), or put a pin "
+                  "on the map."),
+            )  # fmt: skip
+            return
+        community = None
+        if cleaned.get("community"):
+            community = OrgUnit.objects.filter(
+                pk=cleaned["community"], kind=UnitKind.COMMUNITY
+            ).first()
+            if community is None:
+                self.add_error("community", _("Choose your community from the list."))
+                return
+        if lat is None and community is None and grid_for_address(text) is None:
+            self.add_error(
+                "community",
+                _("We cannot tell the community from this address: choose your community."),
+            )
+            return
+        cleaned["community_obj"] = community
+        # What the resident wrote is the request's address (where exactly, after it).
+        detail = (cleaned.get("address") or "").strip()
+        cleaned["address"] = "，".join(part for part in (text, detail) if part)[:200]
+
+    def _clean_building(self, cleaned, text: str) -> None:
         building_id = cleaned.get("building")
         building = None
         if building_id:
@@ -246,23 +383,29 @@ class RequestForm(forms.Form):
                     "building_text",
                     _(
                         "We could not find that building. Type part of the road or estate name, "
-                        "e.g. 京口路, and pick it from the list."
+                        "e.g. 京口路, and pick it from the list, or tick “My building is not in "
+                        "the list” below."
                     ),
                 )
+        elif building is None and "building_text" not in self.errors:
+            self.add_error(
+                "building_text",
+                _("Type your building and pick it, or tick “My building is not in the list”."),
+            )
         if building is not None:
             cleaned["building_obj"] = building
             cleaned["building"] = building.pk
             cleaned["building_text"] = building.address
-        if cleaned.get("website"):
-            raise forms.ValidationError(_("The form could not be sent. Please try again."))
-        return cleaned
 
 
 class TrackForm(forms.Form):
     code = forms.CharField(
         label=_("Tracking code"),
-        max_length=24,
-        help_text=_("It looks like JK-20261125-7KQ3MX2PA."),
+        # Room for spaces typed between the parts; the code itself is 21 characters.
+        max_length=40,
+        help_text=_(
+            "It looks like JK-20261125-7KQ3MX2PA. Dashes, spaces and small letters are fine."
+        ),
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
     )
     phone_last4 = forms.CharField(
@@ -271,6 +414,53 @@ class TrackForm(forms.Form):
         max_length=4,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": r"\d{4}"}),
     )
+
+    def clean_code(self):
+        return normalize_tracking_code(self.cleaned_data["code"])
+
+    def clean_phone_last4(self):
+        digits = unicodedata.normalize("NFKC", self.cleaned_data["phone_last4"]).strip()
+        if not (len(digits) == 4 and digits.isascii() and digits.isdigit()):
+            raise forms.ValidationError(_("Enter the last 4 digits of your phone, e.g. 5678."))
+        return digits
+
+
+class PhoneForm(forms.Form):
+    """ "My requests": the phone number to send a code to."""
+
+    phone = forms.CharField(
+        label=_("Your mobile phone"),
+        max_length=20,
+        help_text=_("The number you gave when you reported. We send a 6-digit code to it."),
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "tel", "pattern": r"1[3-9]\d{9}"}
+        ),
+    )
+
+    def clean_phone(self):
+        return _clean_phone(unicodedata.normalize("NFKC", self.cleaned_data["phone"]))
+
+
+class PhoneCodeForm(forms.Form):
+    """ "My requests": the 6-digit code from the SMS."""
+
+    code = forms.CharField(
+        label=_("The 6-digit code from the SMS"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": r"\d{6}",
+            }
+        ),
+    )
+
+    def clean_code(self):
+        code = "".join(unicodedata.normalize("NFKC", self.cleaned_data["code"]).split())
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise forms.ValidationError(_("The code has 6 digits: type the digits from the SMS."))
+        return code
 
 
 class RatingForm(forms.Form):
@@ -310,5 +500,4 @@ class NoteForm(forms.Form):
 class ResolveForm(NoteForm):
     photos = MultiplePhotoField(
         label=_("Photos (optional, up to 3)"),
-        help_text=_("JPEG, PNG or WebP, at most 5 MB each."),
     )

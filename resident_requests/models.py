@@ -500,6 +500,8 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened after a dissatisfied rating")
     CLOSED = "closed", pgettext_lazy("request event", "Closed")
     OVERDUE = "overdue", _("Deadline passed")
+    # Staff set the building of a request whose building was not in the list.
+    LOCATED = "located", _("Place checked: building set")
 
 
 class ActorRole(models.TextChoices):

@@ -10,12 +10,20 @@ import warnings
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from PIL import Image, ImageOps
 
 from core.exceptions import ApplicationError
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
+# A photo as sent, at most. Browsers scale photos down before sending (photo_resize.js), so this
+# is for forms sent without JavaScript: a 12-megapixel phone photo of 6 to 10 MB still goes
+# through. Kept in step with the help text (below), Django's upload settings and nginx's
+# client_max_body_size (deploy/nginx/jingkou.conf: three photos and the form).
+MAX_PHOTO_MB = 10
+MAX_PHOTO_BYTES = MAX_PHOTO_MB * 1024 * 1024
+MAX_PHOTOS = 3
 # A 48-megapixel phone camera fits; anything bigger is refused before decoding.
 MAX_PHOTO_PIXELS = 50_000_000
 # Stored photos are scaled down to this longest side: plenty to see a broken lamp.
@@ -25,6 +33,24 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 
 class PhotoRejected(ApplicationError):
     """A photo that is not a JPEG, PNG or WebP image of acceptable size."""
+
+
+def photo_help_text():
+    """What the photo fields say under them, with the limit the server applies."""
+    return format_lazy(
+        _lazy("Up to {count} photos, each at most {mb} MB (JPEG, PNG or WebP)."),
+        count=MAX_PHOTOS,
+        mb=MAX_PHOTO_MB,
+    )
+
+
+def _too_large(name: str) -> PhotoRejected:
+    return PhotoRejected(
+        _(
+            "%(name)s is larger than %(mb)s MB. Each photo may be at most %(mb)s MB: choose a smaller one."
+        )
+        % {"name": name, "mb": MAX_PHOTO_MB}
+    )
 
 
 @dataclass
@@ -39,14 +65,10 @@ def photo_clean(upload) -> CleanPhoto:
     name = getattr(upload, "name", "") or _("photo")
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_PHOTO_BYTES:
-        raise PhotoRejected(
-            _("%(name)s is larger than 5 MB. Choose a smaller photo.") % {"name": name}
-        )
+        raise _too_large(name)
     data = upload.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
-        raise PhotoRejected(
-            _("%(name)s is larger than 5 MB. Choose a smaller photo.") % {"name": name}
-        )
+        raise _too_large(name)
     not_a_photo = PhotoRejected(
         _("%(name)s is not a photo we can read. Send a JPEG, PNG or WebP picture.") % {"name": name}
     )
@@ -89,6 +111,6 @@ def photo_clean(upload) -> CleanPhoto:
 
 def photos_clean(uploads) -> list[CleanPhoto]:
     uploads = [u for u in uploads or [] if u]
-    if len(uploads) > 3:
+    if len(uploads) > MAX_PHOTOS:
         raise PhotoRejected(_("Send at most 3 photos."))
     return [photo_clean(upload) for upload in uploads]

@@ -16,8 +16,15 @@ DEFAULT_LIMITS = {
     "submit_ip": (20, 3600),  # form posts from one address per hour
     "submit_phone": (5, 86400),  # new requests per phone per day
     "track_ip": (10, 600),  # tracking look-ups per address per 10 minutes
+    # "My requests" by phone: SMS codes sent per address and per phone, codes tried per address.
+    "phone_code_ip": (10, 3600),
+    "phone_code_phone": (3, 3600),
+    "phone_verify_ip": (20, 3600),
     "support_ip": (20, 3600),  # "me too" per address per hour
-    "lookup_ip": (300, 600),  # building autocomplete and similar-request look-ups
+    "lookup_ip": (300, 600),  # building autocomplete and Open311 reads
+    # "me too" look-ups show other people's requests: few per address, fewer per form page.
+    "similar_ip": (60, 600),
+    "similar_token": (30, 3600),
 }
 
 

@@ -3,8 +3,11 @@
 import datetime
 import hmac
 import math
+import re
+import unicodedata
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -12,6 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from grids import selectors as grid_selectors
 from grids.models import Building
 from organization.models import Person
 from organization.selectors import department_ids_of, scope_q
@@ -21,11 +25,14 @@ from .models import (
     Category,
     RequestDepartment,
     RequestEvent,
+    RequestPhoto,
+    RequestSupporter,
     ResidentRequest,
     Status,
 )
 
 NEARBY_METRES = 250
+SIMILAR_UNTOUCHED_AFTER = datetime.timedelta(days=30)
 AUTO_CLOSE_AFTER = datetime.timedelta(days=7)
 
 
@@ -49,10 +56,28 @@ def requests_visible_to(user) -> QuerySet[ResidentRequest]:
     return ResidentRequest.objects.filter(visible_requests_q(user))
 
 
+# What people type for JK-20261125-7KQ3MX2PA: dashes left out or as spaces, lower case,
+# full-width characters from a Chinese input method, O for 0 and I or L for 1 in the date.
+_CODE_TYPED_RE = re.compile(r"^JK([0-9OIL]{8})([0-9A-Z]{9})$")
+_CODE_DATE_DIGITS = str.maketrans("OIL", "011")
+
+
+def normalize_tracking_code(text: str) -> str:
+    """A tracking code as typed, in the form it is stored (JK-20261125-7KQ3MX2PA) where it has
+    the shape of one; otherwise the text without spaces and dashes, in upper case."""
+    text = unicodedata.normalize("NFKC", text or "").upper()
+    compact = "".join(ch for ch in text if not ch.isspace() and ch not in "-_—–‐")
+    match = _CODE_TYPED_RE.match(compact)
+    if match is None:
+        return compact
+    return f"JK-{match[1].translate(_CODE_DATE_DIGITS)}-{match[2]}"
+
+
 def request_for_tracking(*, code: str, phone_last4: str) -> ResidentRequest | None:
     """The request with this code whose phone ends in these 4 digits; None for any mismatch
-    (the caller answers exactly as for an unknown code)."""
-    code = (code or "").strip().upper()
+    (the caller answers exactly as for an unknown code). The code may be typed loosely
+    (normalize_tracking_code)."""
+    code = normalize_tracking_code(code)
     phone_last4 = (phone_last4 or "").strip()
     # ASCII digits only: str.isdigit() accepts "１２３４" too, which compare_digest refuses.
     if len(phone_last4) != 4 or not (phone_last4.isascii() and phone_last4.isdigit()):
@@ -65,6 +90,31 @@ def request_for_tracking(*, code: str, phone_last4: str) -> ResidentRequest | No
     if not hmac.compare_digest(request.submitter_phone[-4:], phone_last4):
         return None
     return request
+
+
+# "My requests" by phone shows at most this many (newest first).
+MY_REQUESTS_LIMIT = 100
+
+
+def requests_for_phone(phone: str) -> list[ResidentRequest]:
+    """The requests a verified phone number reported or said "me too" to, newest first, each
+    with `is_mine` (reported by this phone: its private page may be linked)."""
+    if not phone:
+        return []
+    supported = list(
+        RequestSupporter.objects.filter(phone=phone)
+        .order_by("-request_id")
+        .values_list("request_id", flat=True)[:MY_REQUESTS_LIMIT]
+    )
+    # Two index look-ups OR-ed together (submitter_phone, and the primary keys), not a scan.
+    requests = list(
+        ResidentRequest.objects.filter(Q(submitter_phone=phone) | Q(pk__in=supported))
+        .select_related("category__parent", "building")
+        .order_by("-created_at", "-id")[:MY_REQUESTS_LIMIT]
+    )
+    for request in requests:
+        request.is_mine = request.submitter_phone == phone
+    return requests
 
 
 def request_for_token(token: str) -> ResidentRequest | None:
@@ -121,15 +171,9 @@ def _categories_changed(**kwargs) -> None:
 
 
 def buildings_matching(text: str, limit: int = 10) -> QuerySet[Building]:
-    # PostgreSQL refuses NUL characters in a string literal: a typed NUL matches nothing anyway.
-    text = (text or "").replace("\x00", "").strip()[:50]
-    if len(text) < 2:
-        return Building.objects.none()
-    return (
-        Building.objects.filter(Q(address__icontains=text) | Q(name__icontains=text))
-        .select_related("grid")
-        .order_by("address")[:limit]
-    )
+    """The buildings a resident means (5栋 = 五号楼 = 5号楼, estate or community names), best
+    first, with their grids: grids' building search."""
+    return grid_selectors.buildings_search(text, limit=limit)
 
 
 def _metres(lat1, lng1, lat2, lng2) -> float:
@@ -148,8 +192,18 @@ def similar_open_requests(
     """Open requests of the same category in the same building or within 250 m of it."""
     d_lat = NEARBY_METRES / 111_320
     d_lng = NEARBY_METRES / (111_320 * max(math.cos(math.radians(building.lat)), 0.01))
+    # A request nobody touched for a month is likely stale: not offered as "me too".
+    touched_since = timezone.now() - SIMILAR_UNTOUCHED_AFTER
     candidates = (
         ResidentRequest.objects.filter(category=category, status__in=OPEN_STATUSES)
+        .filter(
+            Q(updated_at__gte=touched_since)
+            | Exists(
+                RequestEvent.objects.filter(
+                    request_id=OuterRef("pk"), created_at__gte=touched_since
+                )
+            )
+        )
         .filter(
             Q(building=building)
             | Q(
@@ -167,6 +221,36 @@ def similar_open_requests(
         or _metres(building.lat, building.lng, r.building.lat, r.building.lng) <= NEARBY_METRES
     ]
     return found[:limit]
+
+
+PUBLIC_REF_SALT = "resident_requests.public_view"
+
+
+def public_ref(request: ResidentRequest) -> str:
+    """The key of the request's public view (/requests/p/<ref>/), the link "me too" supporters
+    get: signed, so that other requests cannot be reached by changing the number in it."""
+    return signing.Signer(salt=PUBLIC_REF_SALT).sign(str(request.pk))
+
+
+def request_for_public_ref(ref: str) -> ResidentRequest | None:
+    if not ref or len(ref) > 100:
+        return None
+    try:
+        pk = signing.Signer(salt=PUBLIC_REF_SALT).unsign(ref)
+    except signing.BadSignature:
+        return None
+    if not pk.isdigit():
+        return None
+    return (
+        ResidentRequest.objects.filter(pk=int(pk))
+        .select_related("category__parent", "building")
+        .first()
+    )
+
+
+def public_photos(request: ResidentRequest) -> QuerySet[RequestPhoto]:
+    """Only the photos a grid leader approved for public display."""
+    return request.photos.filter(public_approved=True)
 
 
 def support_ref(request: ResidentRequest) -> str:

@@ -9,8 +9,12 @@ transaction. Views, admin actions, the API and Celery tasks call these functions
 """
 
 import datetime
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -18,7 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
-from grids.models import Building
+from core.validators import validate_mainland_mobile
+from grids import selectors as grid_selectors
+from grids.models import Building, Grid
 from notifications import services as notification_services
 from organization.models import Department, OrgUnit, Person, StaffRole, StaffScope, UnitKind
 from organization.selectors import department_ids_of, subtree_q
@@ -31,12 +37,14 @@ from .models import (
     Channel,
     EventKind,
     HandlingLevel,
+    PhoneVerification,
     PhotoStage,
     Rating,
     RequestDepartment,
     RequestEvent,
     RequestPhoto,
     RequestSupporter,
+    RequestType,
     ResidentRequest,
     Status,
     next_level,
@@ -256,24 +264,72 @@ def _unit_of_level(request: ResidentRequest) -> OrgUnit:
 # --- Submission ---------------------------------------------------------------------------------
 
 
+def _place_without_building(
+    *, lat: float | None, lng: float | None, address: str, community: OrgUnit | None
+) -> tuple[Grid, bool, str]:
+    """(grid, whether the community must triage it, the timeline's internal note) for a request
+    whose building is not in the list. Refuses only what says nowhere, or a point outside the
+    district."""
+    if (lat is None) != (lng is None):
+        raise ApplicationError(_("The map point is incomplete: put the pin on the map again."))
+    if lat is not None and not grid_selectors.point_in_district(lat, lng):
+        raise ApplicationError(
+            _(
+                "That map point is outside Jingkou district. Put the pin where the problem is, "
+                "or write the address instead."
+            )
+        )
+    if lat is None and not address and community is None:
+        raise ApplicationError(
+            _("Say where the problem is: write the address, or put a pin on the map.")
+        )
+    match = grid_selectors.place_for_request(lat=lat, lng=lng, address=address, community=community)
+    if match is None:
+        raise ApplicationError(
+            _("Choose your community from the list, so that the right staff get your request.")
+        )
+    if match.how == grid_selectors.PlaceFound.BOUNDARY:
+        note = _(
+            "Building not in the list: the grid was found from the map point (inside its boundary)."
+        )
+    elif match.how == grid_selectors.PlaceFound.NEAR_BUILDING:
+        note = _(
+            "Building not in the list: the grid was found from the map point, %(metres)d m from "
+            "%(building)s."
+        ) % {"metres": round(match.metres or 0), "building": match.building.address}
+    else:
+        note = _(
+            "Location needs checking: the building is not in the list and no map point fits a "
+            "grid, so the community sorts it out. Set the building once the place is known."
+        )
+    return match.grid, match.how == grid_selectors.PlaceFound.COMMUNITY, note
+
+
 def request_submit(
     *,
     actor=None,
     submitter_name: str,
     submitter_phone: str,
-    building: Building,
+    building: Building | None,
     category: Category,
     description: str,
     address: str = "",
     lat: float | None = None,
     lng: float | None = None,
+    community: OrgUnit | None = None,
     channel: str = Channel.WEB,
     photos: Sequence[CleanPhoto] = (),
     submission_token: str | None = None,
+    request_type: str = RequestType.HELP,
+    public_allowed: bool = False,
 ) -> ResidentRequest:
     """A new request (群众点单). `actor` is None for the public form, or the staff user who
     enters a walk-in, phone, patrol or reception-day request. A repeated `submission_token`
-    (a double click, a resubmitted form) returns the request the first submit created."""
+    (a double click, a resubmitted form) returns the request the first submit created.
+    `public_allowed`: the resident agreed that it may be shown publicly (redacted).
+    `building` None: the resident's building is not in the list; the place is the typed
+    `address` and/or the map point (`lat`, `lng`), and `community` the one they chose, if any
+    (see _place_without_building)."""
     # A repeated submission_token is caught by its unique index (IntegrityError below): no look-up
     # here, the public form has just made one for the double-click case.
     if category.parent_id is None or not category.active:
@@ -285,19 +341,32 @@ def request_submit(
     if level == HandlingLevel.DEPARTMENT:
         # Departments are called in by the street (吹哨), never directly by a resident.
         level = HandlingLevel.STREET
+    address = (address or "").strip()
+    place_note = ""
+    if building is not None:
+        # The building's grid as loaded (the public form loads it with its leader and units):
+        # notifications read request.grid, its leader, unit and community right after.
+        grid = building.grid
+        address = address or building.address
+    else:
+        grid, triage, place_note = _place_without_building(
+            lat=lat, lng=lng, address=address, community=community
+        )
+        if triage and level == HandlingLevel.GRID:
+            level = HandlingLevel.COMMUNITY
     request = ResidentRequest(
         channel=channel,
         submitter_name=(submitter_name or "").strip(),
         submitter_phone=(submitter_phone or "").strip(),
         building=building,
-        # The building's grid as loaded (the public form loads it with its leader and units):
-        # notifications read request.grid, its leader, unit and community right after.
-        grid=building.grid,
-        address=(address or "").strip() or building.address,
+        grid=grid,
+        address=address,
         lat=lat,
         lng=lng,
         category=category,
         description=(description or "").strip(),
+        request_type=request_type,
+        public_allowed=bool(public_allowed),
         status=Status.SUBMITTED,
         level=level,
         accept_deadline=now + datetime.timedelta(hours=category.hours_to_accept),
@@ -325,7 +394,13 @@ def request_submit(
         with transaction.atomic():
             request.save()
             _save_photos(request, photos, PhotoStage.SUBMISSION, existing=0)
-            _record(request, kind=EventKind.SUBMITTED, actor=actor, actor_role=role)
+            _record(
+                request,
+                kind=EventKind.SUBMITTED,
+                actor=actor,
+                actor_role=role,
+                internal_note=place_note,
+            )
     except IntegrityError:
         # Two submits with the same form token raced: the other one won; show its result.
         if submission_token:
@@ -333,6 +408,61 @@ def request_submit(
             if existing:
                 return existing
         raise
+    return request
+
+
+@transaction.atomic
+def request_set_building(*, request: ResidentRequest, building: Building, actor) -> ResidentRequest:
+    """Staff found the place of a request whose building was not in the list: the request
+    gets the building and moves to the building's grid (its level stays). The actor must cover
+    both the request's current grid and the building's."""
+    request = _lock(request)
+    role = _staff_role(actor, request)
+    if request.building_id is not None:
+        raise IllegalTransition(
+            _("Request %(code)s already has its building: %(building)s.")
+            % {"code": request.code, "building": request.building.address}
+        )
+    building = (
+        Building.objects.select_related("grid__unit", "grid__community", "grid__leader")
+        .filter(pk=building.pk)
+        .first()
+    )
+    if building is None:
+        raise ApplicationError(_("That building no longer exists. Choose another."))
+    if (
+        not actor.is_superuser
+        and not StaffScope.objects.filter(
+            user_id=actor.pk,
+            unit__tree_id=building.grid.unit.tree_id,
+            unit__lft__lte=building.grid.unit.lft,
+            unit__rght__gte=building.grid.unit.rght,
+        ).exists()
+    ):
+        raise OutOfScope(
+            _("%(building)s is outside your area: ask the staff of its community to set it.")
+            % {"building": building.address}
+        )
+    from_grid = request.grid
+    request.building = building
+    request.grid = building.grid
+    request.address = request.address or building.address
+    _save(request, ["building", "grid", "address"])
+    note = _("Building set to %(building)s.") % {"building": building.address}
+    if from_grid.pk != building.grid_id:
+        note += " " + _("Moved from grid %(from)s to grid %(to)s.") % {
+            "from": from_grid.name,
+            "to": building.grid.name,
+        }
+    _record(
+        request,
+        kind=EventKind.LOCATED,
+        actor=actor,
+        actor_role=role,
+        from_status=request.status,
+        from_level=request.level,
+        internal_note=note,
+    )
     return request
 
 
@@ -990,3 +1120,117 @@ def phone_disclosure_record(*, request: ResidentRequest, actor) -> None:
     from .models import PhoneDisclosure
 
     PhoneDisclosure.objects.create(request=request, user=actor)
+
+
+@transaction.atomic
+def photo_public_set(*, photo: RequestPhoto, actor, approved: bool) -> RequestPhoto:
+    """The grid leader (or staff above, in scope) approves a photo for public display, or
+    withdraws the approval. Public surfaces show approved photos only."""
+    request = _lock(photo.request)
+    _staff_role(actor, request)
+    photo = RequestPhoto.objects.select_for_update().get(pk=photo.pk, request=request)
+    photo.public_approved = approved
+    photo.approved_by = actor if approved else None
+    photo.save(update_fields=["public_approved", "approved_by"])
+    return photo
+
+
+# --- The resident's own settings and "my requests" by phone -------------------------------------
+
+
+@transaction.atomic
+def request_set_progress_sms(*, request: ResidentRequest, enabled: bool) -> ResidentRequest:
+    """The resident turns progress messages (accepted, dispatched, escalated) off or on, on
+    their tracking page. The receipt and the request to rate are sent either way."""
+    request = _lock(request)
+    if request.progress_sms != bool(enabled):
+        request.progress_sms = bool(enabled)
+        _save(request, ["progress_sms"])
+    return request
+
+
+# A code by SMS to list one's requests: 6 digits, 5 minutes, 5 wrong tries.
+PHONE_CODE_TTL = datetime.timedelta(minutes=5)
+PHONE_CODE_TRIES = 5
+# Rows older than this are deleted by the retention round (ops).
+PHONE_CODE_KEEP = datetime.timedelta(days=1)
+
+
+def _phone_code_hash(phone: str, code: str) -> str:
+    """Keyed (HMAC with SECRET_KEY): a million codes cannot be tried against a stolen table."""
+    message = f"phone-code:{phone}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _valid_phone(phone: str) -> str:
+    phone = (phone or "").strip()
+    try:
+        validate_mainland_mobile(phone)
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages)) from exc
+    return phone
+
+
+def phone_verification_start(*, phone: str) -> PhoneVerification:
+    """Send a new 6-digit code to `phone`; earlier codes of the phone stop working.
+
+    Whether or not the phone has any requests, the same happens: nobody learns from this who
+    reported something. The caller rate-limits per phone and per address."""
+    phone = _valid_phone(phone)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        PhoneVerification.objects.filter(
+            phone=phone, used_at__isnull=True, expires_at__gt=now
+        ).update(expires_at=now)
+        verification = PhoneVerification(
+            phone=phone, code_hash=_phone_code_hash(phone, code), expires_at=now + PHONE_CODE_TTL
+        )
+        verification.full_clean()
+        verification.save()
+        notification_services.phone_code_send(
+            phone=phone, code=code, cause=f"phone-code:{verification.pk}"
+        )
+    return verification
+
+
+def phone_verification_check(*, phone: str, code: str) -> PhoneVerification:
+    """The phone's latest code, if `code` is it: used up now. Otherwise ApplicationError, and a
+    wrong code counts one of its PHONE_CODE_TRIES tries."""
+    phone = _valid_phone(phone)
+    code = (code or "").strip()
+    now = timezone.now()
+    with transaction.atomic():
+        verification = (
+            PhoneVerification.objects.select_for_update()
+            .filter(phone=phone, used_at__isnull=True)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if verification is None or verification.expires_at <= now:
+            raise ApplicationError(
+                _("This code is no longer valid (a code works for 5 minutes). Ask for a new one.")
+            )
+        if verification.attempts >= PHONE_CODE_TRIES:
+            raise ApplicationError(_("Too many wrong codes. Ask for a new code."))
+        right = hmac.compare_digest(verification.code_hash, _phone_code_hash(phone, code))
+        if right:
+            verification.used_at = now
+            verification.save(update_fields=["used_at"])
+            return verification
+        verification.attempts += 1
+        verification.save(update_fields=["attempts"])
+    left = PHONE_CODE_TRIES - verification.attempts
+    if left <= 0:
+        raise ApplicationError(
+            _("The code is wrong, and that was the last try. Ask for a new code.")
+        )
+    raise ApplicationError(
+        _("The code is wrong. Check the SMS and try again (%(left)s tries left).") % {"left": left}
+    )
+
+
+def phone_verifications_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the codes older than PHONE_CODE_KEEP (the retention round); how many."""
+    cutoff = (now or timezone.now()) - PHONE_CODE_KEEP
+    return PhoneVerification.objects.filter(created_at__lt=cutoff).delete()[0]

@@ -10,9 +10,15 @@ urlpatterns = [
     path("requests/new/buildings/", views.buildings_lookup, name="buildings_lookup"),
     path("requests/new/similar/", views.similar_lookup, name="similar_lookup"),
     path("requests/support/", views.request_support, name="support"),
+    # The public view of a request ("me too" supporters' link): signed ref, redacted content.
+    path("requests/p/<str:ref>/", views.request_public, name="public"),
     path("requests/submitted/<str:token>/", views.request_submitted, name="submitted"),
     path("requests/track/", views.request_track, name="track"),
     path("requests/t/<str:token>/", views.request_by_token, name="token"),
+    # "My requests" by phone number: a code by SMS, then the list (the phone kept 30 minutes).
+    path("requests/mine/", views.my_requests, name="mine"),
+    path("requests/mine/code/", views.my_requests_code, name="mine_code"),
+    path("requests/mine/leave/", views.my_requests_leave, name="mine_leave"),
     path("member/", views.member_orders, name="member_orders"),
     path("member/login/", views.member_login, name="member_login"),
     path("member/logout/", views.member_logout, name="member_logout"),

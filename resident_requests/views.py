@@ -4,6 +4,7 @@ Thin: forms check input, resident_requests.services writes, domain errors become
 """
 
 import hashlib
+import time
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
-from core.privacy import mask_phone
+from core.privacy import mask_phone, redact_text
 from grids.models import Building
 from ops.services import audit_personal_data_display
 from organization.selectors import person_for_user
@@ -26,6 +28,8 @@ from organization.selectors import person_for_user
 from . import ratelimit, selectors, services
 from .forms import (
     NoteForm,
+    PhoneCodeForm,
+    PhoneForm,
     RatingForm,
     RequestForm,
     ResolveForm,
@@ -85,8 +89,9 @@ def request_new(http_request):
     except PhotoRejected as exc:
         form.add_error("photos", exc.message)
         return render(http_request, template, context)
-    building, category = data["building_obj"], data["category"]
-    if data.get("confirm_new") != "1":
+    # No building when it is not in the list: then no "me too" offer (it is found by building).
+    building, category = data.get("building_obj"), data["category"]
+    if building is not None and data.get("confirm_new") != "1":
         similar = selectors.similar_open_requests(building=building, category=category)
         if similar:
             form.data = form.data.copy()
@@ -107,8 +112,13 @@ def request_new(http_request):
             category=category,
             description=data["description"],
             address=data["address"],
+            lat=data.get("lat") if building is None else None,
+            lng=data.get("lng") if building is None else None,
+            community=data.get("community_obj"),
             photos=photos,
             submission_token=token,
+            request_type=data["request_type"],
+            public_allowed=data["public_allowed"],
         )
     except ApplicationError as exc:
         form.add_error(None, exc.message)
@@ -129,15 +139,24 @@ def request_submitted(http_request, token):
 
 
 def _similar_rows(requests):
+    """What the "me too" box shows of other people's requests: kind, building, local date,
+    status and supporters; of the text only a redacted excerpt, and only where its resident
+    allowed public display."""
     return [
         {
             "ref": selectors.support_ref(r),
             "category": str(r.category.name),
-            "address": r.building.address,
-            "created": r.created_at,
+            "address": r.building.address if r.building_id else "",
+            "created": timezone.localdate(r.created_at).isoformat(),
             "status": r.get_status_display(),
             "supporters": r.supporters_count,
-            "excerpt": Truncator(strip_tags(r.description)).chars(60),
+            "excerpt": (
+                Truncator(redact_text(strip_tags(r.description), names=[r.submitter_name])).chars(
+                    60
+                )
+                if r.public_allowed
+                else ""
+            ),
         }
         for r in requests
     ]
@@ -157,17 +176,26 @@ def buildings_lookup(http_request):
 
 @require_GET
 def similar_lookup(http_request):
-    """Open requests like the one being typed: {"results": [...]} for the "me too" box."""
-    if ratelimit.hit("lookup_ip", ratelimit.client_ip(http_request)):
-        return JsonResponse({"results": []}, status=429)
+    """Open requests like the one being typed: {"results": [...]} for the "me too" box.
+
+    Only for the form's own page: the look-up needs its form token, and both the address and
+    the token are rate-limited, so the district cannot be walked building by building."""
+    token = http_request.GET.get("token", "")
+    if not form_token_valid(token):
+        return JsonResponse(
+            {"results": [], "error": _("Open the form again: this look-up belongs to it.")},
+            status=403,
+        )
+    if ratelimit.hit("similar_ip", ratelimit.client_ip(http_request)) or ratelimit.hit(
+        "similar_token", token
+    ):
+        return JsonResponse({"results": [], "error": _("Too many look-ups.")}, status=429)
     try:
         building = Building.objects.get(pk=int(http_request.GET.get("building", "")))
         category = Category.objects.get(pk=int(http_request.GET.get("category", "")))
-    except (ValueError, Building.DoesNotExist, Category.DoesNotExist):
+    except (ValueError, OverflowError, Building.DoesNotExist, Category.DoesNotExist):
         return JsonResponse({"results": []})
     rows = _similar_rows(selectors.similar_open_requests(building=building, category=category))
-    for row in rows:
-        row["created"] = row["created"].date().isoformat()
     return JsonResponse({"results": rows}, json_dumps_params={"ensure_ascii": False})
 
 
@@ -194,11 +222,42 @@ def request_support(http_request):
         form.add_error(None, _("That request is no longer open. You can report the problem anew."))
         return render(http_request, template, {"form": form}, status=400)
     try:
-        services.request_support(request=match, phone=data["phone"])
+        match = services.request_support(request=match, phone=data["phone"])
     except ApplicationError as exc:
         form.add_error(None, exc.message)
         return render(http_request, template, {"form": form}, status=400)
-    return render(http_request, template, {"done": True, "req": match})
+    public_path = reverse("resident_requests:public", args=[selectors.public_ref(match)])
+    return render(
+        http_request,
+        template,
+        {"done": True, "req": match, "public_url": http_request.build_absolute_uri(public_path)},
+    )
+
+
+@never_cache
+def request_public(http_request, ref):
+    """The public view of a request, the link "me too" supporters get: what the problem is,
+    where (the building), its status and timeline; never a name, a phone, a room, the
+    resident's text or a photo nobody approved."""
+    request = selectors.request_for_public_ref(ref)
+    if request is None:
+        raise Http404
+    names = [request.submitter_name]
+    events = [
+        {
+            "created_at": event.created_at,
+            "kind": event.get_kind_display(),
+            "role": event.actor_role_display,
+            "status": event.get_to_status_display() if event.to_status else "",
+            "note": redact_text(event.public_note, names=names),
+        }
+        for event in selectors.public_timeline(request)
+    ]
+    return render(
+        http_request,
+        "resident_requests/public_detail.html",
+        {"req": request, "events": events, "photos": selectors.public_photos(request)},
+    )
 
 
 # --- Tracking ---------------------------------------------------------------------------------
@@ -219,14 +278,8 @@ def request_track(http_request):
         )
     if request is None:
         # The same answer for an unknown code and a wrong phone: nothing to learn by guessing.
-        return render(
-            http_request,
-            template,
-            {
-                "form": TrackForm(initial={"code": http_request.POST.get("code", "")[:24]}),
-                "not_found": True,
-            },
-        )
+        # The form keeps what was typed, so that one wrong character is corrected, not retyped.
+        return render(http_request, template, {"form": form, "not_found": form.is_valid()})
     return redirect("resident_requests:token", token=request.access_token)
 
 
@@ -235,6 +288,20 @@ def request_by_token(http_request, token):
     request = selectors.request_for_token(token)
     if request is None:
         raise Http404
+    if http_request.method == "POST" and "progress_sms" in http_request.POST:
+        enabled = http_request.POST["progress_sms"] == "on"
+        services.request_set_progress_sms(request=request, enabled=enabled)
+        if enabled:
+            messages.success(http_request, _("You will get an SMS at each step again."))
+        else:
+            messages.success(
+                http_request,
+                _(
+                    "You will get no more progress messages. You will still get the SMS that "
+                    "asks you to rate the result."
+                ),
+            )
+        return redirect("resident_requests:token", token=token)
     rating_form = None
     if request.status == Status.RESOLVED:
         rating_form = RatingForm(http_request.POST or None)
@@ -261,6 +328,121 @@ def request_by_token(http_request, token):
         "PhotoStage": PhotoStage,
     }
     return render(http_request, "resident_requests/track_detail.html", context)
+
+
+# --- "My requests" by phone number -------------------------------------------------------------
+
+# The phone verified by an SMS code, kept in the session: {"phone": …, "until": epoch seconds}.
+MY_PHONE_KEY = "rr_my_phone"
+MY_PHONE_SECONDS = 30 * 60
+# The phone a code was sent to, waiting for the code.
+MY_PHONE_PENDING_KEY = "rr_my_phone_pending"
+
+
+def _verified_phone(http_request) -> str:
+    data = http_request.session.get(MY_PHONE_KEY) or {}
+    if not isinstance(data, dict) or data.get("until", 0) <= time.time():
+        return ""
+    return data.get("phone", "")
+
+
+def _my_rows(requests):
+    """What the list shows of each request. A request the phone only said "me too" to links to
+    its public view: the private page is its own resident's."""
+    return [
+        {
+            "code": r.code,
+            "mine": r.is_mine,
+            "status": r.status,
+            "status_display": r.get_status_display(),
+            "created": timezone.localtime(r.created_at),
+            "category": str(r.category),
+            "building": r.building.address if r.building_id else "",
+            "url": (
+                reverse("resident_requests:token", args=[r.access_token])
+                if r.is_mine
+                else reverse("resident_requests:public", args=[selectors.public_ref(r)])
+            ),
+        }
+        for r in requests
+    ]
+
+
+@never_cache
+def my_requests(http_request):
+    """Step 1: the phone number (a code goes to it); once verified, the phone's requests."""
+    phone = _verified_phone(http_request)
+    if phone:
+        rows = _my_rows(selectors.requests_for_phone(phone))
+        return render(
+            http_request,
+            "resident_requests/my_requests.html",
+            {"rows": rows, "masked_phone": mask_phone(phone)},
+        )
+    template = "resident_requests/my_phone.html"
+    if http_request.method != "POST":
+        return render(http_request, template, {"form": PhoneForm()})
+    form = PhoneForm(http_request.POST)
+    if ratelimit.hit("phone_code_ip", ratelimit.client_ip(http_request)):
+        return _too_many(http_request, template, {"form": form})
+    if not form.is_valid():
+        return render(http_request, template, {"form": form})
+    phone = form.cleaned_data["phone"]
+    if ratelimit.hit("phone_code_phone", phone):
+        return _too_many(http_request, template, {"form": form})
+    try:
+        services.phone_verification_start(phone=phone)
+    except ApplicationError as exc:
+        form.add_error("phone", exc.message)
+        return render(http_request, template, {"form": form})
+    # The same next step whether or not the phone has requests: nothing to learn by trying.
+    http_request.session[MY_PHONE_PENDING_KEY] = phone
+    return redirect("resident_requests:mine_code")
+
+
+@never_cache
+def my_requests_code(http_request):
+    """Step 2: the code from the SMS."""
+    phone = http_request.session.get(MY_PHONE_PENDING_KEY, "")
+    if not phone:
+        return redirect("resident_requests:mine")
+    template = "resident_requests/my_code.html"
+    context = {"masked_phone": mask_phone(phone)}
+    if http_request.method != "POST":
+        return render(http_request, template, {**context, "form": PhoneCodeForm()})
+    if "resend" in http_request.POST:
+        context["form"] = PhoneCodeForm()
+        if ratelimit.hit("phone_code_ip", ratelimit.client_ip(http_request)) or ratelimit.hit(
+            "phone_code_phone", phone
+        ):
+            return _too_many(http_request, template, context)
+        services.phone_verification_start(phone=phone)  # a phone checked in step 1
+        messages.success(http_request, _("A new code is on its way. The old one no longer works."))
+        return redirect("resident_requests:mine_code")
+    form = PhoneCodeForm(http_request.POST)
+    context["form"] = form
+    if ratelimit.hit("phone_verify_ip", ratelimit.client_ip(http_request)):
+        return _too_many(http_request, template, context)
+    if not form.is_valid():
+        return render(http_request, template, context)
+    try:
+        services.phone_verification_check(phone=phone, code=form.cleaned_data["code"])
+    except ApplicationError as exc:
+        form.add_error("code", exc.message)
+        return render(http_request, template, context)
+    http_request.session.cycle_key()  # a new session key once the phone is proven
+    http_request.session.pop(MY_PHONE_PENDING_KEY, None)
+    http_request.session[MY_PHONE_KEY] = {"phone": phone, "until": time.time() + MY_PHONE_SECONDS}
+    return redirect("resident_requests:mine")
+
+
+@require_POST
+def my_requests_leave(http_request):
+    """ "Done": forget the phone on this device (a shared phone, a family member's)."""
+    http_request.session.pop(MY_PHONE_KEY, None)
+    http_request.session.pop(MY_PHONE_PENDING_KEY, None)
+    messages.success(http_request, _("Your phone number is forgotten on this device."))
+    return redirect("resident_requests:mine")
 
 
 # --- Party members (党员接单) -----------------------------------------------------------------

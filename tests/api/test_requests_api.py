@@ -4,7 +4,13 @@ import pytest
 
 from core.privacy import mask_name, mask_phone
 from resident_requests import services
-from resident_requests.models import HandlingLevel, PhoneDisclosure, ResidentRequest, Status
+from resident_requests.models import (
+    HandlingLevel,
+    PhoneDisclosure,
+    RequestType,
+    ResidentRequest,
+    Status,
+)
 from tests.resident_requests.factories import PHONE, at_level, submit
 
 URL = "/api/v1/requests/"
@@ -61,6 +67,24 @@ def test_list_masks_the_resident_and_detail_shows_them_recording_it(w, spread, c
     ).exists()
 
 
+def test_request_type_and_public_choice_are_shown_to_staff(w, client_for):
+    asked = submit(w, request_type=RequestType.INQUIRY, public_allowed=True)
+    plain = submit(w, submitter_phone="13700002222")
+    client = client_for(w.users["leader"])
+    rows = {row["code"]: row for row in client.get(URL).json()["results"]}
+    assert (rows[asked.code]["request_type"], rows[asked.code]["public_allowed"]) == (
+        "inquiry",
+        True,
+    )
+    assert (rows[plain.code]["request_type"], rows[plain.code]["public_allowed"]) == (
+        "help",
+        False,
+    )
+    detail = client.get(f"{URL}{asked.code}/").json()
+    assert detail["request_type_display"] == str(RequestType.INQUIRY.label)
+    assert detail["public_allowed"] is True
+
+
 def test_detail_lowercase_code_and_timeline(w, spread, client_for):
     response = client_for(w.users["leader"]).get(f"{URL}{spread['a'].code.lower()}/")
     assert response.status_code == 200
@@ -107,6 +131,7 @@ def test_staff_enter_a_request_through_the_service(w, client_for):
             "submitter_phone": "13700001111",
             "building": w.buildings[0].pk,
             "category": w.category.pk,
+            "request_type": "complaint",
             "description": "电话反映：楼道灯不亮。",
         },
     )
@@ -114,6 +139,9 @@ def test_staff_enter_a_request_through_the_service(w, client_for):
     body = response.json()
     request = ResidentRequest.objects.get(code=body["code"])
     assert request.channel == "phone"
+    assert request.request_type == "complaint" and body["request_type"] == "complaint"
+    assert body["request_type_display"] == str(RequestType.COMPLAINT.label)
+    assert body["public_allowed"] is False  # never set by staff: it is the resident's choice
     assert request.created_by == w.users["leader"]
     assert request.events.get().kind == "submitted"
 
@@ -135,6 +163,7 @@ def test_staff_entry_checks_input_and_scope(w, client_for):
     assert other.status_code == 400
     assert "building" in other.json()
     assert client.post(URL, {**base, "channel": "web"}).status_code == 400
+    assert "request_type" in client.post(URL, {**base, "request_type": "praise"}).json()
     assert not ResidentRequest.objects.exists()
     assert client_for(w.users["dept"]).post(URL, base).status_code == 400
 

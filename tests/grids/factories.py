@@ -10,6 +10,7 @@ import itertools
 from grids import services
 from grids.models import Building, Grid, ServiceStation, StationLevel, StationService
 from organization.models import OrgUnit, UnitKind
+from tests.organization.factories import unit
 
 BASE_LAT, BASE_LNG = 32.2000, 119.4500
 _n = itertools.count(1)
@@ -79,3 +80,41 @@ def station(
     if grids:
         obj.grids_served.set(grids)
     return obj
+
+
+# --- The residents' building search ------------------------------------------------------------
+
+
+def _estate(grid, prefix: str, count: int) -> list[Building]:
+    # Created in text order ("10号楼" before "2号楼"), as a careless import would.
+    numbers = sorted(range(1, count + 1), key=str)
+    return [
+        services.building_create(
+            grid=grid, name=f"{n}号楼", address=f"{prefix}{n}号楼", lat=32.2, lng=119.45
+        )
+        for n in numbers
+    ]
+
+
+def estates_district() -> dict[str, list[Building]]:
+    """Like the demo: 京口路社区 with 京口路新村 (15 buildings), 京口路花园 (12) and 京口路公寓 (8);
+    东街社区 with 谏电二邨 (6), a 梦溪新村 (16) and a village group."""
+    district = unit(UnitKind.DISTRICT)
+    street = unit(UnitKind.STREET, district)
+    jkl = unit(UnitKind.COMMUNITY, street, name="京口路社区党委")
+    g1, g2 = unit(UnitKind.GRID, jkl), unit(UnitKind.GRID, jkl)
+    dongjie = unit(UnitKind.COMMUNITY, street, name="东街社区党总支")
+    g3 = unit(UnitKind.GRID, dongjie)
+    grid1, grid2, grid3 = grid_for(g1), grid_for(g2), grid_for(g3)
+    estates = {
+        "新村": _estate(grid1, "京口路新村", 15),
+        "花园": _estate(grid2, "京口路花园", 12),
+        # Before 京口路新村 in text order: "京口路5号楼" must still mean 京口路新村5号楼.
+        "公寓": _estate(grid2, "京口路公寓", 8),
+        "谏电": _estate(grid3, "东街社区谏电二邨", 6),
+        "梦溪": _estate(grid3, "东街社区梦溪新村", 16),
+    }
+    services.building_create(
+        grid=grid3, name="东街3组2号", address="东街社区东街3组2号", lat=32.16, lng=119.57
+    )
+    return estates

@@ -233,8 +233,9 @@ def test_broker_down_at_submit_time_saves_the_request_then_delivers_after_the_sw
     row = Notification.objects.get(channel="wecom", request_id=int(request_pk))
     time.sleep(1)
     assert status_of(row.pk) == NotificationStatus.PENDING and webhook_server.received == []
-    # The broker is back (the test's own settings): the sweeper publishes the row again.
-    assert services.outbox_sweep() == 1
+    # The broker is back (the test's own settings): the sweeper publishes the rows again, the
+    # staff's group message and the resident's receipt.
+    assert services.outbox_sweep() == 2
     webhook_server.wait_for(1)
     wait_until(lambda: status_of(row.pk) == NotificationStatus.SENT, message="row sent")
 
@@ -250,7 +251,8 @@ def test_a_worker_killed_while_sending_delivers_exactly_once(live, webhook_serve
     webhook_server.release.set()
     live["worker"] = Worker(worker_env)
     time.sleep(LEASE + 0.5)  # the killed worker's lease runs out
-    assert services.outbox_sweep() == 1
+    # Its batch: the staff's group message and the resident's receipt, claimed together.
+    assert services.outbox_sweep() == 2
     webhook_server.wait_for(1)
     wait_until(lambda: status_of(row.pk) == NotificationStatus.SENT, message="row sent")
     time.sleep(1.5)

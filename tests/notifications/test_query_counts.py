@@ -14,15 +14,16 @@ from organization.models import PoliticalStatus, StaffRole, UnitKind
 from resident_requests.models import HandlingLevel
 from tests.organization.factories import PersonFactory, staff_user, unit
 
-from .factories import category, submit, world
+from .factories import RESIDENT_PHONE, category, submit, world
 
 pytestmark = pytest.mark.django_db
 
 # SAVEPOINT, the recipients (grid leader logins, the community's duty staff, and the grid
-# leader's own login, in one query), the INSERT of the outbox rows (their ids come back with
-# it), RELEASE. (8 before: two staff queries, the leader's login, the idempotency look-up and
-# a re-read of the rows just inserted.)
-SUBMITTED_QUERIES = 4
+# leader's own login, in one query), the short link of the resident's receipt, the INSERT of
+# the outbox rows (staff's and the receipt, their ids come back with it), RELEASE. (8 before:
+# two staff queries, the leader's login, the idempotency look-up and a re-read of the rows just
+# inserted; 4 before the receipt, whose short link is the one query it adds.)
+SUBMITTED_QUERIES = 5
 
 
 @pytest.fixture
@@ -88,7 +89,11 @@ def test_a_new_requests_notifications_take_a_fixed_number_of_queries(
     # Who is told: the grid leader (a person with a login) and the community's duty staff, by
     # SMS and e-mail, and the group robot once, mentioning them all.
     rows = Notification.objects.filter(request_id=request.pk)
-    sms = set(rows.filter(channel="sms").values_list("phone", flat=True))
+    # The resident's receipt is written in the same INSERT, by SMS only.
+    (receipt,) = rows.filter(template_key="request.receipt")
+    assert receipt.phone == RESIDENT_PHONE and receipt.channel == "sms"
+    staff_rows = rows.exclude(pk=receipt.pk)
+    sms = set(staff_rows.filter(channel="sms").values_list("phone", flat=True))
     assert sms == {w.leader.phone, "13900000003", *extra_phones}
     emails = set(rows.filter(channel="email").values_list("email", flat=True))
     assert {"gl@example.org", "community@example.org"} <= emails
@@ -148,6 +153,7 @@ def test_without_returning_rows_the_same_rows_are_written_and_published(
     assert set(rows.filter(channel="sms").values_list("phone", flat=True)) == {
         w.leader.phone,
         "13900000003",
+        RESIDENT_PHONE,  # the receipt
     }
     ((callback,),) = [callbacks]
     assert sorted(callback.keywords["ids"]) == sorted(rows.values_list("pk", flat=True))

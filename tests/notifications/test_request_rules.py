@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from notifications import request_rules, services
+from notifications.messages import SMS_PART_LIMIT, SMS_SINGLE_LIMIT, render
 from notifications.models import Notification
 from organization.models import Position, Role
 from resident_requests import services as workflow
@@ -50,7 +51,10 @@ def test_no_message_and_no_context_holds_the_residents_phone(w):
     request = submit(w)
     workflow.request_accept(request=request, actor=w.grid_leader_user)
     workflow.request_resolve(request=request, actor=w.grid_leader_user, note="已清运")
-    assert Notification.objects.filter(phone=RESIDENT_PHONE).count() == 1  # the address only
+    # The address of the resident's own messages only: receipt, progress, request to rate.
+    assert set(
+        Notification.objects.filter(phone=RESIDENT_PHONE).values_list("template_key", flat=True)
+    ) == {"request.receipt", "request.progress_accepted", "request.resolved"}
     for notification in Notification.objects.all():
         assert RESIDENT_PHONE not in str(notification.context)
     assert not any(RESIDENT_PHONE in text or RESIDENT_PHONE[-4:] in text for text in texts())
@@ -167,3 +171,137 @@ def test_a_fault_in_the_notifications_never_undoes_the_residents_request(w, monk
     request = submit(w)
     assert ResidentRequest.objects.filter(pk=request.pk).exists()
     assert request.events.count() == 1 and Notification.objects.count() == 0
+
+
+# --- The resident's receipt and progress messages ------------------------------------------------
+
+SUPPORTER_PHONE = "13711112222"
+SIGNATURE = "【京口党建】"
+RESIDENT_KEYS = [
+    "request.receipt",
+    "request.progress_accepted",
+    "request.progress_dispatched",
+    "request.progress_escalated",
+    "request.resolved",
+    "request.resolved_follower",
+]
+
+
+def keys_for(phone: str) -> list[str]:
+    rows = Notification.objects.filter(phone=phone).order_by("pk")
+    return [key for key in rows.values_list("template_key", flat=True) if key in RESIDENT_KEYS]
+
+
+def english(row: Notification) -> str:
+    return render(row.template_key, row.context, "en")[1]
+
+
+def a_full_life(w, **extra):
+    """Submitted, "me too", accepted, dispatched to the member, escalated twice, resolved."""
+    request = submit(w, **extra)
+    workflow.request_support(request=request, phone=SUPPORTER_PHONE)
+    workflow.request_accept(request=request, actor=w.grid_leader_user, note="马上安排 张三家")
+    workflow.request_dispatch(
+        request=request, actor=w.grid_leader_user, assignee=w.member, note="找李党员"
+    )
+    workflow.request_escalate(request=request, actor=w.grid_leader_user, note="网格处理不了")
+    workflow.request_escalate(request=request, actor=w.community_user)
+    workflow.request_resolve(request=request, actor=w.street_user, note="已清运，张三满意")
+    return request
+
+
+def test_the_resident_gets_a_receipt_with_the_code_and_the_private_link(w, client):
+    request = submit(w)
+    (row,) = Notification.objects.filter(template_key="request.receipt")
+    assert row.phone == RESIDENT_PHONE and row.channel == "sms" and row.request_id == request.pk
+    text = english(row)
+    assert request.code in text and row.context["link"] in text
+    response = client.get(row.context["link"].removeprefix("https://jk.example.cn"))
+    assert response["Location"] == f"/requests/t/{request.access_token}/"
+
+
+def test_progress_reaches_the_resident_and_the_supporters_at_each_step(w):
+    request = a_full_life(w)
+    progress = ["accepted", "dispatched", "escalated", "escalated"]
+    assert keys_for(RESIDENT_PHONE) == [
+        "request.receipt",
+        *[f"request.progress_{step}" for step in progress],
+        "request.resolved",
+    ]
+    # The supporter: the same progress, never the receipt or the private link to rate.
+    assert keys_for(SUPPORTER_PHONE) == [
+        *[f"request.progress_{step}" for step in progress],
+        "request.resolved_follower",
+    ]
+    for row in Notification.objects.filter(phone=SUPPORTER_PHONE):
+        assert request.access_token not in str(row.context)
+        assert "link" not in row.context or row.template_key == "request.supported"
+
+
+def test_a_dispatch_names_the_member_by_role_and_surname_and_escalation_names_the_level(w):
+    request = a_full_life(w)
+    (dispatched,) = Notification.objects.filter(
+        template_key="request.progress_dispatched", phone=RESIDENT_PHONE
+    )
+    text = english(dispatched)
+    assert "party member 李" in text and w.member.name not in text  # 李党员
+    escalated = Notification.objects.filter(
+        template_key="request.progress_escalated", phone=RESIDENT_PHONE
+    ).order_by("pk")
+    assert ["the community" in english(r) for r in escalated] == [True, False]
+    assert "the street office" in english(escalated[1])
+    assert request.code in text
+
+
+def test_an_opted_out_resident_gets_no_progress_but_the_receipt_and_the_request_to_rate(w):
+    from resident_requests import services as request_services
+
+    request = submit(w)
+    workflow.request_support(request=request, phone=SUPPORTER_PHONE)
+    request_services.request_set_progress_sms(request=request, enabled=False)
+    workflow.request_accept(request=request, actor=w.grid_leader_user)
+    assert keys_for(RESIDENT_PHONE) == ["request.receipt"]
+    assert keys_for(SUPPORTER_PHONE) == ["request.progress_accepted"]  # supporters still hear
+    workflow.request_resolve(request=request, actor=w.grid_leader_user, note="已清运")
+    assert keys_for(RESIDENT_PHONE) == ["request.receipt", "request.resolved"]
+    # Turned on again: the next step is told.
+    request_services.request_set_progress_sms(request=request, enabled=True)
+    workflow.request_rate(request=request, rating="dissatisfied")  # reopened, one level up
+    assert keys_for(RESIDENT_PHONE)[-1] == "request.progress_escalated"
+
+
+def test_no_resident_message_holds_a_name_a_phone_or_free_text(w):
+    a_full_life(w)  # 张三, 13812345678, "楼下垃圾三天没人清运" (factories.submit)
+    private = [
+        "张三",
+        RESIDENT_PHONE,
+        RESIDENT_PHONE[-4:],
+        SUPPORTER_PHONE,
+        "楼下垃圾",
+        "马上安排",
+        "找李党员",
+        "李党员",
+        "网格处理不了",
+        "已清运",
+    ]
+    rows = Notification.objects.filter(phone__in=[RESIDENT_PHONE, SUPPORTER_PHONE])
+    assert rows.count() >= 11
+    for row in rows:
+        texts = [render(row.template_key, row.context, lang)[1] for lang in ("en", "zh-hans")]
+        for value in private:
+            assert value not in str(row.context), (row.template_key, value)
+            assert all(value not in text for text in texts), (row.template_key, value)
+
+
+def test_every_resident_message_fits_one_sms_in_chinese(w, settings):
+    """Rendered as sent (Chinese), with a real code and short link on a 23-character portal
+    address: one SMS each, the receipt two parts (its code and link leave no room for words)."""
+    settings.PORTAL_BASE_URL = "https://jkdj.jingkou.cn"
+    a_full_life(w)
+    rows = Notification.objects.filter(phone__in=[RESIDENT_PHONE, SUPPORTER_PHONE])
+    assert {row.template_key for row in rows} >= set(RESIDENT_KEYS)
+    for row in rows:
+        text = SIGNATURE + services.message_for(row).text
+        limit = 2 * SMS_PART_LIMIT if row.template_key == "request.receipt" else SMS_SINGLE_LIMIT
+        assert len(text) <= limit, text
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in text.replace(SIGNATURE, "")), text

@@ -232,12 +232,16 @@ def test_post_keeps_the_web_forms_rate_limit_per_phone(w, client, filing, settin
     assert ResidentRequest.objects.count() == 2
 
 
-def test_post_stores_a_media_url(w, client, filing):
+def test_post_stores_a_media_url_but_does_not_publish_it(w, client, filing):
+    # The issue "public means public": media_url shows only photos a grid leader approved; a
+    # client's URL is kept for staff but nobody approved what it shows.
     url = "https://example.org/photos/1.jpg"
     response = file(client, {**filing, "media_url": url})
     (body,) = json.loads(response.content)
-    status, (record,), _xml = get_both(client, f"requests/{body['service_request_id']}")
-    assert record["media_url"] == url
+    assert Submission.objects.get(request__code=body["service_request_id"]).media_url == url
+    status, (record,), xml = get_both(client, f"requests/{body['service_request_id']}")
+    assert record["media_url"] == ""
+    assert url not in xml.decode()
 
 
 def test_get_on_post_only_and_post_on_get_only(w, client, api_key):

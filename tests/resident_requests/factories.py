@@ -158,6 +158,16 @@ def upload(name: str = "photo.jpg", data: bytes | None = None, content_type="ima
     return SimpleUploadedFile(name, data if data is not None else image_bytes(), content_type)
 
 
+def noise_jpeg(width: int = 4000, height: int = 3000, quality: int = 95, seed: int = 0) -> bytes:
+    """A phone-sized JPEG that does not compress: random pixels (4000 × 3000 at 95: about 13 MB)."""
+    import random
+
+    pixels = random.Random(seed).randbytes(width * height * 3)
+    buf = io.BytesIO()
+    Image.frombytes("RGB", (width, height), pixels).save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
 def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     """A valid, small PNG that decodes to width × height pixels (1-bit grey, all black)."""
     import struct

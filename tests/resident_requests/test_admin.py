@@ -10,6 +10,7 @@ from resident_requests.models import (
     HandlingLevel,
     PhoneDisclosure,
     ReplyTemplate,
+    RequestType,
     ResidentRequest,
     Status,
 )
@@ -241,10 +242,23 @@ def test_staff_enter_a_walk_in_request(client, w):
             "building": w.buildings[0].pk,
             "address": "",
             "category": w.category.pk,
+            "request_type": "complaint",
             "description": "到服务站反映楼道灯不亮",
         },
     )
     assert response.status_code == 302
     request = ResidentRequest.objects.get()
     assert request.channel == "walk_in" and request.created_by == w.users["leader"]
+    assert request.request_type == "complaint" and not request.public_allowed
     assert request.events.get().actor == w.users["leader"]
+
+
+def test_change_page_shows_the_kind_and_the_public_choice(client, w):
+    request = submit(w, request_type=RequestType.COMPLAINT, public_allowed=True)
+    client.force_login(w.users["leader"])
+    page = client.get(change_url(request))
+    html = page.content.decode()
+    assert 'class="form-row field-request_type field-public_allowed"' in html
+    row = html.split("field-request_type field-public_allowed", 1)[1].split("form-row", 1)[0]
+    assert str(RequestType.COMPLAINT.label) in row
+    assert 'alt="True"' in row  # the admin's "yes" icon for public_allowed

@@ -4,9 +4,15 @@ accepts and dispatches in /admin/, the member takes and resolves on /member/, th
 import re
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
+from PIL import Image
 
+from resident_requests import services
 from resident_requests.models import ResidentRequest, Status
+from resident_requests.photos import MAX_PHOTO_BYTES
 
+from .factories import noise_jpeg, submit
 from .factories import world as make_world
 
 pytestmark = pytest.mark.browser
@@ -86,3 +92,78 @@ def test_resident_leader_member_resident(bw, phone_page, desktop_page, live_serv
     assert re.search(r"status-closed", page.content())
     assert not page.console_errors
     assert not admin.console_errors
+
+
+def test_a_big_phone_photo_is_scaled_down_in_the_browser_before_sending(
+    bw, phone_page, live_server, tmp_path
+):
+    w, page = bw, phone_page
+    photo = tmp_path / "IMG_20261125_093000.jpg"
+    photo.write_bytes(noise_jpeg(4000, 3000, quality=95))
+    size = photo.stat().st_size
+    assert size >= 8 * 2**20 and size > MAX_PHOTO_BYTES  # sent as is, the server would refuse it
+    bodies = []
+    page.on(
+        "request",
+        lambda r: (
+            bodies.append(len(r.post_data_buffer or b""))
+            if r.method == "POST" and r.url.endswith("/requests/new/")
+            else None
+        ),
+    )
+
+    building = w.buildings[0]
+    page.goto(f"{live_server.url}/requests/new/")
+    page.fill("#id_building_text", building.address[:4])
+    page.locator("#building-results button", has_text=building.address).click()
+    page.check("#id_request_type_1")  # 投诉
+    page.select_option("#id_category_group", str(w.category.parent_id))
+    page.select_option("#id_category", str(w.category.pk))
+    page.fill("#id_description", "楼道里堆满杂物，多次反映没人管")
+    page.fill("#id_name", "王大爷")
+    page.fill("#id_phone", "13912345670")
+    page.check("#id_consent")
+    page.set_input_files("#id_photos", str(photo))
+    status = page.locator(".photo-status")
+    with translation.override("zh-hans"):
+        busy, done = gettext("Compressing the photos…"), gettext("The photos are ready to send.")
+    assert status.is_visible() and status.inner_text() in (busy, done)
+    page.click("button[data-once]")  # at once: the form waits for the photo, then goes
+    code = page.locator("#tracking-code").inner_text().strip()
+
+    request = ResidentRequest.objects.get(code=code)
+    assert request.request_type == "complaint" and not request.public_allowed
+    stored = request.photos.get()
+    assert max(stored.width, stored.height) <= 2000  # the browser's size (the server keeps 2048)
+    with Image.open(stored.image.path) as image:
+        assert image.size == (2000, 1500)  # landscape kept, nothing cropped
+    assert len(bodies) == 1 and bodies[0] < 3 * 2**20  # not the 13 MB original
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert not page.console_errors
+
+
+def test_a_member_reports_done_with_a_big_photo_sent_at_once(bw, phone_page, live_server, tmp_path):
+    w, page = bw, phone_page
+    person = w.members[0]
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_dispatch(request=request, actor=w.users["leader"], assignee=person)
+    services.request_take(request=request, actor=person.user)
+    photo = tmp_path / "done.jpg"
+    photo.write_bytes(noise_jpeg(3000, 4000, quality=95))  # portrait this time
+    assert photo.stat().st_size > MAX_PHOTO_BYTES
+
+    page.goto(f"{live_server.url}/member/")
+    page.fill("#id_username", person.user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form.member-login button[type=submit]")
+    page.goto(f"{live_server.url}/member/orders/{request.code}/")
+    page.fill("#id_note", "杂物已清理。")
+    page.set_input_files("#id_photos", str(photo))
+    page.click("button[value=resolve]")  # its name and value still reach the server
+    page.wait_for_selector(".message.success")
+    request.refresh_from_db()
+    assert request.status == Status.RESOLVED
+    stored = request.photos.get()
+    assert (stored.width, stored.height) == (1500, 2000)
+    assert not page.console_errors

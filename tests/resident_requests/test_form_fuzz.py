@@ -36,7 +36,16 @@ FUZZ = hsettings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 UNLIMITED = dict.fromkeys(
-    ["submit_ip", "submit_phone", "track_ip", "support_ip", "lookup_ip"], (10**9, 3600)
+    [
+        "submit_ip",
+        "submit_phone",
+        "track_ip",
+        "support_ip",
+        "lookup_ip",
+        "similar_ip",
+        "similar_token",
+    ],
+    (10**9, 3600),
 )
 MISSING = object()
 FRESH_TOKEN = "<a fresh form token>"
@@ -241,6 +250,7 @@ def test_lookups_never_fail(fuzz_world):
         category=_field(str(w.category.pk), id_value),
     )
     def lookup(q, building, category):
+        token = new_form_token()
         query = {"q": q} if q is not MISSING else {}
         response = client.get(BUILDINGS, query)
         assert response.status_code == 200
@@ -250,7 +260,10 @@ def test_lookups_never_fail(fuzz_world):
             for k, v in {"building": building, "category": category}.items()
             if v is not MISSING
         }
+        # Without the form's token the look-up answers nothing at all.
         response = client.get(SIMILAR, query)
+        assert response.status_code == 403 and response.json()["results"] == []
+        response = client.get(SIMILAR, {**query, "token": token})
         assert response.status_code == 200
         assert isinstance(response.json()["results"], list)
 

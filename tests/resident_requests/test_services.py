@@ -376,3 +376,12 @@ def test_events_are_append_only(w):
     event.public_note = "changed"
     with pytest.raises(ValidationError):
         event.save()
+
+
+def test_submit_keeps_the_kind_and_the_public_choice_and_refuses_unknown_kinds(w):
+    request = submit(w, request_type="suggestion", public_allowed=True)
+    request.refresh_from_db()
+    assert (request.request_type, request.public_allowed) == ("suggestion", True)
+    with pytest.raises(ApplicationError):
+        submit(w, submitter_phone="13700003333", request_type="praise")
+    assert ResidentRequest.objects.count() == 1

@@ -6,6 +6,7 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.translation import gettext
 
 from resident_requests import ratelimit, services
 from resident_requests.forms import new_form_token
@@ -17,8 +18,9 @@ from resident_requests.models import (
     ResidentRequest,
     Status,
 )
+from resident_requests.photos import MAX_PHOTO_BYTES, MAX_PHOTO_MB, photo_help_text
 
-from .factories import PHONE, image_bytes, png_bomb, submit, upload
+from .factories import PHONE, image_bytes, noise_jpeg, png_bomb, submit, upload
 
 pytestmark = pytest.mark.django_db
 NEW = reverse("resident_requests:new")
@@ -187,7 +189,7 @@ def test_parent_category_is_refused(client, w):
 @pytest.mark.parametrize(
     ("name", "data", "content_type"),
     [
-        ("big.jpg", b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024 + 10), "image/jpeg"),
+        ("big.jpg", b"\xff\xd8\xff" + b"0" * (MAX_PHOTO_BYTES + 10), "image/jpeg"),
         ("notes.jpg", b"this is a text file, not a photo\n" * 20, "image/jpeg"),
         ("bomb.png", None, "image/png"),
         ("anim.gif", "gif", "image/gif"),
@@ -205,6 +207,32 @@ def test_bad_photos_are_refused_and_nothing_is_saved(client, w, name, data, cont
     assert 'value="李阿姨"' in html
     assert ResidentRequest.objects.count() == 0
     assert RequestPhoto.objects.count() == 0
+
+
+def test_a_9_mb_phone_photo_sent_without_javascript_is_stored_scaled_down(client, w):
+    data = noise_jpeg(3300, 2475)
+    assert 8.5 * 2**20 < len(data) <= MAX_PHOTO_BYTES
+    response = post_form(client, w, files=[upload("IMG_1234.jpg", data)])
+    assert response.status_code == 302
+    photo = ResidentRequest.objects.get().photos.get()
+    assert max(photo.width, photo.height) <= 2048
+    assert photo.image.size < len(data) / 2
+
+
+def test_an_11_mb_photo_is_refused_saying_the_limit(client, w):
+    data = noise_jpeg(3620, 2715)
+    assert len(data) > MAX_PHOTO_BYTES
+    response = post_form(client, w, files=[upload("IMG_5678.jpg", data)])
+    assert response.status_code == 200
+    html = response.content.decode()
+    expected = gettext(
+        "%(name)s is larger than %(mb)s MB. Each photo may be at most %(mb)s MB: "
+        "choose a smaller one."
+    ) % {"name": "IMG_5678.jpg", "mb": MAX_PHOTO_MB}
+    assert escape(expected) in html
+    assert escape(str(photo_help_text())) in html  # and the limit is said before sending
+    assert 'value="李阿姨"' in html
+    assert ResidentRequest.objects.count() == 0 and RequestPhoto.objects.count() == 0
 
 
 def test_four_photos_are_refused(client, w):
@@ -281,9 +309,12 @@ def test_similar_requests_are_offered_before_submitting(client, w):
 def test_similar_lookup_json(client, w):
     submit(w)
     url = reverse("resident_requests:similar_lookup")
-    data = client.get(url, {"building": w.buildings[3].pk, "category": w.category.pk}).json()
+    token = new_form_token()
+    query = {"building": w.buildings[3].pk, "category": w.category.pk, "token": token}
+    data = client.get(url, query).json()
     assert len(data["results"]) == 1 and "ref" in data["results"][0]
-    assert client.get(url, {"building": "x", "category": "1"}).json() == {"results": []}
+    bad = {"building": "x", "category": "1", "token": token}
+    assert client.get(url, bad).json() == {"results": []}
 
 
 def test_building_autocomplete(client, w):
@@ -306,7 +337,9 @@ def test_wrong_phone_answers_exactly_like_an_unknown_code(client, w):
     def body(response):
         html = response.content.decode()
         html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
-        return html.replace(request.code, "CODE").replace("JK-20261125-AAAAAAAAA", "CODE")
+        html = html.replace(request.code, "CODE").replace("JK-20261125-AAAAAAAAA", "CODE")
+        # The form keeps the digits typed, whichever they were.
+        return html.replace('value="0000"', "DIGITS").replace(f'value="{PHONE[-4:]}"', "DIGITS")
 
     assert body(wrong_phone) == body(unknown)
     assert 'id="not-found"' in body(unknown)
@@ -398,3 +431,34 @@ def test_member_login_page(client, w):
 def test_signed_token_helper_roundtrip():
     token = new_form_token()
     assert signing.loads(token, salt="resident_requests.form_token")
+
+
+def test_form_asks_the_kind_of_request_and_whether_it_may_be_public(client, w):
+    html = client.get(NEW).content.decode()
+    kinds = re.findall(r'<input type="radio" name="request_type" value="(\w+)"([^>]*)>', html)
+    assert [value for value, _attrs in kinds] == ["help", "complaint", "suggestion", "inquiry"]
+    assert [value for value, attrs in kinds if "checked" in attrs] == ["help"]
+    box = re.search(r'<input type="checkbox" name="public_allowed"[^>]*>', html).group(0)
+    assert "checked" not in box  # not public unless the resident says so
+
+
+def test_kind_and_public_choice_are_stored(client, w):
+    response = post_form(client, w, request_type="complaint", public_allowed="on")
+    assert response.status_code == 302
+    request = ResidentRequest.objects.get()
+    assert (request.request_type, request.public_allowed) == ("complaint", True)
+
+
+def test_without_the_new_fields_it_is_a_private_request_for_help(client, w):
+    # A page opened before the fields existed (or a browser that sends nothing for them).
+    assert post_form(client, w).status_code == 302
+    request = ResidentRequest.objects.get()
+    assert (request.request_type, request.public_allowed) == ("help", False)
+
+
+def test_an_unknown_kind_is_refused_and_nothing_saved(client, w):
+    response = post_form(client, w, request_type="praise")
+    assert response.status_code == 200
+    assert 'id="request-type"' in response.content.decode()
+    assert response.context["form"].errors["request_type"]
+    assert ResidentRequest.objects.count() == 0

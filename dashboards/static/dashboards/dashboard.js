@@ -68,13 +68,18 @@
     if (!el || !data || !window.L) { return; }
     if (!data.points.length) { el.hidden = true; return; }
     var map = window.L.map(el, { scrollWheelZoom: false });
-    if (data.tile_url) {
+    // Tiles or the district drawn from the portal's data; points converted for the tiles' datum.
+    var jk = window.JKMap;
+    var show = jk ? jk.toDisplay : function (lat, lng) { return [lat, lng]; };
+    if (jk) {
+      jk.baseLayer(map, { stations: false });
+    } else if (data.tile_url) {
       window.L.tileLayer(data.tile_url, { attribution: data.tile_attribution || "" }).addTo(map);
     }
     var max = Math.max.apply(null, data.points.map(function (p) { return p.open; }));
     var bounds = [];
     data.points.forEach(function (p) {
-      var marker = window.L.circleMarker([p.lat, p.lng], {
+      var marker = window.L.circleMarker(show(p.lat, p.lng), {
         radius: 5 + 15 * Math.sqrt(p.open / max),
         color: p.overdue ? "#b71c1c" : "#1565c0",
         weight: 2,
@@ -83,7 +88,7 @@
       var text = document.createElement("span");
       text.textContent = p.name + ": " + p.open + (p.overdue ? " (" + p.overdue + " !)" : "");
       marker.bindTooltip(text);
-      bounds.push([p.lat, p.lng]);
+      bounds.push(show(p.lat, p.lng));
     });
     map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
     el.setAttribute("data-drawn", "true");

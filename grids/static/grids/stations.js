@@ -17,17 +17,19 @@
     if (!el || typeof L === "undefined") { return; }
     var markers = readMarkers();
     var map = L.map(el, { scrollWheelZoom: false, zoomSnap: 0.5 });
-    var tileUrl = el.getAttribute("data-tile-url");
-    if (tileUrl) {
-      L.tileLayer(tileUrl, { maxZoom: 19, attribution: el.getAttribute("data-attribution") || "" }).addTo(map);
-    } else {
-      el.classList.add("no-tiles");
+    // Tiles, or the district drawn from the portal's data; points converted for the tiles' datum.
+    var jk = window.JKMap;
+    var show = jk ? jk.toDisplay : function (lat, lng) { return [lat, lng]; };
+    if (jk) {
+      jk.baseLayer(map, { stations: false });
+    } else if (el.getAttribute("data-tile-url")) {
+      L.tileLayer(el.getAttribute("data-tile-url"), { maxZoom: 19, attribution: el.getAttribute("data-attribution") || "" }).addTo(map);
     }
     var openLabel = el.getAttribute("data-open-label");
     var closedLabel = el.getAttribute("data-closed-label");
     var points = [];
     markers.forEach(function (m) {
-      var marker = L.circleMarker([m.lat, m.lng], {
+      var marker = L.circleMarker(show(m.lat, m.lng), {
         radius: m.level === "grid" ? 8 : 11,
         color: "#fff",
         weight: 2,
@@ -45,22 +47,22 @@
       popup.appendChild(state);
       marker.bindPopup(popup);
       marker.bindTooltip(m.name);
-      points.push([m.lat, m.lng]);
+      points.push(show(m.lat, m.lng));
     });
     var hereLat = parseFloat(el.getAttribute("data-here-lat"));
     var hereLng = parseFloat(el.getAttribute("data-here-lng"));
     if (!isNaN(hereLat) && !isNaN(hereLng)) {
-      L.circleMarker([hereLat, hereLng], {
+      L.circleMarker(show(hereLat, hereLng), {
         radius: 10, color: "#1b5e20", weight: 4, fillColor: "#fff", fillOpacity: 1
       }).addTo(map).bindTooltip(el.getAttribute("data-here-label"), { permanent: true, direction: "top" });
-      points.push([hereLat, hereLng]);
+      points.push(show(hereLat, hereLng));
     }
     if (points.length === 1) {
       map.setView(points[0], 16);
     } else if (points.length > 1) {
       map.fitBounds(points, { padding: [24, 24], maxZoom: 16 });
     } else {
-      map.setView([32.2, 119.45], 12);
+      map.setView(show(32.2, 119.45), 12);
     }
   }
 
@@ -73,6 +75,7 @@
       if (message) { message.textContent = button.getAttribute("data-waiting"); }
       button.disabled = true;
       navigator.geolocation.getCurrentPosition(function (pos) {
+        // The phone gives WGS-84, which is what the server stores: sent as it is.
         var url = button.getAttribute("data-url") +
           "?lat=" + pos.coords.latitude.toFixed(6) + "&lng=" + pos.coords.longitude.toFixed(6);
         window.location.assign(url);

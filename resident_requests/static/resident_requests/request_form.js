@@ -15,6 +15,7 @@
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
   function pickBuilding(id, label) {
+    if (notListed && notListed.checked) { notListed.checked = false; showNotListed(); }
     hiddenBuilding.value = id;
     textInput.value = label;
     results.hidden = true;
@@ -55,6 +56,100 @@
     r.addEventListener("change", function () { pickBuilding(r.value, r.dataset.address); });
   });
 
+  // "My building is not in the list": the panel opens when ticked, with a map to tap a pin on
+  // (a circle, no marker images) and the phone's location; the point goes into lat/lng as
+  // WGS-84 (JKMap converts from the tiles' datum and, without tiles, draws the district).
+  // Without this script (or without Leaflet) the panel stays open: address and community.
+  var notListed = form.querySelector("[data-not-listed]");
+  var panel = document.getElementById("not-listed-panel");
+  var mapEl = document.getElementById("pin-map");
+  var latInput = form.querySelector("input[name=lat]");
+  var lngInput = form.querySelector("input[name=lng]");
+  var placeMessage = document.getElementById("place-message");
+  var locateButton = document.getElementById("use-my-location");
+  var pinMap = null;
+  var pin = null;
+
+  function sayPlace(text, isError) {
+    if (!placeMessage) return;
+    placeMessage.textContent = text || "";
+    placeMessage.classList.toggle("error", !!isError);
+  }
+
+  function shown(lat, lng) { return window.JKMap ? window.JKMap.toDisplay(lat, lng) : [lat, lng]; }
+
+  function placePin(lat, lng) {  // a WGS-84 point
+    latInput.value = lat.toFixed(6);
+    lngInput.value = lng.toFixed(6);
+    if (!pinMap) return;
+    if (pin) { pin.setLatLng(shown(lat, lng)); return; }
+    pin = L.circleMarker(shown(lat, lng), { radius: 14, color: "#fff", weight: 4, fillColor: "#c62828", fillOpacity: 0.95 })
+      .addTo(pinMap)
+      .bindTooltip(mapEl.dataset.pinLabel, { permanent: true, direction: "top", offset: [0, -12] });
+  }
+
+  function drawPinMap() {
+    if (pinMap || !mapEl || typeof L === "undefined") return;
+    mapEl.hidden = false;
+    var note = document.getElementById("pin-map-note");
+    if (note) note.hidden = false;
+    var b = (mapEl.dataset.bounds || "").split(",").map(parseFloat);
+    var bounds = L.latLngBounds([b[0], b[1]], [b[2], b[3]]);
+    pinMap = L.map(mapEl, { scrollWheelZoom: false, maxBounds: bounds.pad(0.5), zoomSnap: 0.5 });
+    if (window.JKMap) {
+      window.JKMap.baseLayer(pinMap, { stations: false });
+    } else if (mapEl.dataset.tileUrl) {
+      L.tileLayer(mapEl.dataset.tileUrl, { maxZoom: 19, attribution: mapEl.dataset.attribution || "" }).addTo(pinMap);
+    } else {
+      mapEl.classList.add("no-tiles");
+    }
+    var lat = parseFloat(latInput.value);
+    var lng = parseFloat(lngInput.value);
+    if (!isNaN(lat) && !isNaN(lng)) {
+      pinMap.setView(shown(lat, lng), 16);
+      placePin(lat, lng);
+    } else {
+      pinMap.fitBounds(bounds);
+    }
+    pinMap.on("click", function (e) {
+      var p = window.JKMap ? window.JKMap.fromDisplay(e.latlng) : [e.latlng.lat, e.latlng.lng];
+      placePin(p[0], p[1]);
+      sayPlace(mapEl.dataset.pinned);
+    });
+  }
+
+  function showNotListed() {
+    if (!notListed || !panel) return;
+    panel.hidden = !notListed.checked;
+    if (!notListed.checked) return;
+    hiddenBuilding.value = "";
+    results.hidden = true;
+    drawPinMap();
+    if (pinMap) pinMap.invalidateSize();
+  }
+
+  if (notListed && panel && latInput && lngInput) {
+    notListed.addEventListener("change", showNotListed);
+    showNotListed();
+    if (locateButton && "geolocation" in navigator) {
+      locateButton.hidden = false;
+      locateButton.addEventListener("click", function () {
+        sayPlace(locateButton.dataset.waiting);
+        locateButton.disabled = true;
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          locateButton.disabled = false;
+          drawPinMap();
+          placePin(pos.coords.latitude, pos.coords.longitude);
+          if (pinMap) pinMap.setView(shown(pos.coords.latitude, pos.coords.longitude), 17);
+          sayPlace(locateButton.dataset.done);
+        }, function () {
+          locateButton.disabled = false;
+          sayPlace(locateButton.dataset.error, true);
+        }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      });
+    }
+  }
+
   // Two-level picker: the first select narrows the second to that group's kinds.
   var allGroups = category ? Array.prototype.slice.call(category.querySelectorAll("optgroup")) : [];
   function filterCategories() {
@@ -81,7 +176,10 @@
   // "Me too": open requests of the same kind nearby, shown before the resident sends theirs.
   function loadSimilar() {
     if (!similarBox || !hiddenBuilding.value || !category || !category.value) { if (similarBox) similarBox.hidden = true; return; }
-    var url = form.dataset.similarUrl + "?building=" + encodeURIComponent(hiddenBuilding.value) + "&category=" + encodeURIComponent(category.value);
+    // The look-up answers only with this page's own form token.
+    var formToken = form.querySelector("[name=form_token]");
+    var url = form.dataset.similarUrl + "?building=" + encodeURIComponent(hiddenBuilding.value) + "&category=" + encodeURIComponent(category.value) +
+      "&token=" + encodeURIComponent(formToken ? formToken.value : "");
     fetch(url, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : { results: [] }; })
       .then(function (data) {
@@ -110,15 +208,23 @@
           strong.textContent = row.category;
           p.appendChild(strong);
           p.appendChild(document.createTextNode(" · " + row.address + " · " + row.created + " · " + row.status));
-          var ex = document.createElement("p");
-          ex.className = "excerpt";
-          ex.textContent = row.excerpt;
+          // Only a redacted excerpt, and only when its resident allowed it: usually none.
+          var ex = null;
+          if (row.excerpt) {
+            ex = document.createElement("p");
+            ex.className = "excerpt";
+            ex.textContent = row.excerpt;
+          }
           var phoneLabel = document.createElement("label");
           phoneLabel.textContent = similarBox.dataset.phoneLabel;
           var phone = document.createElement("input");
           phone.name = "phone"; phone.inputMode = "tel"; phone.setAttribute("form", f.id);
+          // One phone number for both: typed here or in the form below, it fills the other.
           var mine = form.querySelector("[name=phone]");
-          if (mine) phone.value = mine.value;
+          if (mine) {
+            phone.value = mine.value;
+            phone.addEventListener("input", function () { mine.value = phone.value; });
+          }
           phoneLabel.appendChild(phone);
           var consent = document.createElement("label");
           consent.className = "check";
@@ -128,7 +234,7 @@
           var btn = document.createElement("button");
           btn.type = "submit"; btn.className = "button secondary"; btn.textContent = similarBox.dataset.buttonLabel;
           btn.setAttribute("form", f.id);
-          item.appendChild(p); item.appendChild(ex); item.appendChild(phoneLabel); item.appendChild(consent); item.appendChild(btn);
+          item.appendChild(p); if (ex) item.appendChild(ex); item.appendChild(phoneLabel); item.appendChild(consent); item.appendChild(btn);
           similarBox.appendChild(item);
         });
         similarBox.hidden = false;
@@ -136,6 +242,12 @@
         form.querySelector("[name=confirm_new]").value = "1";
       })
       .catch(function () { similarBox.hidden = true; });
+  }
+  var mainPhone = form.querySelector("[name=phone]");
+  if (mainPhone && similarBox) {
+    mainPhone.addEventListener("input", function () {
+      similarBox.querySelectorAll("input[name=phone]").forEach(function (i) { i.value = mainPhone.value; });
+    });
   }
   if (hiddenBuilding && hiddenBuilding.value) loadSimilar();
 

@@ -241,16 +241,17 @@ def test_photos_are_served_as_images_only(site, server):
     assert site.https("/admin/login/", host=MEDIA).status == 404
 
 
-def test_bodies_over_16_mb_are_refused_by_nginx_and_smaller_ones_reach_the_portal(site):
+def test_bodies_over_32_mb_are_refused_by_nginx_and_smaller_ones_reach_the_portal(site):
     head = (
         f"POST /requests/new/ HTTP/1.1\r\nHost: {PORTAL}\r\n"
-        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {16 * 2**20 + 1}\r\n\r\n"
+        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {32 * 2**20 + 1}\r\n\r\n"
     )
     assert site.raw_https(head.encode()).startswith(b"HTTP/1.1 413")
-    # A 15 MB photo goes through to Django, which reads the whole form and refuses it for its
-    # missing CSRF token. (With no cookie or Referer Django would refuse it before reading the
-    # body; gunicorn then closes the connection while nginx still sends it, and nginx answers
-    # 502: true of any early refusal of a large upload, harmless, but not what is tested here.)
+    # Three photos of 10 MB (the portal's limit for each) go through to Django, which reads the
+    # whole form and refuses it for its missing CSRF token. (With no cookie or Referer Django
+    # would refuse it before reading the body; gunicorn then closes the connection while nginx
+    # still sends it, and nginx answers 502: true of any early refusal of a large upload,
+    # harmless, but not what is tested here.)
     form = site.https("/requests/new/")
     assert form.status == 200
     response = site.https(
@@ -260,7 +261,10 @@ def test_bodies_over_16_mb_are_refused_by_nginx_and_smaller_ones_reach_the_porta
             "Cookie": csrf_cookie(form),
             "Referer": f"https://{PORTAL}/requests/new/",
         },
-        fields={"photos": ("big.jpg", JPEG + b"x" * (15 * 2**20), "image/jpeg")},
+        fields=[
+            ("photos", (f"big{i}.jpg", JPEG + b"x" * (10 * 2**20 - len(JPEG)), "image/jpeg"))
+            for i in range(3)
+        ],
     )
     assert response.status == 403, (response.status, site.error_log())
 

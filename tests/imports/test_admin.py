@@ -4,6 +4,7 @@ import io
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -30,6 +31,12 @@ def _upload(client, rows, *, name="b.csv", datum="wgs84"):
             "datum": datum,
         },
     )
+
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    # The messages are asserted in English; the portal's default is Chinese.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 @pytest.fixture

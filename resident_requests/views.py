@@ -357,7 +357,8 @@ def _my_rows(requests):
             "status_display": r.get_status_display(),
             "created": timezone.localtime(r.created_at),
             "category": str(r.category),
-            "building": r.building.address if r.building_id else "",
+            # Without a building, the place the resident typed: only on their own requests.
+            "building": r.building.address if r.building_id else (r.address if r.is_mine else ""),
             "url": (
                 reverse("resident_requests:token", args=[r.access_token])
                 if r.is_mine

@@ -26,6 +26,8 @@ install: $(VENV)/.installed node_modules/.package-lock.json
 install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 
 # Serve the portal at http://127.0.0.1:8000 (with a Celery worker and beat when REDIS_URL is set).
+# Local development: DEBUG is on unless the environment says otherwise (settings default to off).
+run: export DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo

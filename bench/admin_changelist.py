@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingkou.settings")
+os.environ.setdefault("DEBUG", "true")  # development settings (the default is production)
 
 import django  # noqa: E402
 

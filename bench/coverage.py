@@ -34,6 +34,7 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory(prefix="jk-bench-")
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingkou.settings")
+    os.environ.setdefault("DEBUG", "true")  # development settings (the default is production)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
 
     import django

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingkou.settings")
+os.environ.setdefault("DEBUG", "true")  # development settings (the default is production)
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jk_dash")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 

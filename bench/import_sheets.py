@@ -166,7 +166,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
         raise SystemExit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    env = {"DEBUG": "true", **os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
     ensure_database(url)
     manage("migrate", "-v0", env=env)
     empty(env)

@@ -108,6 +108,7 @@ def main():
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "jingkou.settings",
+            "DEBUG": os.environ.get("DEBUG", "true"),
             "NOTIFICATIONS_QUEUE": queue,
             "WECOM_WEBHOOK_URL": receiver.url,
             "NOTIFICATIONS_ROUTES": json.dumps(routes),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingkou.settings")
+os.environ.setdefault("DEBUG", "true")  # development settings (the default is production)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--reuse", action="store_true", help="use DATABASE_URL's demo as it is")

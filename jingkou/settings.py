@@ -1,10 +1,11 @@
 """Settings for the Jingkou Doorstep portal, read from environment variables.
 
-With no variable set the portal runs alone: SQLite, tasks run in-process, local-memory cache.
-Every variable is listed with its default in README.md ("Configuration").
+With DEBUG=true and nothing else set the portal runs alone: SQLite, tasks run in-process,
+local-memory cache. DEBUG is off by default, and then SECRET_KEY must be set. Typed values are read
+with core.env, which refuses a bad value naming the variable. Every variable is listed with its
+default in README.md ("Configuration").
 """
 
-import json
 import os
 from pathlib import Path
 
@@ -13,29 +14,21 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from core.env import env_bool, env_float, env_floats, env_int, env_json_object, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", True)
+# Off unless the environment turns it on: an environment file that forgets DEBUG runs as
+# production. `make run` and the tests (pyproject.toml, [tool.pytest_env]) set DEBUG=true.
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. With DEBUG off the portal refuses to start without one: "
-            'set SECRET_KEY to a long random string, e.g. python -c "import secrets; '
-            'print(secrets.token_urlsafe(50))".'
+            "SECRET_KEY is not set. With DEBUG off (the default) the portal refuses to start "
+            'without one: set SECRET_KEY to a long random string, e.g. python -c "import '
+            'secrets; print(secrets.token_urlsafe(50))", or set DEBUG=true for local development.'
         )
     # Local development only: DEBUG is on, so this key never protects real data.
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
@@ -123,7 +116,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -191,6 +184,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_step": 0.1,
     "interval_max": 0.1,
 }
+# Every periodic task, in one place (celery beat; CELERY_TIMEZONE, Asia/Shanghai, for crontab).
 CELERY_BEAT_SCHEDULE = {
     # Every 30 s: re-enqueue outbox rows whose message was lost (broker down at commit time, a
     # Redis restart that dropped the queue, a worker killed while sending).
@@ -198,17 +192,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.sweep_outbox",
         "schedule": 30.0,
     },
-    # Every 5 minutes: 24-hour reminders, overdue requests (督办) and automatic escalation of a
-    # missed acceptance deadline (分级响应). Each deadline is handled once, so the period only
-    # decides how late after a deadline the message goes out.
-    "notifications-deadlines": {
-        "task": "notifications.tasks.check_deadlines",
+    # Every 5 minutes: 24-hour reminders, overdue requests (督办), automatic escalation of a
+    # missed acceptance deadline (分级响应) and closing unrated requests. Each deadline is
+    # handled once, so the period only decides how late after a deadline the message goes out.
+    "requests-deadlines": {
+        "task": "resident_requests.tasks.check_deadlines",
         "schedule": 300.0,
     },
-    # Every morning at 8:00 (CELERY_TIMEZONE, Asia/Shanghai): each community secretary's digest
-    # of open and overdue requests, before the working day starts.
-    "notifications-daily-digest": {
-        "task": "notifications.tasks.send_daily_digests",
+    # Every morning at 8:00: each community secretary's digest of open and overdue requests,
+    # before the working day starts.
+    "requests-daily-digest": {
+        "task": "resident_requests.tasks.send_daily_digests",
         "schedule": crontab(hour=8, minute=0),
     },
     # Hourly from 8:10 to 20:10: reminders for tomorrow's 温暖20 reception sessions. A booking
@@ -217,6 +211,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "party_work.tasks.send_reception_reminders",
         "schedule": crontab(hour="8-20", minute=10),
     },
+    # Every 5 minutes: recompute the dashboards' daily summaries whose requests changed since
+    # the last run (DASHBOARD_SUMMARIES below).
+    "dashboards-refresh-summaries": {
+        "task": "dashboards.tasks.refresh_summaries",
+        "schedule": 300.0,
+    },
+    # Every night at 2:30: rebuild every summary, a safety net for changes made outside the
+    # services (bulk updates that do not touch updated_at).
+    "dashboards-rebuild-summaries": {
+        "task": "dashboards.tasks.rebuild_summaries",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Every night at 3:10 (quiet hours): anonymize requests past the retention period
+    # (PERSONAL_DATA_RETENTION_DAYS below).
+    "ops-retention-anonymize": {
+        "task": "ops.anonymize_expired_requests",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 # --- Notifications (the outbox in notifications/) -----------------------------------------------
@@ -224,17 +236,17 @@ CELERY_BEAT_SCHEDULE = {
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A row is dead after this many failed attempts; retries wait RETRY_BACKOFF s, doubling (with
 # jitter) up to RETRY_BACKOFF_MAX s, always far below the broker's visibility timeout.
-NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "5"))
-NOTIFICATIONS_RETRY_BACKOFF = int(os.environ.get("NOTIFICATIONS_RETRY_BACKOFF", "10"))
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATIONS_RETRY_BACKOFF = env_int("NOTIFICATIONS_RETRY_BACKOFF", 10, minimum=0)
 NOTIFICATIONS_RETRY_BACKOFF_MAX = 600
 # A row left "sending" this long had its worker die under it. A worker starts no send after half
 # of it (a batch gives its unsent rows back), so keep it far above NOTIFICATIONS_HTTP_TIMEOUT.
-NOTIFICATIONS_SENDING_LEASE = int(os.environ.get("NOTIFICATIONS_SENDING_LEASE", "120"))
+NOTIFICATIONS_SENDING_LEASE = env_int("NOTIFICATIONS_SENDING_LEASE", 120, minimum=1)
 # Pending rows older than this are re-enqueued by the sweeper.
-NOTIFICATIONS_PENDING_GRACE = int(os.environ.get("NOTIFICATIONS_PENDING_GRACE", "60"))
-NOTIFICATIONS_HTTP_TIMEOUT = float(os.environ.get("NOTIFICATIONS_HTTP_TIMEOUT", "5"))
+NOTIFICATIONS_PENDING_GRACE = env_int("NOTIFICATIONS_PENDING_GRACE", 60, minimum=0)
+NOTIFICATIONS_HTTP_TIMEOUT = env_float("NOTIFICATIONS_HTTP_TIMEOUT", 5.0, minimum=0.1)
 # Row ids per send task: the rows of one commit go in one message, a sweep in chunks of this.
-NOTIFICATIONS_BATCH_SIZE = int(os.environ.get("NOTIFICATIONS_BATCH_SIZE", "25"))
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 25, minimum=1)
 # SMS: an HTTP provider when SMS_HTTP_URL is set, otherwise the log (nothing leaves the machine).
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_KEY = os.environ.get("SMS_HTTP_KEY", "")
@@ -254,11 +266,11 @@ NOTIFICATIONS_ROUTES = {
     "staff": ["sms", *_robots],
     "department": ["sms", "email", *_robots],
     "digest.daily:staff": ["email", "sms"],
-    **json.loads(os.environ.get("NOTIFICATIONS_ROUTES", "") or "{}"),
+    **env_json_object("NOTIFICATIONS_ROUTES"),
 }
 # E-mail: SMTP when EMAIL_HOST is set; otherwise messages are written to the log.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -376,12 +388,10 @@ MAP_TILE_DATUM = os.environ.get("MAP_TILE_DATUM", "wgs84").strip().lower()
 if MAP_TILE_DATUM not in ("wgs84", "gcj02"):
     raise ImproperlyConfigured("MAP_TILE_DATUM must be wgs84 (天地图) or gcj02 (高德, 腾讯).")
 # Without tiles the maps draw the district from its own data (grids/basemap.py), cached this long.
-MAP_BASEMAP_CACHE_SECONDS = int(os.environ.get("MAP_BASEMAP_CACHE_SECONDS", "600"))
+MAP_BASEMAP_CACHE_SECONDS = env_int("MAP_BASEMAP_CACHE_SECONDS", 600, minimum=0)
 # The district's extent as "south,west,north,east" in degrees, with a margin: a map point a
 # resident puts outside it is refused (a slip of the finger, or a place another district serves).
-DISTRICT_BOUNDS = tuple(
-    float(v) for v in os.environ.get("DISTRICT_BOUNDS", "32.08,119.36,32.30,119.72").split(",")
-)
+DISTRICT_BOUNDS = env_floats("DISTRICT_BOUNDS", "32.08,119.36,32.30,119.72", count=4)
 
 # 双挂钩 assessment (dashboards): a grid's governance score, which counts in its branch's
 # assessment, is the weighted mean of the rates (0–100) it has data for, less a penalty in points
@@ -396,22 +406,7 @@ DASHBOARD_SCORE_WEIGHTS = {
 # and refreshed by the page itself when older than DASHBOARD_SUMMARY_MAX_AGE seconds (so the
 # portal stays current without a worker too). False: every figure is computed live.
 DASHBOARD_SUMMARIES = env_bool("DASHBOARD_SUMMARIES", True)
-DASHBOARD_SUMMARY_MAX_AGE = int(os.environ.get("DASHBOARD_SUMMARY_MAX_AGE", "600"))
-CELERY_BEAT_SCHEDULE.update(
-    {
-        # Every 5 minutes: recompute the days whose requests changed since the last run.
-        "dashboards-refresh-summaries": {
-            "task": "dashboards.tasks.refresh_summaries",
-            "schedule": 300.0,
-        },
-        # Every night at 2:30: rebuild every summary, a safety net for changes made outside the
-        # services (bulk updates that do not touch updated_at).
-        "dashboards-rebuild-summaries": {
-            "task": "dashboards.tasks.rebuild_summaries",
-            "schedule": crontab(hour=2, minute=30),
-        },
-    }
-)
+DASHBOARD_SUMMARY_MAX_AGE = env_int("DASHBOARD_SUMMARY_MAX_AGE", 600, minimum=0)
 
 # One JSON object per line with the request id in production (LOG_FORMAT=json); plain text in
 # local development (LOG_FORMAT=text).
@@ -446,7 +441,7 @@ if BEHIND_PROXY:
 SECURE_SSL_REDIRECT = HTTPS
 # The metrics scraper talks plain HTTP on the internal network (ops.views.metrics).
 SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -461,7 +456,7 @@ SESSION_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Staff sessions end STAFF_SESSION_HOURS after login (ops.receivers) or when the browser closes.
-STAFF_SESSION_SECONDS = int(float(os.environ.get("STAFF_SESSION_HOURS", "8")) * 3600)
+STAFF_SESSION_SECONDS = int(env_float("STAFF_SESSION_HOURS", 8.0, minimum=0.01) * 3600)
 SESSION_COOKIE_AGE = STAFF_SESSION_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -471,8 +466,8 @@ AUTHENTICATION_BACKENDS = [
     "ops.auth.WebLoginLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = int(os.environ.get("AXES_COOLOFF_MINUTES", "30")) / 60  # hours
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
@@ -569,15 +564,10 @@ CSP_INLINE_STYLE_PATHS = ["/api/docs/", "/api/redoc/"]
 
 # Personal data (PIPL): requests closed longer ago than this lose the resident's name, phone and
 # address (ops.services.requests_anonymize_expired); the statistics stay.
-PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "730"))
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 730, minimum=1)
 # Who is responsible for the data (privacy notice); empty: the district's organization department.
 PRIVACY_CONTROLLER_NAME = os.environ.get("PRIVACY_CONTROLLER_NAME", "")
 PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
-# Every night at 3:10 (quiet hours): anonymize requests past the retention period.
-CELERY_BEAT_SCHEDULE["ops-retention-anonymize"] = {
-    "task": "ops.anonymize_expired_requests",
-    "schedule": crontab(hour=3, minute=10),
-}
 
 # Prometheus scrapes /metrics from these networks only.
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")

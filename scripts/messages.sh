@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
+# manage.py needs DEBUG on (or a SECRET_KEY) to start; make messages sets it as well.
+export DEBUG="${DEBUG:-true}"
 apps=(core organization grids resident_requests notifications dashboards)
 for app in "${apps[@]}" $(ls -d */ | tr -d / | grep -vxE "$(IFS='|'; echo "${apps[*]}")|templates|static|tests|bench|locale|scripts|node_modules|media|staticfiles|deploy|jingkou"); do
   [ -f "$app/apps.py" ] || continue

@@ -58,10 +58,6 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-# Descriptions of views that cannot describe themselves, registered when the API is loaded.
-from core import api_schema  # noqa: E402, F401
-
-
 class ModelSerializer(serializers.ModelSerializer):
     """A ModelSerializer whose "<relation>_id" fields are plain read-only integers.
 

@@ -12,6 +12,16 @@ def mask_phone(phone: str | None) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
+# A mainland mobile number inside free text ("电话13812345678"): what anonymization blanks.
+PHONE_IN_TEXT_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+PHONE_MASK = "***********"
+
+
+def scrub_phones(text: str | None) -> str:
+    """The text with every mobile number in it starred out (personal-data retention)."""
+    return PHONE_IN_TEXT_RE.sub(PHONE_MASK, text or "")
+
+
 def mask_name(name: str | None) -> str:
     """张** — the surname only, as staff and public pages show residents."""
     if not name:

@@ -14,12 +14,11 @@ from django.utils import formats
 from django.utils.translation import pgettext
 
 from organization.models import OrgForm, OrgUnit
-from party_work.dashboard import party_work_table
 from resident_requests.models import Channel, HandlingLevel
 
 from . import selectors
 from .selectors import Handling, RequestFilter
-from .tables import Table, handling_table, party_children_table, party_table
+from .tables import Table, handling_table, party_children_table, party_table, party_work_table
 
 
 def score_weights() -> dict:

@@ -14,7 +14,6 @@ from django.db.models import (
     DurationField,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -35,7 +34,15 @@ from organization.models import (
     Role,
     UnitKind,
 )
-from organization.selectors import scope_q, scope_root_units, subtree_q, units_visible_to
+from organization.selectors import (
+    OuterUnit,
+    scope_q,
+    scope_root_units,
+    subtree_q,
+    unit_contains_q,
+    unit_within_q,
+    units_visible_to,
+)
 from party_work.models import HouseholdLink
 from resident_requests.models import (
     LEVEL_ORDER,
@@ -242,13 +249,7 @@ def _range_count(queryset, path: str):
     """A correlated COUNT over the outer unit's range, for annotating a list of units."""
     prefix = f"{path}__" if path else ""
     inner = (
-        queryset.filter(
-            **{
-                f"{prefix}tree_id": OuterRef("tree_id"),
-                f"{prefix}lft__gte": OuterRef("lft"),
-                f"{prefix}rght__lte": OuterRef("rght"),
-            }
-        )
+        queryset.filter(unit_within_q(OuterUnit(), path))
         .order_by()
         .values(f"{prefix}tree_id")
         .annotate(n=Count("pk"))
@@ -593,12 +594,9 @@ def open_by_grid(
 def grids_with_child(unit: OrgUnit) -> list[dict]:
     """The unit's grids (their branch or party group, centre, households), each with the child
     of `unit` it lies under, so grid rows roll up into the drill-down rows (one query)."""
-    child = OrgUnit.objects.filter(
-        parent_id=unit.pk,
-        tree_id=OuterRef("unit__tree_id"),
-        lft__lte=OuterRef("unit__lft"),
-        rght__gte=OuterRef("unit__rght"),
-    ).values("pk")[:1]
+    child = OrgUnit.objects.filter(unit_contains_q(OuterUnit("unit")), parent_id=unit.pk).values(
+        "pk"
+    )[:1]
     return list(
         Grid.objects.filter(subtree_q(unit, "unit"))
         .annotate(child_id=Subquery(child))

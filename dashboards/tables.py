@@ -3,9 +3,10 @@ holds, built once from the selectors so the three can never disagree."""
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import pgettext
+from django.utils.translation import gettext, pgettext
 
-from organization.demo import DEMO_FIGURES
+from core.figures import PARTY_BUILDING, PARTY_WORK
+from party_work.selectors import party_work_figures
 
 
 @dataclass
@@ -38,20 +39,7 @@ def hours(seconds) -> float | None:
 
 def party_table(figures) -> Table:
     """The party-building indicators, with the district's published figure beside each."""
-    published = {
-        "streets": DEMO_FIGURES["streets"],
-        "grids": DEMO_FIGURES["grids"],
-        "grid_branches": DEMO_FIGURES["grid_branches"],
-        "grid_party_groups": DEMO_FIGURES["grid_party_groups"],
-        "grids_without_branch_or_group": 0,
-        "central_households": "740+",
-        "households_in_contact": "70,000+",
-        "party_members": "6,100+",
-        "retired_branch_secretaries": DEMO_FIGURES["retired_branch_secretaries"],
-        "party_member_grid_leaders": DEMO_FIGURES["party_member_grid_leaders"],
-        "applicant_grid_leaders": DEMO_FIGURES["applicant_grid_leaders"],
-        "stations": "160+",
-    }
+    published = {key: figure.shown() for key, figure in PARTY_BUILDING.items()}
     labels = [
         ("streets", pgettext("dashboard", "Streets (街道党工委)")),
         ("communities", pgettext("dashboard", "Communities (社区党委/总支)")),
@@ -167,4 +155,39 @@ def handling_table(h) -> Table:
             "On-time rate: resolved by the deadline over resolved. Satisfaction rate: "
             "satisfied and basically satisfied over rated.",
         ),
+    )
+
+
+def party_work_table(unit, *, year: int | None = None, today=None, figures=None) -> Table:
+    """Party members' work (party_work.selectors.party_work_figures) for the page, its charts
+    and exports: one row per indicator, with the district's published figure beside it.
+    `figures`: party_work_figures(unit, …) when the caller has them already."""
+    _ = gettext
+    figures = figures or party_work_figures(unit, year=year, today=today)
+    labels = [
+        ("teams", _("Grid volunteer teams")),
+        ("team_members", _("Members of volunteer teams")),
+        ("claimed_posts", _("Posts claimed in grids (认岗领责)")),
+        ("central_households_in_contact", _("Central households in contact (党员联户)")),
+        ("households_in_contact", _("Resident households in contact")),
+        ("households_visited_90_days", _("Households visited in the last 90 days")),
+        ("households_due_visit", _("Households not visited for 90 days")),
+        ("deputies", _("Deputies (两代表一委员)")),
+        ("sessions_held", _("Reception sessions held this year (温暖20)")),
+        ("sessions_coming", _("Reception sessions coming")),
+        ("bookings", _("Residents booked this year")),
+        ("projects", _("Service projects this year (为民服务项目)")),
+        ("projects_completed", _("Service projects completed this year")),
+        ("activities", _("Volunteer activities this year")),
+        ("volunteer_hours", _("Volunteer hours this year")),
+        ("co_building_units", _("Co-building units (共建单位)")),
+        ("vanguard_models", _("Vanguard models this year (先锋榜样)")),
+    ]
+    # The district's published figures of party members' work (core.figures), as published.
+    published = {key: str(figure) for key, figure in PARTY_WORK.items()}
+    return Table(
+        key="party_work",
+        title=_("Party members at work, %(year)s") % {"year": figures.year},
+        columns=[_("Indicator"), _("Value"), _("Published figure")],
+        rows=[[label, getattr(figures, key), published.get(key, "")] for key, label in labels],
     )

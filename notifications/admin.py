@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin_mixins import PersonalDataAuditMixin
 from core.privacy import mask_phone
-from ops.admin_mixins import PersonalDataAuditMixin
 
 from . import services
 from .models import Notification, NotificationStatus

@@ -6,7 +6,6 @@ the template context (which may hold a resident's details) is left out, as in th
 """
 
 import django_filters
-from django.db.models import Q
 from rest_framework import serializers, viewsets
 
 from core.api import ModelSerializer
@@ -14,6 +13,7 @@ from core.privacy import mask_phone
 from organization.models import StaffRole
 from organization.selectors import staff_roles
 
+from . import selectors
 from .models import Channel, Notification, NotificationStatus
 
 
@@ -69,8 +69,4 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
         ).order_by("-created_at", "-id")
         if user.is_superuser or StaffRole.ORG_DEPARTMENT in staff_roles(user):
             return queryset
-        from resident_requests.selectors import requests_visible_to
-
-        about_visible = Q(request_id__in=requests_visible_to(user).values("pk"))
-        to_me = Q(recipient_user_id=user.pk)
-        return queryset.filter(about_visible | to_me)
+        return queryset.filter(selectors.notifications_visible_q(user))

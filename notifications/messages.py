@@ -1,20 +1,21 @@
-"""Message templates: short texts in the recipient's language (Chinese, English available).
+"""Message templates and their rendering: short texts in the recipient's language.
 
-Every text fits one SMS (70 characters in Chinese with the signature), except the resident's
-receipt (a tracking code and a link cannot both fit in one: it is two), and is built only from
-the context the outbox row holds, which never includes a resident's phone number, name or text.
+The outbox has no templates of its own: each app that sends messages registers its own when
+Django starts (resident_requests.messages, party_work.outbox). A text is built only from the
+context the outbox row holds; a deadline or a day in it is written as people read it, and a
+one-time code is kept sealed in the row (seal_code) and opened only to render it.
 """
 
 import datetime
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 # One Chinese SMS: 70 characters, the provider's signature (【京口党建】) included.
 SMS_SINGLE_LIMIT = 70
@@ -24,113 +25,26 @@ SMS_PART_LIMIT = 67
 
 @dataclass(frozen=True)
 class MessageTemplate:
+    """A message's title and text (lazy translations, %-formatted with the row's context).
+
+    `prepare`, if given, turns the context into the values the text names (e.g. a code into
+    words), in the recipient's language: it is called with a copy of the context, inside
+    translation.override, and returns the values."""
+
     title: str
     text: str
+    prepare: Callable[[dict], dict] | None = None
 
 
-TEMPLATES: dict[str, MessageTemplate] = {
-    # → the grid leader and the community's duty staff
-    "request.submitted": MessageTemplate(
-        title=_("New request"),
-        text=_("New request %(code)s (%(grid)s, %(category)s): accept it by %(deadline)s."),
-    ),
-    # → the party member it was dispatched to; the link opens the order on /member/
-    "request.dispatched": MessageTemplate(
-        title=_("New order for you"),
-        text=_("A new order for you (%(category)s): %(link)s"),
-    ),
-    # → the staff of the new level, or each department called in (吹哨 / 报到)
-    "request.escalated": MessageTemplate(
-        title=_("Request escalated"),
-        text=_(
-            "Request %(code)s (%(category)s) is now with the %(level)s: respond by %(deadline)s."
-        ),
-    ),
-    # → whoever must act, 24 hours before a deadline
-    "request.deadline_soon": MessageTemplate(
-        title=_("Deadline in 24 hours"),
-        text=_("Reminder: request %(code)s (%(category)s) is due by %(deadline)s."),
-    ),
-    # → whoever must act, once a deadline has passed
-    "request.overdue": MessageTemplate(
-        title=_("Request overdue"),
-        text=_("Request %(code)s (%(category)s) is overdue since %(deadline)s: act now."),
-    ),
-    # → the staff one level up (督办)
-    "request.overdue_supervise": MessageTemplate(
-        title=_("Overdue request to supervise"),
-        text=_("Please supervise: request %(code)s in %(grid)s is overdue since %(deadline)s."),
-    ),
-    # → the resident, right after submitting: the code to quote and the private link. Two SMS
-    # parts: the code (21 characters) and a link (about 48) leave too little for words in one.
-    "request.receipt": MessageTemplate(
-        title=_("We received your request"),
-        text=_("We received your request, code %(code)s. Follow it here: %(link)s"),
-    ),
-    # Progress, → the resident (unless they turned it off) and the residents who said "me too"
-    "request.progress_accepted": MessageTemplate(
-        title=_("Your request is accepted"),
-        text=_("Request %(code)s (%(category)s) is accepted and will be handled soon."),
-    ),
-    "request.progress_dispatched": MessageTemplate(
-        title=_("Your request is being handled"),
-        text=_("Request %(code)s (%(category)s) was given to %(handler)s, who is handling it."),
-    ),
-    "request.progress_escalated": MessageTemplate(
-        title=_("Your request was handed up"),
-        text=_("Request %(code)s (%(category)s) was handed to %(handled_by)s to handle."),
-    ),
-    # → the resident, with the link to rate the result
-    "request.resolved": MessageTemplate(
-        title=_("Your request is resolved"),
-        text=_("The problem you reported has been resolved. Please rate it: %(link)s"),
-    ),
-    # → the residents who said "me too"
-    "request.resolved_follower": MessageTemplate(
-        title=_("Your request is resolved"),
-        text=_("The problem you also reported (%(category)s) has been resolved."),
-    ),
-    # → a resident who just said "me too", with the request's public view (not the private link)
-    "request.supported": MessageTemplate(
-        title=_("You follow a reported problem"),
-        text=_('Thank you for your "me too". Follow the problem here: %(link)s'),
-    ),
-    # → the resident, with the link to read why
-    "request.rejected": MessageTemplate(
-        title=_("Your request was not accepted"),
-        text=_("Your request was not accepted. The reason: %(link)s"),
-    ),
-    # → a resident listing their requests by phone number: the one-time code (sealed in the row)
-    "resident.phone_code": MessageTemplate(
-        title=_("Your code"),
-        text=_("Your code to see your requests: %(otp)s. It works for 5 minutes. Tell no one."),
-    ),
-    # → each community secretary, every morning
-    "digest.daily": MessageTemplate(
-        title=_("Daily digest"),
-        text=_("%(unit)s, %(date)s: %(open)s open requests, %(overdue)s of them overdue."),
-    ),
-}
+# Every app that sends messages adds its templates here when Django starts (register_templates
+# in its AppConfig.ready): resident_requests.messages, party_work.outbox.
+TEMPLATES: dict[str, MessageTemplate] = {}
 
-# Handling levels as a message names them (short: every character counts in an SMS).
-LEVEL_NAMES = {
-    "grid": _("grid"),
-    "community": _("community"),
-    "street": _("street"),
-    "department": _("departments"),
-}
-# The same levels as residents read them ("已转交街道办理").
-RESIDENT_LEVEL_NAMES = {
-    "grid": _("the grid leader"),
-    "community": _("the community"),
-    "street": _("the street office"),
-    "department": _("the departments concerned"),
-}
-# Who handles a dispatched request, as residents read it: a role and a surname, never a name.
-HANDLER_ROLES = {
-    "party_member": _("party member"),
-    "volunteer": _("volunteer"),
-}
+
+def register_templates(templates: dict[str, MessageTemplate]) -> None:
+    """Add an app's templates; a key already taken keeps its first template."""
+    for key, template in templates.items():
+        TEMPLATES.setdefault(key, template)
 
 
 def _code_pad(nonce: str, digits: int) -> int:
@@ -176,12 +90,8 @@ def render(template_key: str, context: dict, language: str = "zh-hans") -> tuple
         if values.get("date"):
             # Translators: a day in a short message, strftime format.
             values["date"] = datetime.date.fromisoformat(values["date"]).strftime(gettext("%b %d"))
-        if "level" in values:
-            values["handled_by"] = str(RESIDENT_LEVEL_NAMES.get(values["level"], values["level"]))
-            values["level"] = str(LEVEL_NAMES.get(values["level"], values["level"]))
-        if "handler_role" in values:
-            role = HANDLER_ROLES.get(values["handler_role"], values["handler_role"])
-            values["handler"] = f"{role} {values.get('handler_surname', '')}".strip()
+        if template.prepare is not None:
+            values = template.prepare(values)
         if values.get("otp_sealed"):
             try:
                 values["otp"] = open_code(values["otp_sealed"], values.get("otp_nonce", ""))

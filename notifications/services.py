@@ -1,9 +1,10 @@
 """Writes to the notification outbox, and sending one row.
 
-The request workflow calls `notify_request_event` inside its transition's transaction; the rows
-it writes are committed with the transition and published to the broker after the commit. The
-publish never raises into the caller and gives up within about a second; what it could not
-publish stays pending and `outbox_sweep` publishes it again later.
+A generic outbox: apps above it (resident_requests.messages, party_work) decide who is told
+what and call `notifications_create` inside their own transaction; the rows it writes are
+committed with the caller's change and published to the broker after the commit. The publish
+never raises into the caller and gives up within about a second; what it could not publish
+stays pending and `outbox_sweep` publishes it again later.
 """
 
 import datetime
@@ -16,14 +17,16 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.constants import OnConflict
+from django.urls import reverse
 from django.utils import timezone
 
 from .channels import OutgoingMessage, PermanentSendError, TransientSendError, backend_for
 from .messages import TemplateError, render
-from .models import CLAIMABLE_STATUSES, Channel, Notification, NotificationStatus
+from .models import CLAIMABLE_STATUSES, Channel, Notification, NotificationStatus, ShortLink
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +241,17 @@ def _insert_new(rows: list[Notification]) -> list[Notification]:
     return sorted(written, key=lambda row: row.pk)
 
 
+# The Celery task that sends a batch of rows (notifications.tasks.send_notifications). The tasks
+# module sits above this one (its tasks call these services), so it is handed over when Django
+# starts (NotificationsConfig.ready) instead of imported back from here.
+_send_task = None
+
+
+def register_send_task(task) -> None:
+    global _send_task
+    _send_task = task
+
+
 def enqueue_on_commit(ids: list[int]) -> None:
     if ids:
         transaction.on_commit(partial(notifications_enqueue, ids=ids), robust=True)
@@ -253,8 +267,9 @@ def notifications_enqueue(*, ids: list[int], countdown: float | None = None) -> 
     socket timeouts, one quick retry); after the first failure the rest are left for the
     sweeper rather than each waiting for the same dead broker.
     """
-    from .tasks import send_notifications
-
+    send_notifications = _send_task
+    if send_notifications is None:
+        raise ImproperlyConfigured("notifications: no send task registered (app not ready?)")
     size = max(1, settings.NOTIFICATIONS_BATCH_SIZE)
     published = 0
     try:
@@ -572,40 +587,41 @@ def outbox_sweep(*, limit: int = 5000) -> int:
     return notifications_enqueue(ids=ids)
 
 
-def notify_request_event(*, event) -> list:
-    """Write the outbox rows that `event` (a resident_requests RequestEvent) calls for.
+def short_link_create(*, path: str) -> str:
+    """A short link (/n/<token>/) to `path` on this portal, as a message carries it."""
+    # One INSERT (the table's check constraint keeps the target a local path): a message is
+    # written inside its caller's transaction, whose query count is pinned by tests.
+    link = ShortLink.objects.create(target=path)
+    return settings.PORTAL_BASE_URL + reverse("notifications:short_link", args=[link.token])
 
-    Called inside the transition's transaction. A fault here must not undo the transition (a
-    resident who sees an error for a saved request submits it again): it runs in a savepoint,
-    and a failure is logged and rolled back to it.
+
+def notifications_anonymize(*, request_ids: Iterable[int] = (), phone: str = "") -> int:
+    """Forget the addresses and contexts of outbox rows (personal-data retention and erasure);
+    the number of rows changed.
+
+    `request_ids`: the rows about these requests that went out or were given up (pending ones
+    are left to go out). `phone`: every row to this number, whatever its state.
     """
-    from . import request_rules
-
-    try:
-        with transaction.atomic():
-            return request_rules.notify_request_event(event=event)
-    except Exception:
-        logger.exception("notifications: could not write the messages for event %s", event.pk)
-        return []
-
-
-def deadlines_check(*, now: datetime.datetime | None = None) -> dict:
-    """Reminders 24 h ahead, overdue notices (督办), automatic escalation of missed acceptance
-    deadlines (分级响应) and the closing of unrated requests: see request_rules."""
-    from . import request_rules
-
-    return request_rules.deadlines_check(now=now)
+    changed = 0
+    request_ids = list(request_ids)
+    if request_ids:
+        changed += (
+            Notification.objects.filter(request_id__in=request_ids)
+            .filter(status__in=[NotificationStatus.SENT, NotificationStatus.DEAD])
+            .filter(~Q(phone="") | ~Q(email=""))
+            .update(phone="", email="", context={})
+        )
+    if phone:
+        changed += Notification.objects.filter(phone=phone).update(phone="", context={})
+    return changed
 
 
-def daily_digests_send(*, now: datetime.datetime | None = None) -> int:
-    """Each community secretary's morning digest of open and overdue requests."""
-    from . import request_rules
-
-    return request_rules.daily_digests_send(now=now)
-
-
-def phone_code_send(*, phone: str, code: str, cause: str) -> list:
-    """A one-time code by SMS to a resident who lists their requests by phone number."""
-    from . import request_rules
-
-    return request_rules.phone_code_send(phone=phone, code=code, cause=cause)
+def notifications_forget_finished(*, template_key: str, before: datetime.datetime) -> int:
+    """Blank the address and context of the rows of `template_key` that went out (or were given
+    up) before `before`: messages whose use is over, such as one-time codes. How many."""
+    return (
+        Notification.objects.filter(template_key=template_key, created_at__lt=before)
+        .filter(status__in=[NotificationStatus.SENT, NotificationStatus.DEAD])
+        .filter(~Q(phone="") | ~Q(email="") | ~Q(context={}))
+        .update(phone="", email="", context={})
+    )

@@ -1,7 +1,8 @@
 """Celery tasks of the outbox: thin wrappers around notifications.services.
 
-All of them run on the "notifications" queue (CELERY_TASK_ROUTES). The periodic ones are declared
-in settings.CELERY_BEAT_SCHEDULE.
+All of them run on the "notifications" queue (CELERY_TASK_ROUTES). The sweep is periodic
+(settings.CELERY_BEAT_SCHEDULE). The rounds that decide what to send (a request's deadlines,
+the morning digest) belong to the apps that own them: resident_requests.tasks.
 """
 
 import logging
@@ -60,13 +61,3 @@ def send_notification(self, notification_id: int) -> str:
 @shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
 def sweep_outbox() -> int:
     return services.outbox_sweep()
-
-
-@shared_task(ignore_result=True, soft_time_limit=240, time_limit=280)
-def check_deadlines() -> dict:
-    return services.deadlines_check()
-
-
-@shared_task(ignore_result=True, soft_time_limit=240, time_limit=280)
-def send_daily_digests() -> int:
-    return services.daily_digests_send()

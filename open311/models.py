@@ -5,12 +5,18 @@ database does not leak working keys. Revoking a key keeps its row: the requests 
 point at it.
 """
 
+import hashlib
 import secrets
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+
+
+def key_digest(raw_key: str) -> str:
+    """What is stored of a key (ApiKey.digest), and what a presented key is looked up by."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
 def new_submission_token() -> str:

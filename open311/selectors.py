@@ -15,7 +15,7 @@ from resident_requests.models import (
     ResidentRequest,
 )
 
-from .models import ApiKey, Submission
+from .models import ApiKey, Submission, key_digest
 
 # A point given as lat/long files the request for the nearest building within this distance.
 NEAR_METRES = 300
@@ -25,8 +25,6 @@ MAX_DAYS = 90
 
 def api_key_for(raw_key: str) -> ApiKey | None:
     """The active key with this value, or None (unknown, revoked or malformed)."""
-    from .services import key_digest
-
     raw_key = (raw_key or "").strip()
     if not raw_key or len(raw_key) > 100:
         return None

@@ -1,15 +1,16 @@
 """Writes of the Open311 app: issuing and revoking API keys, and filing a request.
 
-A request filed through Open311 goes through the web form's own checks
-(resident_requests.forms.RequestForm), its rate limits and resident_requests.services.request_submit,
-exactly as one typed into the public form.
+A request filed through Open311 is checked here, field by field, by the same rules and with
+the same messages as the public form (name, phone, building, description), goes through the
+same rate limits, and is made by resident_requests.services.request_submit, as one typed into
+the public form.
 """
 
-import hashlib
 import math
 import secrets
 from dataclasses import dataclass
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -17,23 +18,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
+from core.validators import validate_mainland_mobile
+from grids.models import Building
 from resident_requests import ratelimit
 from resident_requests import services as request_services
-from resident_requests.forms import RequestForm, new_form_token
-from resident_requests.models import Category, ResidentRequest
+from resident_requests.models import DESCRIPTION_MAX_LENGTH, Category, ResidentRequest
+from resident_requests.selectors import buildings_matching
 
 from . import selectors
-from .models import ApiKey, Submission
+from .models import ApiKey, Submission, key_digest
 
 KEY_BYTES = 24
 
 
 class RateLimited(ApplicationError):
     """Too many requests from this client or for this phone number."""
-
-
-def key_digest(raw_key: str) -> str:
-    return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -108,16 +107,123 @@ def _building_by_id(text: str, name: str):
     return building
 
 
-# The web form's field names, as Open311 clients call them.
-OPEN311_NAMES = {
-    "name": "first_name/last_name",
-    "phone": "phone",
-    "building_text": "address_string",
-    "building": "address_id",
-    "address": "attribute[address_detail]",
-    "category": "service_code",
-    "description": "description",
-}
+# The fields of a request as Open311 clients call them (in errors).
+NAME = "first_name/last_name"
+PHONE = "phone"
+ADDRESS_STRING = "address_string"
+ADDRESS_DETAIL = "attribute[address_detail]"
+DESCRIPTION = "description"
+
+
+@dataclass
+class CheckedFiling:
+    """A filing's request fields, checked: what request_submit takes."""
+
+    name: str
+    phone: str
+    building: Building
+    address: str
+    description: str
+
+
+class _Errors:
+    """The messages of a filing's fields, by Open311 name, in the order they were found."""
+
+    def __init__(self):
+        self.by_field: dict[str, list[str]] = {}
+
+    def check(self, field: str, check, *args, **kwargs):
+        """check(*args, **kwargs), or None with its messages kept under `field`."""
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as exc:
+            self.by_field.setdefault(field, []).extend(str(m) for m in exc.messages)
+            return None
+
+    def add(self, field: str, message) -> None:
+        self.by_field.setdefault(field, []).append(str(message))
+
+    def raise_any(self) -> None:
+        if self.by_field:
+            raise ApplicationError(
+                " ".join(
+                    f"{field}: {message}"
+                    for field, messages in self.by_field.items()
+                    for message in messages
+                ),
+                extra=self.by_field,
+            )
+
+
+def _text(value: str, *, max_length: int, min_length: int | None = None, required=True) -> str:
+    """`value` stripped, within its length (the public form's rules and messages)."""
+    field = forms.CharField(max_length=max_length, min_length=min_length, required=required)
+    return field.clean(value)
+
+
+def _phone(value: str) -> str:
+    value = _text(value, max_length=20)
+    value = "".join(ch for ch in value if not ch.isspace() and ch != "-")
+    validate_mainland_mobile(value)
+    return value
+
+
+def _building_for_text(text: str, errors: _Errors) -> Building | None:
+    """The one building an address names, as the public form finds it."""
+    exact = list(Building.objects.filter(address=text)[:2])
+    matches = exact or list(buildings_matching(text, limit=8))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        errors.add(ADDRESS_STRING, _("Several buildings match: pick yours from the list."))
+    else:
+        errors.add(
+            ADDRESS_STRING,
+            _(
+                "We could not find that building. Type part of the road or estate name, "
+                "e.g. 京口路, and pick it from the list, or tick “My building is not in "
+                "the list” below."
+            ),
+        )
+    return None
+
+
+def _checked(filing: Filing, building: Building | None, attributes: dict) -> CheckedFiling:
+    """The request's fields of `filing`, or ApplicationError naming every field that is wrong."""
+    errors = _Errors()
+    name = errors.check(
+        NAME, _text, f"{filing.last_name.strip()}{filing.first_name.strip()}", max_length=50
+    )
+    phone = errors.check(PHONE, _phone, filing.phone)
+    text = errors.check(
+        ADDRESS_STRING,
+        _text,
+        building.address if building else filing.address_string,
+        max_length=100,
+        required=False,
+    )
+    address = errors.check(
+        ADDRESS_DETAIL, _text, attributes.get("address_detail", ""), max_length=200, required=False
+    )
+    description = errors.check(
+        DESCRIPTION, _text, filing.description, min_length=5, max_length=DESCRIPTION_MAX_LENGTH
+    )
+    if building is None and text is not None:
+        if text:
+            building = _building_for_text(text, errors)
+        else:
+            errors.add(
+                ADDRESS_STRING,
+                _("Type your building and pick it, or tick “My building is not in the list”."),
+            )
+    errors.raise_any()
+    # With what the submission and its notifications read next (the grid's leader and units).
+    building = Building.objects.select_related("grid__leader", "grid__unit", "grid__community").get(
+        pk=building.pk
+    )
+    return CheckedFiling(
+        name=name, phone=phone, building=building, address=address, description=description
+    )
 
 
 def request_file(*, filing: Filing, api_key: ApiKey, client_ip: str) -> Submission:
@@ -164,42 +270,21 @@ def request_file(*, filing: Filing, api_key: ApiKey, client_ip: str) -> Submissi
         if len(filing.media_url) > 500:
             raise ApplicationError(_("media_url must be at most 500 characters."))
 
-    # The web form's checks: name, phone, building, category, description.
-    name = f"{filing.last_name.strip()}{filing.first_name.strip()}"
-    form = RequestForm(
-        data={
-            "name": name,
-            "phone": filing.phone,
-            "building_text": building.address if building else filing.address_string,
-            "building": building.pk if building else "",
-            "address": attributes.get("address_detail", ""),
-            "category": category.pk,
-            "description": filing.description,
-            "consent": "on",  # the client's terms of use (its API key) cover the consent
-            "form_token": new_form_token(),  # required by the form; no double submit here
-            "confirm_new": "1",
-        }
-    )
-    if not form.is_valid():
-        raise ApplicationError(
-            _form_errors_open311(form),
-            extra={OPEN311_NAMES.get(k, k): [str(e) for e in v] for k, v in form.errors.items()},
-        )
-    data = form.cleaned_data
+    data = _checked(filing, building, attributes)
     if ratelimit.hit("submit_ip", client_ip):
         raise RateLimited(_("Too many requests from this client. Wait a while and try again."))
-    if ratelimit.hit("submit_phone", data["phone"]):
+    if ratelimit.hit("submit_phone", data.phone):
         raise RateLimited(
             _("Too many requests from this phone number today. Wait a while and try again.")
         )
     with transaction.atomic():
         request: ResidentRequest = request_services.request_submit(
-            submitter_name=data["name"],
-            submitter_phone=data["phone"],
-            building=data["building_obj"],
-            category=data["category"],
-            description=data["description"],
-            address=data["address"],
+            submitter_name=data.name,
+            submitter_phone=data.phone,
+            building=data.building,
+            category=category,
+            description=data.description,
+            address=data.address,
             lat=lat,
             lng=lng,
         )
@@ -208,14 +293,3 @@ def request_file(*, filing: Filing, api_key: ApiKey, client_ip: str) -> Submissi
         )
     api_key_touch(key=api_key)
     return submission
-
-
-def _form_errors_open311(form) -> str:
-    messages = []
-    for field, errors in form.errors.items():
-        for error in errors:
-            if field == "__all__":
-                messages.append(str(error))
-            else:
-                messages.append(f"{OPEN311_NAMES.get(field, field)}: {error}")
-    return " ".join(messages)

@@ -44,10 +44,12 @@ def check_celery() -> str:
         if status != "ok":
             raise RuntimeError(status)
         return status
-    from jingkou.celery import app
+    # The project's Celery app (jingkou.celery) as Celery knows it: ops does not import the
+    # project package above it.
+    from celery import current_app
 
     try:
-        replies = app.control.ping(timeout=CELERY_PING_TIMEOUT)
+        replies = current_app.control.ping(timeout=CELERY_PING_TIMEOUT)
         status = "ok" if replies else "no worker answered"
     except Exception as exc:  # the broker is down or refuses: report, do not crash the probe
         status = f"{type(exc).__name__}: {exc}"

@@ -1,22 +1,21 @@
 """Writes of the ops app: audit rows, and the personal-data duties (retention, export, erasure).
 
-The personal-data functions operate on the resident_requests and notifications models, whose
-owners keep every other write; these only blank personal fields and never change a status, a
-date, a category or a count, so the statistics stay as they were.
+The personal-data duties decide when and audit what was done; the blanking itself is the
+owners' (resident_requests.services.requests_anonymize, notifications.services.
+notifications_anonymize), which never change a status, a date, a category or a count, so the
+statistics stay as they were.
 """
 
 import datetime
 import logging
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import PERSONAL_DATA_KINDS
 from core.exceptions import ApplicationError
 from core.net import client_ip
 
@@ -24,13 +23,6 @@ from .context import current_request, current_request_id
 from .models import AuditAction, AuditEvent
 
 logger = logging.getLogger(__name__)
-
-# A mainland mobile number inside free text ("电话13812345678").
-PHONE_IN_TEXT_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-PHONE_MASK = "***********"
-# About 100 m: keeps a request on the map of its neighbourhood, not on a doorstep.
-ANONYMIZED_COORDINATE_DECIMALS = 3
-ANONYMIZE_BATCH = 500
 
 
 def audit_record(
@@ -70,10 +62,6 @@ def audit_record(
     event.full_clean(exclude=["actor"])
     event.save()
     return event
-
-
-# What a display of personal data may show, named in the audit rows' detail.
-PERSONAL_DATA_KINDS = ("name", "phone", "address", "email")
 
 
 def _audited_keys(request) -> set:
@@ -145,10 +133,6 @@ def audit_personal_data_display(
     return event
 
 
-def scrub_phones(text: str) -> str:
-    return PHONE_IN_TEXT_RE.sub(PHONE_MASK, text or "")
-
-
 @dataclass
 class AnonymizeResult:
     requests: int = 0
@@ -157,60 +141,12 @@ class AnonymizeResult:
     notifications: int = 0
     phone_codes: int = 0
 
-
-def _anonymize_batch(request_ids: list[int], result: AnonymizeResult) -> None:
-    """Blank the personal fields of these requests and of what hangs off them. In a transaction."""
-    from notifications.models import Notification, NotificationStatus
-    from resident_requests.models import (
-        PhotoStage,
-        RequestPhoto,
-        RequestSupporter,
-        ResidentRequest,
-    )
-
-    rows = list(
-        ResidentRequest.objects.select_for_update(skip_locked=True).filter(pk__in=request_ids)
-    )
-    for row in rows:
-        row.submitter_name = ""
-        row.submitter_phone = ""
-        row.address = ""
-        if row.lat is not None:
-            row.lat = round(row.lat, ANONYMIZED_COORDINATE_DECIMALS)
-        if row.lng is not None:
-            row.lng = round(row.lng, ANONYMIZED_COORDINATE_DECIMALS)
-        row.description = scrub_phones(row.description)
-        row.rating_comment = scrub_phones(row.rating_comment)
-    # Personal fields only, without full_clean: a blank phone is what anonymized means here,
-    # and no other field (status, dates, category, counts) is written.
-    ResidentRequest.objects.bulk_update(
-        rows,
-        [
-            "submitter_name",
-            "submitter_phone",
-            "address",
-            "lat",
-            "lng",
-            "description",
-            "rating_comment",
-        ],
-    )
-    ids = [row.pk for row in rows]
-    result.requests += len(ids)
-    # "Me too" phones go; supporters_count on the request stays for the statistics.
-    result.supporters += RequestSupporter.objects.filter(request_id__in=ids).delete()[0]
-    photos = list(RequestPhoto.objects.filter(request_id__in=ids, stage=PhotoStage.SUBMISSION))
-    for photo in photos:
-        name, storage = photo.image.name, photo.image.storage
-        transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
-    result.photos += RequestPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()[0]
-    # Messages already out (or given up) lose their address; pending ones are left to go out.
-    result.notifications += (
-        Notification.objects.filter(request_id__in=ids)
-        .filter(status__in=[NotificationStatus.SENT, NotificationStatus.DEAD])
-        .filter(~Q(phone="") | ~Q(email=""))
-        .update(phone="", email="", context={})
-    )
+    def add(self, anonymized) -> None:
+        """Count what a resident_requests anonymization changed."""
+        self.requests += anonymized.requests
+        self.supporters += anonymized.supporters
+        self.photos += anonymized.photos
+        self.notifications += anonymized.notifications
 
 
 def retention_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -223,29 +159,13 @@ def requests_anonymize_expired(*, now: datetime.datetime | None = None) -> Anony
     Runs in batches, each in its own transaction, skipping rows another transaction holds (they
     are taken on the next run). Idempotent: anonymized rows have a blank phone and are skipped.
     """
-    from resident_requests.models import FINAL_STATUSES, ResidentRequest
+    from resident_requests import services as request_services
 
     cutoff = retention_cutoff(now)
     result = AnonymizeResult()
-    expired = (
-        ResidentRequest.objects.filter(status__in=FINAL_STATUSES)
-        .exclude(submitter_phone="")
-        .annotate(finished_at=Coalesce("closed_at", "updated_at"))
-        .filter(finished_at__lt=cutoff)
-        .order_by("pk")
-    )
-    last_pk = 0
-    while True:
-        ids = list(expired.filter(pk__gt=last_pk).values_list("pk", flat=True)[:ANONYMIZE_BATCH])
-        if not ids:
-            break
-        last_pk = ids[-1]
-        with transaction.atomic():
-            _anonymize_batch(ids, result)
+    result.add(request_services.requests_anonymize(before=cutoff))
     # The SMS codes of "my requests" by phone: a day is plenty (they work for 5 minutes).
-    from resident_requests.services import phone_verifications_purge
-
-    result.phone_codes = phone_verifications_purge(now=now)
+    result.phone_codes = request_services.phone_verifications_purge(now=now)
     if result.requests:
         audit_record(
             action=AuditAction.RETENTION_ANONYMIZE,
@@ -281,14 +201,16 @@ def resident_data_erase(*, phone: str, include_open: bool = False, actor=None) -
 
     Open requests still need the phone to be handled: they are erased only with include_open.
     """
-    from notifications.models import Notification
-    from resident_requests.models import OPEN_STATUSES, RequestSupporter, ResidentRequest
+    from notifications import services as notification_services
+    from resident_requests import services as request_services
+    from resident_requests.models import OPEN_STATUSES, ResidentRequest
 
     phone = phone.strip()
     if not phone:
         raise ApplicationError(_("Give the resident's phone number."))
-    mine = ResidentRequest.objects.filter(submitter_phone=phone)
-    open_count = mine.filter(status__in=OPEN_STATUSES).count()
+    open_count = ResidentRequest.objects.filter(
+        submitter_phone=phone, status__in=OPEN_STATUSES
+    ).count()
     if open_count and not include_open:
         raise ApplicationError(
             _(
@@ -300,13 +222,8 @@ def resident_data_erase(*, phone: str, include_open: bool = False, actor=None) -
         )
     result = AnonymizeResult()
     with transaction.atomic():
-        ids = list(mine.values_list("pk", flat=True))
-        if ids:
-            _anonymize_batch(ids, result)
-        result.supporters += RequestSupporter.objects.filter(phone=phone).delete()[0]
-        result.notifications += Notification.objects.filter(phone=phone).update(
-            phone="", context={}
-        )
+        result.add(request_services.requests_anonymize(phone=phone))
+        result.notifications += notification_services.notifications_anonymize(phone=phone)
         audit_record(
             action=AuditAction.PERSONAL_DATA_ERASE,
             actor=actor,

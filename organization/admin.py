@@ -3,8 +3,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
+from core.admin_mixins import PersonalDataAuditMixin
 from core.exceptions import ApplicationError
-from ops.admin_mixins import PersonalDataAuditMixin
 
 from . import services
 from .admin_mixins import ScopedAdminMixin

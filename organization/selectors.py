@@ -16,6 +16,54 @@ def _join(path: str, field: str) -> str:
     return f"{path}__{field}" if path else field
 
 
+class OuterUnit:
+    """The unit of the outer query's row, reached through `path` ("" when the outer rows are
+    OrgUnits): for correlated range conditions (EXISTS, annotations per unit)."""
+
+    def __init__(self, path: str = ""):
+        self.path = path
+
+
+def _bounds(unit: "OrgUnit | OuterUnit"):
+    if isinstance(unit, OuterUnit):
+        return tuple(OuterRef(_join(unit.path, f)) for f in ("tree_id", "lft", "rght"))
+    return unit.tree_id, unit.lft, unit.rght
+
+
+def unit_contains_q(unit: "OrgUnit | OuterUnit", path: str = "") -> Q:
+    """Rows whose unit (through `path`) is `unit` or one of its ancestors: an MPTT range."""
+    tree_id, lft, rght = _bounds(unit)
+    return Q(
+        **{
+            _join(path, "tree_id"): tree_id,
+            _join(path, "lft__lte"): lft,
+            _join(path, "rght__gte"): rght,
+        }
+    )
+
+
+def unit_within_q(unit: "OrgUnit | OuterUnit", path: str = "") -> Q:
+    """Rows whose unit (through `path`) lies in `unit`'s subtree, `unit` included. For a unit
+    instance whose range may be stale, use subtree_q (it reads the range in the query)."""
+    tree_id, lft, rght = _bounds(unit)
+    return Q(
+        **{
+            _join(path, "tree_id"): tree_id,
+            _join(path, "lft__gte"): lft,
+            _join(path, "rght__lte"): rght,
+        }
+    )
+
+
+def scopes_covering(user, unit: "OrgUnit | OuterUnit") -> QuerySet[StaffScope]:
+    """The user's scopes whose subtree holds `unit`: the one rule of who sees what. scope_q is
+    "one of these exists" for the outer row's unit; the services read the rows themselves
+    (their roles and unit kinds) for a unit at hand."""
+    return StaffScope.objects.filter(
+        unit_contains_q(unit, "unit"), user_id=user.pk, unit__isnull=False
+    )
+
+
 def scope_q(user, path: str = "") -> Q:
     """A condition true for rows whose unit (reached through `path`) lies in the user's scope.
 
@@ -26,14 +74,7 @@ def scope_q(user, path: str = "") -> Q:
         return Q(pk__in=[])
     if user.is_superuser:
         return Q()
-    covering = StaffScope.objects.filter(
-        user_id=user.pk,
-        unit__isnull=False,
-        unit__tree_id=OuterRef(_join(path, "tree_id")),
-        unit__lft__lte=OuterRef(_join(path, "lft")),
-        unit__rght__gte=OuterRef(_join(path, "rght")),
-    )
-    return Q(Exists(covering))
+    return Q(Exists(scopes_covering(user, OuterUnit(path))))
 
 
 def filter_visible(queryset: QuerySet, user, path: str = "") -> QuerySet:

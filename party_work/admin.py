@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_mixins import PersonalDataAuditMixin
 from core.exceptions import ApplicationError
 from core.privacy import mask_name, mask_phone
-from ops.admin_mixins import PersonalDataAuditMixin
 from organization.admin_mixins import ScopedAdminMixin
 from organization.selectors import scope_q
 

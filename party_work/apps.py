@@ -8,8 +8,11 @@ class PartyWorkConfig(AppConfig):
 
     def ready(self):
         from organization.roles import extend_role_permissions
+        from resident_requests.teams import register_teams_for_request
 
-        from . import outbox, roles
+        from . import outbox, roles, selectors
 
         extend_role_permissions(roles.ROLE_PERMISSIONS)
         outbox.register_templates()
+        # Requests can be dispatched to volunteer teams: the requests app asks for them here.
+        register_teams_for_request(selectors.teams_for_request)

@@ -18,10 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.audit import audit_personal_data_display
 from core.exceptions import ApplicationError
 from core.privacy import mask_name
 from grids.models import Grid
-from ops.services import audit_personal_data_display
 from organization.models import Person, UnitKind
 from organization.selectors import filter_visible, scope_root_units, units_visible_to
 

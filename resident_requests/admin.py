@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,14 +22,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_mixins import PersonalDataAuditMixin
 from core.exceptions import ApplicationError
 from core.privacy import mask_phone
 from grids.models import Building, Grid
-from ops.admin_mixins import PersonalDataAuditMixin
 from organization.models import Department, OrgUnit, UnitKind
 from organization.selectors import department_ids_of, scope_q, subtree_q
 
-from . import services
+from . import selectors, services
 from .forms import MultiplePhotoField
 from .models import (
     OPEN_STATUSES,
@@ -46,6 +46,7 @@ from .models import (
     next_level,
 )
 from .photos import PhotoRejected, photos_clean
+from .transitions import TRANSITIONS, Surface
 
 # Counting a filtered list stops here: "10,000+" is as useful as the exact figure and cheap.
 COUNT_CAP = 10_000
@@ -75,22 +76,9 @@ class CappedCountPaginator(Paginator):
 
 
 def visible_requests(user, queryset):
-    """The admin's scope: grids in the user's units (resolved first: a short list of ids) plus
-    requests escalated to the user's departments."""
-    if user.is_superuser:
-        return queryset
-    grid_ids = list(Grid.objects.filter(scope_q(user, "unit")).values_list("pk", flat=True))
-    q = Q(grid_id__in=grid_ids)
-    departments = department_ids_of(user)
-    if departments:
-        q |= Q(
-            Exists(
-                RequestDepartment.objects.filter(
-                    request_id=OuterRef("pk"), department_id__in=departments
-                )
-            )
-        )
-    return queryset.filter(q)
+    """The admin's scope: the one rule (selectors.request_visible_q), its grids resolved first
+    (a short list of ids) for the (grid, created_at) index."""
+    return queryset.filter(selectors.request_visible_q(user, grids_first=True))
 
 
 # --- Filters ------------------------------------------------------------------------------------
@@ -284,12 +272,22 @@ class RequestDepartmentInline(ReadOnlyInline):
 
 
 class NoteForm(forms.Form):
+    """The base of the transition forms: `build` makes the form for a request, `arguments` turns
+    its data into the service's keyword arguments (transitions.Transition.arguments)."""
+
     note = forms.CharField(
         label=_("Note shown to the resident"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
     )
+
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        return cls(data)
+
+    def arguments(self) -> dict:
+        return {"note": self.cleaned_data.get("note", "")}
 
 
 class TemplateNoteForm(NoteForm):
@@ -313,8 +311,31 @@ class TemplateNoteForm(NoteForm):
         return cleaned
 
 
+class RejectForm(TemplateNoteForm):
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        form = cls(data, for_status=Status.REJECTED, category=request_obj.category)
+        form.fields["note"].label = _("Reason for rejecting (shown to the resident)")
+        form.fields["note"].required = False
+        return form
+
+    def arguments(self) -> dict:
+        return {"reason": self.cleaned_data.get("note", "")}
+
+
 class ResolveForm(TemplateNoteForm):
     photos = MultiplePhotoField(label=_("Photos (optional, up to 3)"))
+
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        return cls(data, files, for_status=Status.RESOLVED, category=request_obj.category)
+
+    def arguments(self) -> dict:
+        try:
+            photos = photos_clean(self.cleaned_data.get("photos") or [])
+        except PhotoRejected as exc:
+            raise ApplicationError(exc.message) from exc
+        return {"note": self.cleaned_data.get("note", ""), "photos": photos}
 
 
 class DispatchForm(NoteForm):
@@ -329,18 +350,26 @@ class DispatchForm(NoteForm):
     )
 
     def __init__(self, *args, request_obj, **kwargs):
-        from party_work.selectors import teams_for_request
+        from .teams import teams_for_request
 
         super().__init__(*args, **kwargs)
         self.fields["note"].label = _("Internal note for the member")
         self.fields["assignee"].queryset = services.members_for_dispatch(request_obj)
         self.fields["team"].queryset = teams_for_request(request_obj)
 
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        return cls(data, request_obj=request_obj)
+
     def clean(self):
         data = super().clean()
         if bool(data.get("assignee")) == bool(data.get("team")):
             raise forms.ValidationError(_("Choose either a party member or a volunteer team."))
         return data
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        return {"assignee": data.get("assignee"), "team": data.get("team"), "note": data["note"]}
 
 
 class EscalateForm(NoteForm):
@@ -368,6 +397,18 @@ class EscalateForm(NoteForm):
                 initial = {request_obj.category.default_department_id}
             self.fields["departments"].initial = list(initial)
 
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        return cls(data, request_obj=request_obj)
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "note": data.get("note", ""),
+            "internal_note": data.get("internal_note", ""),
+            "departments": list(data.get("departments") or []),
+        }
+
 
 class SetBuildingForm(forms.Form):
     """The building of a request whose building was not in the list, once staff know it."""
@@ -386,11 +427,21 @@ class SetBuildingForm(forms.Form):
             ),
         )
 
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        return cls(data, user=user, admin_site=admin_site)
+
+    def arguments(self) -> dict:
+        return {"building": self.cleaned_data["building"]}
+
 
 class MergeForm(NoteForm):
     into_code = forms.CharField(
         label=_("Tracking code of the request it duplicates"), max_length=24
     )
+
+    def arguments(self) -> dict:
+        return {"into_code": self.cleaned_data["into_code"], "note": self.cleaned_data["note"]}
 
 
 class DepartmentForm(NoteForm):
@@ -405,20 +456,34 @@ class DepartmentForm(NoteForm):
         if qs.count() == 1:
             self.fields["department"].initial = qs.first().pk
 
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        return cls(data, request_obj=request_obj, user=user)
 
-# Each transition: (label, the statuses it starts from, its form or None for one click).
-TRANSITIONS = {
-    "accept": (_("Accept"), [Status.SUBMITTED]),
-    "reject": (_("Reject"), [Status.SUBMITTED]),
-    "merge": (_("Merge as duplicate"), [Status.SUBMITTED, Status.ACCEPTED]),
-    "dispatch": (_("Dispatch to a party member"), [Status.ACCEPTED]),
-    "escalate": (_("Escalate"), OPEN_STATUSES),
-    "resolve": (_("Resolve"), [Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN]),
-    "acknowledge": (_("Report in (报到)"), OPEN_STATUSES),
-    "department_done": (_("Report our part done"), OPEN_STATUSES),
-    # Not a status change: offered only while the request has no building.
-    "set_building": (_("Set the building"), list(Status)),
+    def arguments(self) -> dict:
+        return {"department": self.cleaned_data["department"], "note": self.cleaned_data["note"]}
+
+
+# The form of each input shape of the transitions table (transitions.Transition.form); the
+# transitions themselves, their order and who may run them come from the table.
+FORMS = {
+    "note": NoteForm,
+    "reason": RejectForm,
+    "merge": MergeForm,
+    "dispatch": DispatchForm,
+    "escalate": EscalateForm,
+    "resolve": ResolveForm,
+    "department": DepartmentForm,
+    "department_done": DepartmentForm,
+    "building": SetBuildingForm,
 }
+
+
+def _admin_transition(name):
+    transition = TRANSITIONS.get(name)
+    if transition is None or Surface.ADMIN not in transition.surfaces:
+        return None
+    return transition
 
 
 @admin.register(ResidentRequest)
@@ -657,30 +722,19 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _available(self, request, obj):
-        """The transitions worth a button for this user (the services still check everything)."""
-        user = request.user
-        names = [name for name, (_l, states) in TRANSITIONS.items() if obj.status in states]
-        links = obj.department_links.all()
-        pending = {link.department_id for link in links if not link.reported_done_at}
-        unacknowledged = {link.department_id for link in links if not link.acknowledged_at}
-        mine = pending if user.is_superuser else pending & set(department_ids_of(user))
-        in_units = services.actor_may_handle(user, obj)
-        result = []
-        for name in names:
-            if name == "acknowledge" and not (mine & unacknowledged):
-                continue
-            if name == "department_done" and not mine:
-                continue
-            if name not in ("acknowledge", "department_done") and not in_units:
-                continue
-            if name == "set_building" and obj.building_id is not None:
-                continue
-            if name in ("dispatch", "resolve") and obj.level == HandlingLevel.DEPARTMENT:
-                continue
-            label = TRANSITIONS[name][0]
-            url = reverse("admin:resident_requests_residentrequest_transition", args=[obj.pk, name])
-            result.append({"name": name, "label": label, "url": url})
-        return result
+        """The transitions this user may run now (selectors.transitions_available), as buttons;
+        the services check everything again."""
+        return [
+            {
+                "name": t.name,
+                "label": t.label,
+                "one_click": t.one_click,
+                "url": reverse(
+                    "admin:resident_requests_residentrequest_transition", args=[obj.pk, t.name]
+                ),
+            }
+            for t in selectors.transitions_available(request.user, obj, surface=Surface.ADMIN)
+        ]
 
     def get_urls(self):
         return [
@@ -727,7 +781,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         return redirect(change_url)
 
     def transition_view(self, request, object_id, name):
-        if name not in TRANSITIONS:
+        transition = _admin_transition(name)
+        if transition is None:
             raise Http404
         obj = self.get_object(request, object_id)
         if obj is None:
@@ -735,10 +790,22 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
         change_url = reverse("admin:resident_requests_residentrequest_change", args=[obj.pk])
-        form = self._transition_form(name, request, obj)
+        try:
+            # What the user may not run now is refused here, with the reason (the same check
+            # as the buttons' and, under the row lock, the service's).
+            selectors.transition_role(request.user, obj, transition.name)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return redirect(change_url)
+        form = self._transition_form(transition, request, obj)
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
-                self._perform(name, request, obj, form.cleaned_data if form else {})
+                services.transition_run(
+                    name=transition.name,
+                    request=obj,
+                    actor=request.user,
+                    arguments=form.arguments() if form else {},
+                )
             except ApplicationError as exc:
                 if form is None:
                     self.message_user(request, exc.message, level=messages.ERROR)
@@ -748,7 +815,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
                 self.message_user(
                     request,
                     gettext("Request %(code)s: %(action)s done.")
-                    % {"code": obj.code, "action": TRANSITIONS[name][0]},
+                    % {"code": obj.code, "action": transition.label},
                     level=messages.SUCCESS,
                 )
                 return redirect(change_url)
@@ -758,10 +825,10 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": obj,
-            "title": f"{TRANSITIONS[name][0]} · {obj.code}",
+            "title": f"{transition.label} · {obj.code}",
             "form": form,
             "change_url": change_url,
-            "action_label": TRANSITIONS[name][0],
+            "action_label": transition.label,
             "template_texts": getattr(form, "template_texts", {}),
             "has_view_permission": True,
         }
@@ -769,80 +836,18 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             request, "admin/resident_requests/residentrequest/transition.html", context
         )
 
-    def _transition_form(self, name, request, obj):
-        data = request.POST if request.method == "POST" else None
-        files = request.FILES if request.method == "POST" else None
-        if name == "accept":
+    def _transition_form(self, transition, request, obj):
+        """The transition's form (None: one click, a POST without input)."""
+        if transition.one_click or transition.form is None:
             return None
-        if name == "reject":
-            form = TemplateNoteForm(data, for_status=Status.REJECTED, category=obj.category)
-            form.fields["note"].label = _("Reason for rejecting (shown to the resident)")
-            form.fields["note"].required = False
-            return form
-        if name == "resolve":
-            return ResolveForm(data, files, for_status=Status.RESOLVED, category=obj.category)
-        if name == "dispatch":
-            return DispatchForm(data, request_obj=obj)
-        if name == "escalate":
-            return EscalateForm(data, request_obj=obj)
-        if name == "merge":
-            return MergeForm(data)
-        if name == "set_building":
-            return SetBuildingForm(data, user=request.user, admin_site=self.admin_site)
-        if name in ("acknowledge", "department_done"):
-            return DepartmentForm(data, request_obj=obj, user=request.user)
-        raise Http404
-
-    def _perform(self, name, request, obj, data):
-        actor = request.user
-        note = data.get("note", "")
-        if name == "accept":
-            services.request_accept(request=obj, actor=actor)
-        elif name == "reject":
-            services.request_reject(request=obj, actor=actor, reason=note)
-        elif name == "resolve":
-            try:
-                photos = photos_clean(data.get("photos") or [])
-            except PhotoRejected as exc:
-                raise ApplicationError(exc.message) from exc
-            services.request_resolve(request=obj, actor=actor, note=note, photos=photos)
-        elif name == "dispatch":
-            services.request_dispatch(
-                request=obj,
-                actor=actor,
-                assignee=data.get("assignee"),
-                team=data.get("team"),
-                note=note,
-            )
-        elif name == "escalate":
-            services.request_escalate(
-                request=obj,
-                actor=actor,
-                note=note,
-                internal_note=data.get("internal_note", ""),
-                departments=list(data.get("departments") or []),
-            )
-        elif name == "merge":
-            into = (
-                visible_requests(actor, ResidentRequest.objects.all())
-                .filter(code=data["into_code"].strip().upper())
-                .first()
-            )
-            if into is None:
-                raise ApplicationError(
-                    gettext("No request with that code in your area. Check the code.")
-                )
-            services.request_merge(request=obj, into=into, actor=actor, note=note)
-        elif name == "acknowledge":
-            services.department_acknowledge(
-                request=obj, department=data["department"], actor=actor, note=note
-            )
-        elif name == "set_building":
-            services.request_set_building(request=obj, building=data["building"], actor=actor)
-        elif name == "department_done":
-            services.department_report_done(
-                request=obj, department=data["department"], actor=actor, note=note
-            )
+        post = request.method == "POST"
+        return FORMS[transition.form].build(
+            request.POST if post else None,
+            request.FILES if post else None,
+            request_obj=obj,
+            user=request.user,
+            admin_site=self.admin_site,
+        )
 
     # --- Bulk action from the list --------------------------------------------------------------
 
@@ -851,7 +856,9 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         done, failed = 0, []
         for obj in queryset.select_related("grid__unit"):
             try:
-                services.request_accept(request=obj, actor=request.user)
+                services.transition_run(
+                    name="accept", request=obj, actor=request.user, arguments={}
+                )
                 done += 1
             except ApplicationError as exc:
                 failed.append(exc.message)

@@ -5,7 +5,6 @@ disclosure is recorded, exactly as in the admin.
 """
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -13,14 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import IdFilter, NewestFirstCursorPagination
-from core.exceptions import ApplicationError
 from core.privacy import mask_name, mask_phone
 from grids.models import Building
 from organization.models import Department, Person
-from organization.selectors import person_for_user, scope_q
-from party_work.models import VolunteerTeam
+from organization.selectors import scope_q
 
-from . import selectors, services
+from . import selectors, services, teams
 from .models import (
     DESCRIPTION_MAX_LENGTH,
     Category,
@@ -33,6 +30,7 @@ from .models import (
     ResidentRequest,
     Status,
 )
+from .transitions import Surface, Transition, transitions_on
 
 # --- Categories -----------------------------------------------------------------------------------
 
@@ -257,15 +255,30 @@ class RequestCreateSerializer(serializers.Serializer):
             )
 
 
-class NoteSerializer(serializers.Serializer):
+class TransitionInput(serializers.Serializer):
+    """The input of a transition: `arguments()` gives the service's keyword arguments
+    (transitions.Transition.arguments); by default the fields as they are named."""
+
+    def arguments(self) -> dict:
+        return dict(self.validated_data)
+
+
+class NoteSerializer(TransitionInput):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class RequiredNoteSerializer(serializers.Serializer):
+class RequiredNoteSerializer(TransitionInput):
     note = serializers.CharField(max_length=2000)
 
 
-class RejectSerializer(serializers.Serializer):
+class DeclineSerializer(RequiredNoteSerializer):
+    """Why the member cannot take it (the service's `reason`)."""
+
+    def arguments(self) -> dict:
+        return {"reason": self.validated_data["note"]}
+
+
+class RejectSerializer(TransitionInput):
     reason = serializers.CharField(max_length=2000)
     internal_note = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default=""
@@ -276,6 +289,9 @@ class MergeSerializer(NoteSerializer):
     into = serializers.CharField(
         max_length=24, help_text=_("Tracking code of the request it duplicates")
     )
+
+    def arguments(self) -> dict:
+        return {"into_code": self.validated_data["into"], "note": self.validated_data["note"]}
 
 
 class DispatchSerializer(NoteSerializer):
@@ -289,7 +305,7 @@ class DispatchSerializer(NoteSerializer):
         help_text=_("The party member (person id)"),
     )
     team = serializers.PrimaryKeyRelatedField(
-        queryset=VolunteerTeam.objects.all(),
+        queryset=teams.team_model().objects.all(),
         required=False,
         allow_null=True,
         default=None,
@@ -312,6 +328,22 @@ class DepartmentNoteSerializer(NoteSerializer):
 
 class DepartmentDoneSerializer(RequiredNoteSerializer):
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+
+
+# The serializer of each input shape of the transitions table (transitions.Transition.form);
+# the action endpoints themselves are made from the table, below the view set.
+SERIALIZERS = {
+    None: None,
+    "note": NoteSerializer,
+    "reason": RejectSerializer,
+    "merge": MergeSerializer,
+    "dispatch": DispatchSerializer,
+    "decline": DeclineSerializer,
+    "resolve": RequiredNoteSerializer,
+    "escalate": EscalateSerializer,
+    "department": DepartmentNoteSerializer,
+    "department_done": DepartmentDoneSerializer,
+}
 
 
 # --- Requests: the view set -------------------------------------------------------------------------
@@ -369,7 +401,8 @@ class ResidentRequestViewSet(
     viewsets.GenericViewSet,
 ):
     """Resident requests in the caller's scope (their units' subtrees, the requests escalated
-    to their departments, and, for a party member, the orders dispatched to them)."""
+    to their departments, and, for a party member, the orders dispatched to them), and one POST
+    action per transition of the table that names the API (transitions.TRANSITIONS)."""
 
     lookup_field = "code"
     lookup_value_regex = "[A-Za-z0-9-]{1,24}"
@@ -378,10 +411,8 @@ class ResidentRequestViewSet(
 
     def get_queryset(self):
         user = self.request.user
-        q = selectors.visible_requests_q(user)
-        person = person_for_user(user)
-        if person is not None:
-            q |= Q(assignee=person)
+        # The one rule, with the orders dispatched to the caller: members act on them here.
+        q = selectors.request_visible_q(user, assigned=True)
         queryset = ResidentRequest.objects.filter(q).select_related(
             "category", "grid", "building", "assignee", "assignee_team"
         )
@@ -421,122 +452,38 @@ class ResidentRequestViewSet(
         fresh = self.get_queryset().filter(pk=obj.pk).first() or obj
         return RequestDetailSerializer(fresh, context={"request": self.request}).data
 
-    def _run(self, serializer_class, perform):
+    def _run(self, transition: Transition):
+        """POST /requests/<code>/<transition>/: the input checked by the transition's
+        serializer, then the service, whose check (selectors.transition_role, the one behind
+        transitions_available) refuses what the caller may not do now."""
         obj = self.get_object()
-        data = {}
+        arguments = {}
+        serializer_class = SERIALIZERS[transition.form]
         if serializer_class is not None:
             serializer = serializer_class(data=self.request.data)
             serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-        perform(obj, self.request.user, data)
+            arguments = serializer.arguments()
+        services.transition_run(
+            name=transition.name, request=obj, actor=self.request.user, arguments=arguments
+        )
         self.action = "retrieve"
         return Response(self._detail(obj))
 
-    @_transition(NoteSerializer, _("Accept (受理)"))
-    @action(detail=True, methods=["post"])
-    def accept(self, request, code=None):
-        return self._run(
-            NoteSerializer,
-            lambda obj, actor, d: services.request_accept(request=obj, actor=actor, note=d["note"]),
-        )
 
-    @_transition(RejectSerializer, _("Reject (不予受理), with the reason shown to the resident"))
-    @action(detail=True, methods=["post"])
-    def reject(self, request, code=None):
-        return self._run(
-            RejectSerializer,
-            lambda obj, actor, d: services.request_reject(
-                request=obj, actor=actor, reason=d["reason"], internal_note=d["internal_note"]
-            ),
-        )
+def _transition_action(transition: Transition):
+    """The view set's POST action for `transition`, named `transition_<name>` (a method named
+    "dispatch" would replace the view's own)."""
 
-    @_transition(MergeSerializer, _("Merge as a duplicate of another request"))
-    @action(detail=True, methods=["post"])
-    def merge(self, request, code=None):
-        def perform(obj, actor, d):
-            into = self.get_queryset().filter(code=d["into"].strip().upper()).first()
-            if into is None:
-                raise ApplicationError(_("No request with that code in your area. Check the code."))
-            services.request_merge(request=obj, into=into, actor=actor, note=d["note"])
+    def run(self, request, code=None):
+        return self._run(transition)
 
-        return self._run(MergeSerializer, perform)
+    run.__name__ = f"transition_{transition.name}"
+    run.__doc__ = str(transition.summary)
+    decorated = action(
+        detail=True, methods=["post"], url_path=transition.api_path, url_name=transition.api_path
+    )(run)
+    return _transition(SERIALIZERS[transition.form], transition.summary)(decorated)
 
-    @_transition(DispatchSerializer, _("Dispatch to a party member or a volunteer team (派单)"))
-    @action(detail=True, methods=["post"], url_path="dispatch")
-    def dispatch_to_member(self, request, code=None):
-        return self._run(
-            DispatchSerializer,
-            lambda obj, actor, d: services.request_dispatch(
-                request=obj, actor=actor, assignee=d["assignee"], team=d["team"], note=d["note"]
-            ),
-        )
 
-    @_transition(NoteSerializer, _("Take the order (接单): the party member dispatched to"))
-    @action(detail=True, methods=["post"])
-    def take(self, request, code=None):
-        return self._run(
-            NoteSerializer,
-            lambda obj, actor, d: services.request_take(request=obj, actor=actor, note=d["note"]),
-        )
-
-    @_transition(RequiredNoteSerializer, _("Decline the order: the party member dispatched to"))
-    @action(detail=True, methods=["post"])
-    def decline(self, request, code=None):
-        return self._run(
-            RequiredNoteSerializer,
-            lambda obj, actor, d: services.request_decline(
-                request=obj, actor=actor, reason=d["note"]
-            ),
-        )
-
-    @_transition(RequiredNoteSerializer, _("Resolve (办结): what was done, shown to the resident"))
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, code=None):
-        return self._run(
-            RequiredNoteSerializer,
-            lambda obj, actor, d: services.request_resolve(
-                request=obj, actor=actor, note=d["note"]
-            ),
-        )
-
-    @_transition(EscalateSerializer, _("Escalate one level up (吹哨), or call in departments"))
-    @action(detail=True, methods=["post"])
-    def escalate(self, request, code=None):
-        return self._run(
-            EscalateSerializer,
-            lambda obj, actor, d: services.request_escalate(
-                request=obj,
-                actor=actor,
-                note=d["note"],
-                internal_note=d["internal_note"],
-                departments=d["departments"],
-            ),
-        )
-
-    @_transition(DepartmentNoteSerializer, _("Report in for a department (报到)"))
-    @action(detail=True, methods=["post"])
-    def acknowledge(self, request, code=None):
-        return self._run(
-            DepartmentNoteSerializer,
-            lambda obj, actor, d: services.department_acknowledge(
-                request=obj, department=d["department"], actor=actor, note=d["note"]
-            ),
-        )
-
-    @_transition(DepartmentDoneSerializer, _("Report a department's part done"))
-    @action(detail=True, methods=["post"], url_path="department-done")
-    def department_done(self, request, code=None):
-        return self._run(
-            DepartmentDoneSerializer,
-            lambda obj, actor, d: services.department_report_done(
-                request=obj, department=d["department"], actor=actor, note=d["note"]
-            ),
-        )
-
-    @_transition(None, _("Close a resolved request left unrated for 7 days"))
-    @action(detail=True, methods=["post"], url_path="close-unrated")
-    def close_unrated(self, request, code=None):
-        return self._run(
-            None,
-            lambda obj, actor, d: services.request_close_unrated(request=obj, actor=actor),
-        )
+for _t in transitions_on(Surface.API):
+    setattr(ResidentRequestViewSet, f"transition_{_t.name}", _transition_action(_t))

@@ -10,19 +10,24 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
+from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from grids import selectors as grid_selectors
-from grids.models import Building
-from organization.models import Person
-from organization.selectors import department_ids_of, scope_q
+from grids.models import Building, Grid
+from organization.models import OrgUnit, Person, StaffRole, UnitKind
+from organization.selectors import department_ids_of, person_for_user, scope_q, scopes_covering
 
 from .models import (
     OPEN_STATUSES,
+    ActorRole,
     Category,
+    HandlingLevel,
     RequestDepartment,
     RequestEvent,
     RequestPhoto,
@@ -30,16 +35,40 @@ from .models import (
     ResidentRequest,
     Status,
 )
+from .transitions import AUTO_CLOSE_AFTER, SURFACE_WHO, TRANSITIONS, Surface, Transition, Who
 
 NEARBY_METRES = 250
 SIMILAR_UNTOUCHED_AFTER = datetime.timedelta(days=30)
-AUTO_CLOSE_AFTER = datetime.timedelta(days=7)
 
 
-def visible_requests_q(user) -> Q:
-    """Requests in the user's units' subtrees, plus those escalated to their departments."""
-    q = scope_q(user, ResidentRequest.SCOPE_PATH)
-    if user.is_authenticated and not user.is_superuser:
+# --- Who sees a request: the one rule -----------------------------------------------------------
+
+
+def request_visible_q(user, *, assigned: bool = False, grids_first: bool = False) -> Q:
+    """The one visibility rule of requests: those whose grid lies in the user's scope
+    (organization's scope_q), plus those escalated to the user's departments. Superusers see
+    every request, anonymous users none. The admin, the API, the selectors, the services'
+    checks (transition_role, built on the same scopes) and the notifications' list read
+    requests through it.
+
+    `assigned`: also the orders dispatched to the user as a party member. The surfaces where
+    members act on their orders (the API, the member pages) add them; the staff lists (admin,
+    notifications) do not, so a grid leader who is also a party member elsewhere does not
+    list that other grid's requests there.
+
+    `grids_first`: resolve the scope to the list of its grids' ids first (one query) and filter
+    by it, so PostgreSQL can use the (grid, created_at) index of a large list; the same rows.
+    """
+    if user is None or not user.is_authenticated:
+        return Q(pk__in=[])
+    if grids_first and not user.is_superuser:
+        grid_ids = list(
+            Grid.objects.filter(scope_q(user, Grid.SCOPE_PATH)).values_list("pk", flat=True)
+        )
+        q = Q(grid_id__in=grid_ids)
+    else:
+        q = scope_q(user, ResidentRequest.SCOPE_PATH)
+    if not user.is_superuser:
         departments = department_ids_of(user)
         if departments:
             q |= Q(
@@ -49,11 +78,230 @@ def visible_requests_q(user) -> Q:
                     )
                 )
             )
+        if assigned:
+            person = person_for_user(user)
+            if person is not None:
+                q |= Q(assignee=person)
     return q
 
 
-def requests_visible_to(user) -> QuerySet[ResidentRequest]:
-    return ResidentRequest.objects.filter(visible_requests_q(user))
+def requests_visible_to(user, *, assigned: bool = False) -> QuerySet[ResidentRequest]:
+    return ResidentRequest.objects.filter(request_visible_q(user, assigned=assigned))
+
+
+def request_for_code(user, code: str) -> ResidentRequest | None:
+    """The request with this tracking code, if the user may see it (e.g. the request a
+    duplicate is merged into)."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 24:
+        return None
+    return requests_visible_to(user).filter(code=code).first()
+
+
+# --- Who may run which transition (transitions.TRANSITIONS) -------------------------------------
+
+# How far up the chain a scope unit reaches; a request at a level needs at least that rank.
+_UNIT_RANK = {UnitKind.GRID: 0, UnitKind.COMMUNITY: 1, UnitKind.STREET: 2, UnitKind.DISTRICT: 3}
+# Department-level requests stay coordinated by the street that blew the whistle.
+_LEVEL_RANK = {
+    HandlingLevel.GRID: 0,
+    HandlingLevel.COMMUNITY: 1,
+    HandlingLevel.STREET: 2,
+    HandlingLevel.DEPARTMENT: 2,
+}
+_ROLE_ORDER = [
+    StaffRole.ORG_DEPARTMENT,
+    StaffRole.STREET_STAFF,
+    StaffRole.COMMUNITY_STAFF,
+    StaffRole.GRID_LEADER,
+]
+
+
+class ActorOnRequest:
+    """What the checks need to know of one actor and one request, each read once."""
+
+    def __init__(self, actor, request: ResidentRequest):
+        self.actor = actor
+        self.request = request
+
+    @cached_property
+    def scopes(self) -> list[tuple[str, str]]:
+        """(role, unit kind) of each of the actor's scopes whose subtree holds the grid: the
+        rows behind scope_q, the visibility rule's unit part."""
+        return list(
+            scopes_covering(self.actor, self.request.grid.unit).values_list("role", "unit__kind")
+        )
+
+    @cached_property
+    def is_assignee(self) -> bool:
+        if self.actor is None or not self.request.assignee_id:
+            return False
+        return Person.objects.filter(user_id=self.actor.pk, pk=self.request.assignee_id).exists()
+
+    @cached_property
+    def department_links(self) -> list[RequestDepartment]:
+        """The links of the called-in departments the actor acts for (all, for a superuser):
+        the visibility rule's department part."""
+        if self.actor is None or not self.actor.is_authenticated:
+            return []
+        links = list(self.request.department_links.all())
+        if self.actor.is_superuser:
+            return links
+        mine = set(department_ids_of(self.actor))
+        return [link for link in links if link.department_id in mine]
+
+
+def _facts(actor, request, facts: ActorOnRequest | None) -> ActorOnRequest:
+    if facts is not None and facts.actor is actor and facts.request is request:
+        return facts
+    return ActorOnRequest(actor, request)
+
+
+def request_staff_role(actor, request: ResidentRequest, facts=None) -> str:
+    """The actor's role for this request, or OutOfScope. Superusers act as administrators."""
+    if actor is None or not actor.is_authenticated:
+        raise OutOfScope(_("Sign in to act on this request."))
+    if actor.is_superuser:
+        return ActorRole.ADMINISTRATOR
+    scopes = _facts(actor, request, facts).scopes
+    if not scopes:
+        raise OutOfScope(
+            _("Request %(code)s is outside your area: you cannot act on it.")
+            % {"code": request.code}
+        )
+    roles = {role for role, _kind in scopes}
+    return next(role for role in _ROLE_ORDER if role in roles)
+
+
+def request_handler_role(actor, request: ResidentRequest, facts=None) -> str:
+    """Like request_staff_role, and the actor's unit must reach the request's current handling
+    level (分级响应: a grid leader does not act on what the street now handles)."""
+    facts = _facts(actor, request, facts)
+    role = request_staff_role(actor, request, facts)
+    if role == ActorRole.ADMINISTRATOR:
+        return role
+    rank = max(_UNIT_RANK[kind] for _role, kind in facts.scopes)
+    if rank < _LEVEL_RANK[request.level]:
+        raise OutOfScope(
+            _(
+                "Request %(code)s is now handled at the %(level)s level: only staff at that "
+                "level or above can act on it."
+            )
+            % {"code": request.code, "level": request.get_level_display()}
+        )
+    return role
+
+
+def request_assignee_role(actor, request: ResidentRequest, facts=None) -> str:
+    """OutOfScope unless the request is dispatched to the actor (a party member)."""
+    if not _facts(actor, request, facts).is_assignee:
+        raise OutOfScope(_("Request %(code)s is not dispatched to you.") % {"code": request.code})
+    return ActorRole.PARTY_MEMBER
+
+
+def request_department_role(actor, request: ResidentRequest, facts=None) -> str:
+    """OutOfScope unless the actor acts for a department called in on the request. (The
+    services then check the one department the actor names.)"""
+    if actor is None or not actor.is_authenticated:
+        raise OutOfScope(_("Sign in to act for a department."))
+    if not _facts(actor, request, facts).department_links:
+        raise OutOfScope(
+            _("Request %(code)s is outside your area: you cannot act on it.")
+            % {"code": request.code}
+        )
+    return StaffRole.DEPARTMENT_STAFF
+
+
+_WHO_CHECKS = {
+    Who.HANDLER: request_handler_role,
+    Who.STAFF: request_staff_role,
+    Who.DEPARTMENT: request_department_role,
+    Who.ASSIGNEE: request_assignee_role,
+}
+
+
+def _who(actor, request: ResidentRequest, transition: Transition, facts) -> tuple[Who, str]:
+    """Which of the transition's `who` the actor runs it as, and the role its event records;
+    OutOfScope when none."""
+    who = transition.who
+    if Who.RESIDENT in who:
+        return Who.RESIDENT, ActorRole.RESIDENT
+    if actor is None and Who.SYSTEM in who:
+        return Who.SYSTEM, ActorRole.SYSTEM
+    if Who.ASSIGNEE in who and len(who) > 1:
+        if facts.is_assignee:
+            return Who.ASSIGNEE, ActorRole.PARTY_MEMBER
+        who = tuple(w for w in who if w != Who.ASSIGNEE)  # then as staff
+    kind = next(w for w in who if w in _WHO_CHECKS)
+    return kind, _WHO_CHECKS[kind](actor, request, facts)
+
+
+def transition_status_check(request: ResidentRequest, name: str, who: Who | None = None) -> None:
+    """IllegalTransition unless the request's status is one the transition starts from."""
+    transition = TRANSITIONS[name]
+    allowed = transition.sources_for(who) if who else transition.sources
+    if request.status not in allowed:
+        raise IllegalTransition(
+            _(
+                "Request %(code)s cannot be %(action)s: it is %(status)s now. Reload the page "
+                "to see its current state."
+            )
+            % {
+                "code": request.code,
+                "action": transition.verb,
+                "status": request.get_status_display(),
+            }
+        )
+
+
+def _check(actor, request: ResidentRequest, name: str, facts) -> tuple[Who, str]:
+    transition = TRANSITIONS[name]
+    who, role = _who(actor, request, transition, facts)
+    transition_status_check(request, name, who)
+    for refusal in transition.refusals:
+        if (not refusal.who or who in refusal.who) and refusal.when(request):
+            building = request.building.address if request.building_id else ""
+            raise IllegalTransition(refusal.message % {"code": request.code, "building": building})
+    return who, role
+
+
+def transition_role(
+    actor, request: ResidentRequest, name: str, *, facts: ActorOnRequest | None = None
+) -> str:
+    """Whether `actor` may run transition `name` on `request` now, as the table says: who may
+    run it, from which statuses, and its refusals. Returns the role its event records; raises
+    OutOfScope or IllegalTransition with the message for people. The services call it under
+    the row lock; transitions_available calls it to show what may be done."""
+    return _check(actor, request, name, _facts(actor, request, facts))[1]
+
+
+def transitions_available(
+    user, request: ResidentRequest, *, surface: Surface | None = None
+) -> list[Transition]:
+    """The transitions `user` may run on `request` now (on `surface`, if given): what every
+    surface shows, and what it refuses otherwise. A department's transitions are offered while
+    one of the user's departments still has that part to do."""
+    facts = ActorOnRequest(user, request)
+    found = []
+    for transition in TRANSITIONS.values():
+        if surface is not None and surface not in transition.surfaces:
+            continue
+        if Who.RESIDENT in transition.who:
+            continue  # the resident's own pages: reached by their link, not by an account
+        try:
+            who, _role = _check(user, request, transition.name, facts)
+        except ApplicationError:
+            continue
+        if surface is not None and who not in SURFACE_WHO[surface]:
+            continue  # e.g. staff resolve in the admin, the member on the member pages
+        if Who.DEPARTMENT in transition.who:
+            pending = [link for link in facts.department_links if not link.reported_done_at]
+            if transition.name == "acknowledge":
+                pending = [link for link in pending if not link.acknowledged_at]
+            if not pending:
+                continue
+        found.append(transition)
+    return found
 
 
 # What people type for JK-20261125-7KQ3MX2PA: dashes left out or as spaces, lower case,
@@ -269,7 +517,16 @@ def requests_for_member(person: Person) -> QuerySet[ResidentRequest]:
     )
 
 
-# --- For the deadline tasks (notifications issue) ----------------------------------------------
+# --- For the deadline rounds and the messages (deadlines.py, messages.py) ---------------------
+
+
+def unit_of_level(request: ResidentRequest) -> OrgUnit:
+    """The unit handling the request now; departments are coordinated by the street."""
+    if request.level == HandlingLevel.GRID:
+        return request.grid.unit
+    if request.level == HandlingLevel.COMMUNITY:
+        return request.grid.community
+    return OrgUnit.objects.get(pk=request.grid.community.parent_id)
 
 
 def requests_overdue(now: datetime.datetime | None = None) -> QuerySet[ResidentRequest]:
@@ -295,3 +552,13 @@ def department_links_overdue(now: datetime.datetime | None = None) -> QuerySet[R
         Q(acknowledged_at__isnull=True, acknowledge_deadline__lt=now)
         | Q(reported_done_at__isnull=True, done_deadline__lt=now)
     )
+
+
+def open_and_overdue_by_community() -> dict[int, tuple[int, int]]:
+    """{community unit id: (open requests, of which overdue)}: one grouped query."""
+    rows = (
+        ResidentRequest.objects.filter(status__in=OPEN_STATUSES)
+        .values("grid__community_id")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(overdue=True)))
+    )
+    return {row["grid__community_id"]: (row["open"], row["overdue"]) for row in rows}

@@ -4,8 +4,9 @@
 rejection, merging, declining, and escalation grid → community → street → departments
 (街社吹哨、部门报到). Every transition takes the actor as a keyword argument (None: the resident
 on a public page, or the system for deadlines), locks the request row, checks the actor's scope
-and the current state, writes a RequestEvent and hands it to notifications in the same
-transaction. Views, admin actions, the API and Celery tasks call these functions.
+and the current state, writes a RequestEvent and hands it to its message rules (messages.py,
+which write the notifications outbox's rows) in the same transaction. Views, admin actions,
+the API and Celery tasks call these functions; the deadline rounds are in deadlines.py.
 """
 
 import datetime
@@ -13,23 +14,29 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
+from core.privacy import scrub_phones
 from core.validators import validate_mainland_mobile
 from grids import selectors as grid_selectors
 from grids.models import Building, Grid
 from notifications import services as notification_services
-from organization.models import Department, OrgUnit, Person, StaffRole, StaffScope, UnitKind
-from organization.selectors import department_ids_of, subtree_q
+from organization.models import Department, OrgUnit, Person, StaffRole
+from organization.selectors import department_ids_of, scopes_covering, subtree_q
 
+from . import messages as request_messages
+from . import selectors
 from .models import (
+    FINAL_STATUSES,
     MAX_PHOTOS_PER_STAGE,
     OPEN_STATUSES,
     ActorRole,
@@ -50,27 +57,11 @@ from .models import (
     next_level,
 )
 from .photos import CleanPhoto
-from .selectors import AUTO_CLOSE_AFTER
+from .selectors import unit_of_level
+from .transitions import TRANSITIONS
 
 # Hours a department has to report in (报到) once the street blows the whistle.
 DEPARTMENT_ACKNOWLEDGE_HOURS = 24
-
-# How far up the chain a scope unit reaches; a request at a level needs at least that rank.
-_UNIT_RANK = {UnitKind.GRID: 0, UnitKind.COMMUNITY: 1, UnitKind.STREET: 2, UnitKind.DISTRICT: 3}
-# Department-level requests stay coordinated by the street that blew the whistle.
-_LEVEL_RANK = {
-    HandlingLevel.GRID: 0,
-    HandlingLevel.COMMUNITY: 1,
-    HandlingLevel.STREET: 2,
-    HandlingLevel.DEPARTMENT: 2,
-}
-_ROLE_ORDER = [
-    StaffRole.ORG_DEPARTMENT,
-    StaffRole.STREET_STAFF,
-    StaffRole.COMMUNITY_STAFF,
-    StaffRole.GRID_LEADER,
-]
-
 
 # --- Helpers ------------------------------------------------------------------------------------
 
@@ -84,61 +75,16 @@ def _lock(request: ResidentRequest) -> ResidentRequest:
     )
 
 
-def _covering_scopes(actor, request: ResidentRequest) -> list[tuple[str, str]]:
-    """(role, unit kind) of each of the actor's scopes whose subtree holds the request's grid."""
-    unit = request.grid.unit
-    return list(
-        StaffScope.objects.filter(
-            user_id=actor.pk,
-            unit__tree_id=unit.tree_id,
-            unit__lft__lte=unit.lft,
-            unit__rght__gte=unit.rght,
-        ).values_list("role", "unit__kind")
-    )
+# Who may act (the scope, the handling level, the assignee) is decided by selectors: the same
+# checks show the surfaces' buttons (transitions_available) and guard the services here.
+_staff_role = selectors.request_staff_role
+_staff_at_level = selectors.request_handler_role
 
 
-def _staff_role(actor, request: ResidentRequest) -> str:
-    """The actor's role for this request, or OutOfScope. Superusers act as administrators."""
-    if actor is None:
-        raise OutOfScope(_("Sign in to act on this request."))
-    if actor.is_superuser:
-        return ActorRole.ADMINISTRATOR
-    scopes = _covering_scopes(actor, request)
-    if not scopes:
-        raise OutOfScope(
-            _("Request %(code)s is outside your area: you cannot act on it.")
-            % {"code": request.code}
-        )
-    roles = {role for role, _kind in scopes}
-    return next(role for role in _ROLE_ORDER if role in roles)
-
-
-def _staff_at_level(actor, request: ResidentRequest) -> str:
-    """Like _staff_role, and the actor's unit must reach the request's current handling level
-    (分级响应: a grid leader does not act on what the street now handles)."""
-    role = _staff_role(actor, request)
-    if role == ActorRole.ADMINISTRATOR:
-        return role
-    rank = max(_UNIT_RANK[kind] for _role, kind in _covering_scopes(actor, request))
-    if rank < _LEVEL_RANK[request.level]:
-        raise OutOfScope(
-            _(
-                "Request %(code)s is now handled at the %(level)s level: only staff at that "
-                "level or above can act on it."
-            )
-            % {"code": request.code, "level": request.get_level_display()}
-        )
-    return role
-
-
-def actor_may_handle(actor, request: ResidentRequest) -> bool:
-    """Whether `actor` is staff at the request's current handling level or above (for showing
-    buttons; the transitions check it again under the row lock)."""
-    try:
-        _staff_at_level(actor, request)
-    except OutOfScope:
-        return False
-    return True
+def _allowed(actor, request: ResidentRequest, name: str) -> str:
+    """The transitions table's check of `name` (who, from which status, refusals) for the
+    locked request: the role its event records."""
+    return selectors.transition_role(actor, request, name)
 
 
 def _surname(actor) -> str:
@@ -149,15 +95,10 @@ def _surname(actor) -> str:
     return name[:1] if name else ""
 
 
-def _require_status(request: ResidentRequest, allowed: Sequence[str], action: str) -> None:
-    if request.status not in allowed:
-        raise IllegalTransition(
-            _(
-                "Request %(code)s cannot be %(action)s: it is %(status)s now. Reload the page "
-                "to see its current state."
-            )
-            % {"code": request.code, "action": action, "status": request.get_status_display()}
-        )
+def _require_status(request: ResidentRequest, name: str) -> None:
+    """IllegalTransition unless the request is in a status transition `name` starts from
+    (transitions.TRANSITIONS)."""
+    selectors.transition_status_check(request, name)
 
 
 def _require_text(text: str, message: str) -> str:
@@ -219,7 +160,7 @@ def _record(
         department=department,
         assignee=assignee,
     )
-    notification_services.notify_request_event(event=event)
+    request_messages.notify_request_event(event=event)
     return event
 
 
@@ -250,15 +191,6 @@ def _fresh_deadlines(request: ResidentRequest, now: datetime.datetime) -> None:
         request.accept_deadline = now + datetime.timedelta(hours=category.hours_to_accept)
     request.resolve_deadline = now + datetime.timedelta(hours=category.hours_to_resolve)
     request.overdue = False
-
-
-def _unit_of_level(request: ResidentRequest) -> OrgUnit:
-    grid_unit = request.grid.unit
-    if request.level == HandlingLevel.GRID:
-        return grid_unit
-    if request.level == HandlingLevel.COMMUNITY:
-        return request.grid.community
-    return OrgUnit.objects.get(pk=request.grid.community.parent_id)
 
 
 # --- Submission ---------------------------------------------------------------------------------
@@ -417,12 +349,7 @@ def request_set_building(*, request: ResidentRequest, building: Building, actor)
     gets the building and moves to the building's grid (its level stays). The actor must cover
     both the request's current grid and the building's."""
     request = _lock(request)
-    role = _staff_role(actor, request)
-    if request.building_id is not None:
-        raise IllegalTransition(
-            _("Request %(code)s already has its building: %(building)s.")
-            % {"code": request.code, "building": request.building.address}
-        )
+    role = _allowed(actor, request, "set_building")
     building = (
         Building.objects.select_related("grid__unit", "grid__community", "grid__leader")
         .filter(pk=building.pk)
@@ -430,15 +357,7 @@ def request_set_building(*, request: ResidentRequest, building: Building, actor)
     )
     if building is None:
         raise ApplicationError(_("That building no longer exists. Choose another."))
-    if (
-        not actor.is_superuser
-        and not StaffScope.objects.filter(
-            user_id=actor.pk,
-            unit__tree_id=building.grid.unit.tree_id,
-            unit__lft__lte=building.grid.unit.lft,
-            unit__rght__gte=building.grid.unit.rght,
-        ).exists()
-    ):
+    if not actor.is_superuser and not scopes_covering(actor, building.grid.unit).exists():
         raise OutOfScope(
             _("%(building)s is outside your area: ask the staff of its community to set it.")
             % {"building": building.address}
@@ -470,7 +389,7 @@ def request_set_building(*, request: ResidentRequest, building: Building, actor)
 def request_support(*, request: ResidentRequest, phone: str, actor=None) -> ResidentRequest:
     """ "Me too": another resident has the same problem. They get its updates as well."""
     request = _lock(request)
-    _require_status(request, OPEN_STATUSES, _("supported"))
+    _require_status(request, "support")
     phone = (phone or "").strip()
     supporter = RequestSupporter(request=request, phone=phone)
     try:
@@ -494,8 +413,7 @@ def request_support(*, request: ResidentRequest, phone: str, actor=None) -> Resi
 @transaction.atomic
 def request_accept(*, request: ResidentRequest, actor, note: str = "") -> ResidentRequest:
     request = _lock(request)
-    role = _staff_at_level(actor, request)
-    _require_status(request, [Status.SUBMITTED], _("accepted"))
+    role = _allowed(actor, request, "accept")
     now = timezone.now()
     request.status = Status.ACCEPTED
     request.accepted_at = now
@@ -519,8 +437,7 @@ def request_reject(
 ) -> ResidentRequest:
     """不予受理: the reason is shown to the resident."""
     request = _lock(request)
-    role = _staff_at_level(actor, request)
-    _require_status(request, [Status.SUBMITTED], _("rejected"))
+    role = _allowed(actor, request, "reject")
     reason = _require_text(reason, _("Give the reason for rejecting: the resident will read it."))
     request.status = Status.REJECTED
     request.reject_reason = reason
@@ -551,7 +468,7 @@ def request_merge(
         request, into = locked[request.pk], locked[into.pk]
         role = _staff_at_level(actor, request)
         _staff_role(actor, into)
-        _require_status(request, [Status.SUBMITTED, Status.ACCEPTED], _("merged"))
+        _require_status(request, "merge")
         if into.status not in OPEN_STATUSES and into.status != Status.RESOLVED:
             raise IllegalTransition(
                 _("Request %(code)s is %(status)s: merge into a request that is still open.")
@@ -584,6 +501,17 @@ def request_merge(
         return request
 
 
+def request_merge_by_code(
+    *, request: ResidentRequest, into_code: str, actor, note: str = ""
+) -> ResidentRequest:
+    """request_merge into the request with tracking code `into_code`, which the actor must be
+    able to see: every surface's "merge into" goes through here."""
+    into = selectors.request_for_code(actor, into_code)
+    if into is None:
+        raise ApplicationError(_("No request with that code in your area. Check the code."))
+    return request_merge(request=request, into=into, actor=actor, note=note)
+
+
 # --- 社区派单、党员接单 ---------------------------------------------------------------------------
 
 
@@ -594,7 +522,7 @@ def members_for_dispatch(request: ResidentRequest):
 
     return (
         Person.objects.filter(
-            subtree_q(_unit_of_level(request), "membership_unit"),
+            subtree_q(unit_of_level(request), "membership_unit"),
             political_status__in=PARTY_MEMBER_STATUSES,
         )
         .select_related("membership_unit")
@@ -620,15 +548,9 @@ def request_dispatch(
             % {"code": request.code}
         )
     request = _lock(request)
-    role = _staff_at_level(actor, request)
-    _require_status(request, [Status.ACCEPTED], _("dispatched"))
-    if request.level == HandlingLevel.DEPARTMENT:
-        raise IllegalTransition(
-            _("Request %(code)s is with the departments: they report their part done instead.")
-            % {"code": request.code}
-        )
+    role = _allowed(actor, request, "dispatch")
     if team is not None:
-        from party_work.selectors import teams_for_request
+        from .teams import teams_for_request
 
         if not teams_for_request(request).filter(pk=team.pk).exists():
             raise OutOfScope(
@@ -670,20 +592,11 @@ def request_dispatch(
     return request
 
 
-def _require_assignee(actor, request: ResidentRequest) -> None:
-    if (
-        actor is None
-        or not Person.objects.filter(user_id=actor.pk, pk=request.assignee_id).exists()
-    ):
-        raise OutOfScope(_("Request %(code)s is not dispatched to you.") % {"code": request.code})
-
-
 @transaction.atomic
 def request_take(*, request: ResidentRequest, actor, note: str = "") -> ResidentRequest:
     """党员接单: the member dispatched to takes the order."""
     request = _lock(request)
-    _require_assignee(actor, request)
-    _require_status(request, [Status.DISPATCHED], _("taken"))
+    _allowed(actor, request, "take")
     request.status = Status.TAKEN
     request.taken_at = timezone.now()
     _save(request, ["status", "taken_at"])
@@ -703,8 +616,7 @@ def request_take(*, request: ResidentRequest, actor, note: str = "") -> Resident
 def request_decline(*, request: ResidentRequest, actor, reason: str) -> ResidentRequest:
     """The member cannot take it: back to accepted, for another dispatch."""
     request = _lock(request)
-    _require_assignee(actor, request)
-    _require_status(request, [Status.DISPATCHED, Status.TAKEN], _("declined"))
+    _allowed(actor, request, "decline")
     reason = _require_text(reason, _("Say why you cannot take it, so it can be dispatched again."))
     from_status, assignee = request.status, request.assignee
     request.status = Status.ACCEPTED
@@ -743,25 +655,7 @@ def request_resolve(
     dispatched or taken request themselves. Department-level requests resolve when every
     department has reported its part done (department_report_done)."""
     request = _lock(request)
-    if (
-        request.assignee_id
-        and Person.objects.filter(
-            user_id=getattr(actor, "pk", None), pk=request.assignee_id
-        ).exists()
-    ):
-        role = ActorRole.PARTY_MEMBER
-        _require_status(request, [Status.TAKEN], _("resolved"))
-    else:
-        role = _staff_at_level(actor, request)
-        _require_status(request, [Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN], _("resolved"))
-        if request.level == HandlingLevel.DEPARTMENT:
-            raise IllegalTransition(
-                _(
-                    "Request %(code)s is with the departments: it is resolved when each of them "
-                    "has reported its part done."
-                )
-                % {"code": request.code}
-            )
+    role = _allowed(actor, request, "resolve")
     note = _require_text(note, _("Say what was done: the resident will read it."))
     from_status = request.status
     _mark_resolved(request, note)
@@ -822,8 +716,7 @@ def request_escalate(
     `departments`, or the category's default department. A request already with the
     departments can call in more."""
     request = _lock(request)
-    role = ActorRole.SYSTEM if actor is None else _staff_at_level(actor, request)
-    _require_status(request, OPEN_STATUSES, _("escalated"))
+    role = _allowed(actor, request, "escalate")
     now = timezone.now()
     target = next_level(request.level)
     if target == HandlingLevel.DEPARTMENT or request.level == HandlingLevel.DEPARTMENT:
@@ -912,7 +805,7 @@ def department_acknowledge(
     """部门报到: the department confirms it takes its part."""
     request = _lock(request)
     link = _department_link(request, department, actor)
-    _require_status(request, OPEN_STATUSES, _("acknowledged"))
+    _require_status(request, "acknowledge")
     if link.acknowledged_at:
         raise IllegalTransition(
             _("%(department)s has already reported in on request %(code)s.")
@@ -941,7 +834,7 @@ def department_report_done(
     (协同处置)."""
     request = _lock(request)
     link = _department_link(request, department, actor)
-    _require_status(request, OPEN_STATUSES, _("reported done"))
+    _require_status(request, "department_done")
     if link.reported_done_at:
         raise IllegalTransition(
             _("%(department)s has already reported its part done on request %(code)s.")
@@ -991,7 +884,7 @@ def request_rate(
 ) -> ResidentRequest:
     """The resident rates the result. 满意/基本满意 close it; 不满意 reopens it one level up."""
     request = _lock(request)
-    _require_status(request, [Status.RESOLVED], _("rated"))
+    _require_status(request, "rate")
     if rating not in Rating.values:
         raise ApplicationError(_("Choose one of the ratings."))
     comment = (comment or "").strip()
@@ -1067,13 +960,7 @@ def _reopen(request: ResidentRequest, now) -> None:
 def request_close_unrated(*, request: ResidentRequest, actor=None) -> ResidentRequest:
     """Close a resolved request its resident has not rated within 7 days (the system's task)."""
     request = _lock(request)
-    role = ActorRole.SYSTEM if actor is None else _staff_role(actor, request)
-    _require_status(request, [Status.RESOLVED], _("closed"))
-    if request.resolved_at and request.resolved_at > timezone.now() - AUTO_CLOSE_AFTER:
-        raise IllegalTransition(
-            _("Request %(code)s was resolved less than 7 days ago: the resident may still rate it.")
-            % {"code": request.code}
-        )
+    role = _allowed(actor, request, "close_unrated")  # and resolved 7 days ago or more
     request.status = Status.CLOSED
     request.closed_at = timezone.now()
     _save(request, ["status", "closed_at"])
@@ -1188,7 +1075,7 @@ def phone_verification_start(*, phone: str) -> PhoneVerification:
         )
         verification.full_clean()
         verification.save()
-        notification_services.phone_code_send(
+        request_messages.phone_code_send(
             phone=phone, code=code, cause=f"phone-code:{verification.pk}"
         )
     return verification
@@ -1233,4 +1120,131 @@ def phone_verification_check(*, phone: str, code: str) -> PhoneVerification:
 def phone_verifications_purge(*, now: datetime.datetime | None = None) -> int:
     """Delete the codes older than PHONE_CODE_KEEP (the retention round); how many."""
     cutoff = (now or timezone.now()) - PHONE_CODE_KEEP
+    # The SMS that carried them keep neither the phone nor the sealed code.
+    notification_services.notifications_forget_finished(
+        template_key="resident.phone_code", before=cutoff
+    )
     return PhoneVerification.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
+# --- Running a transition of the table ----------------------------------------------------------
+
+
+def transition_run(*, name: str, request: ResidentRequest, actor, arguments: dict):
+    """Run transition `name` of transitions.TRANSITIONS with the arguments its input gave:
+    the surfaces (admin pages, API actions, member pages) call this with their form's data."""
+    transition = TRANSITIONS[name]
+    unknown = set(arguments) - set(transition.arguments)
+    if unknown:
+        raise ApplicationError(
+            _("Unexpected input for %(action)s: %(names)s.")
+            % {"action": transition.label, "names": ", ".join(sorted(unknown))}
+        )
+    service = globals()[transition.service]
+    return service(request=request, actor=actor, **arguments)
+
+
+# --- Personal data (retention and erasure: ops calls these) --------------------------------------
+
+# About 100 m: keeps a request on the map of its neighbourhood, not on a doorstep.
+ANONYMIZED_COORDINATE_DECIMALS = 3
+ANONYMIZE_BATCH = 500
+
+
+@dataclass
+class RequestsAnonymized:
+    """What an anonymization changed: requests blanked, "me too" rows and photos removed, and
+    outbox rows that lost their address."""
+
+    requests: int = 0
+    supporters: int = 0
+    photos: int = 0
+    notifications: int = 0
+
+
+def _anonymize_rows(request_ids: list[int], result: RequestsAnonymized) -> None:
+    """Blank the personal fields of these requests and of what hangs off them, skipping rows
+    another transaction holds. In a transaction."""
+    rows = list(
+        ResidentRequest.objects.select_for_update(skip_locked=True).filter(pk__in=request_ids)
+    )
+    for row in rows:
+        row.submitter_name = ""
+        row.submitter_phone = ""
+        row.address = ""
+        if row.lat is not None:
+            row.lat = round(row.lat, ANONYMIZED_COORDINATE_DECIMALS)
+        if row.lng is not None:
+            row.lng = round(row.lng, ANONYMIZED_COORDINATE_DECIMALS)
+        row.description = scrub_phones(row.description)
+        row.rating_comment = scrub_phones(row.rating_comment)
+    # Personal fields only, without full_clean: a blank phone is what anonymized means here,
+    # and no other field (status, dates, category, counts) is written.
+    ResidentRequest.objects.bulk_update(
+        rows,
+        [
+            "submitter_name",
+            "submitter_phone",
+            "address",
+            "lat",
+            "lng",
+            "description",
+            "rating_comment",
+        ],
+    )
+    ids = [row.pk for row in rows]
+    result.requests += len(ids)
+    # "Me too" phones go; supporters_count on the request stays for the statistics.
+    result.supporters += RequestSupporter.objects.filter(request_id__in=ids).delete()[0]
+    photos = list(RequestPhoto.objects.filter(request_id__in=ids, stage=PhotoStage.SUBMISSION))
+    for photo in photos:
+        name, storage = photo.image.name, photo.image.storage
+        transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+    result.photos += RequestPhoto.objects.filter(pk__in=[p.pk for p in photos]).delete()[0]
+    # Messages already out (or given up) lose their address; pending ones are left to go out.
+    result.notifications += notification_services.notifications_anonymize(request_ids=ids)
+
+
+def requests_anonymize(
+    *, before: datetime.datetime | None = None, phone: str = ""
+) -> RequestsAnonymized:
+    """Blank the residents' personal data of requests: name, phone, address, the exact map
+    point, phone numbers in the texts, their "me too" rows and submission photos. Statuses,
+    dates, categories and counts stay, so the statistics stay as they were.
+
+    `before`: every finished request (rejected, merged, closed) that finished before then,
+    the retention round. In batches, each in its own transaction, skipping rows another
+    transaction holds (the next round takes them). Idempotent: an anonymized request has no
+    phone and is not taken again.
+
+    `phone`: every request this phone submitted, open or not (the caller decides), and the
+    "me too" rows of this phone on other requests (erasure), in one transaction.
+    """
+    if (before is None) == (not phone):
+        raise TypeError("requests_anonymize takes either before or phone")
+    result = RequestsAnonymized()
+    if phone:
+        with transaction.atomic():
+            ids = list(
+                ResidentRequest.objects.filter(submitter_phone=phone).values_list("pk", flat=True)
+            )
+            if ids:
+                _anonymize_rows(ids, result)
+            result.supporters += RequestSupporter.objects.filter(phone=phone).delete()[0]
+        return result
+    expired = (
+        ResidentRequest.objects.filter(status__in=FINAL_STATUSES)
+        .exclude(submitter_phone="")
+        .annotate(finished_at=Coalesce("closed_at", "updated_at"))
+        .filter(finished_at__lt=before)
+        .order_by("pk")
+    )
+    last_pk = 0
+    while True:
+        ids = list(expired.filter(pk__gt=last_pk).values_list("pk", flat=True)[:ANONYMIZE_BATCH])
+        if not ids:
+            break
+        last_pk = ids[-1]
+        with transaction.atomic():
+            _anonymize_rows(ids, result)
+    return result

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.audit import audit_personal_data_display
 from core.exceptions import ApplicationError
 from core.privacy import mask_phone, redact_text
 from grids.models import Building
-from ops.services import audit_personal_data_display
 from organization.selectors import person_for_user
 
 from . import ratelimit, selectors, services
@@ -40,6 +40,7 @@ from .forms import (
 )
 from .models import Category, PhotoStage, ResidentRequest, Status
 from .photos import PhotoRejected, photos_clean
+from .transitions import TRANSITIONS, Surface
 
 
 def _too_many(http_request, template, context):
@@ -303,7 +304,7 @@ def request_by_token(http_request, token):
             )
         return redirect("resident_requests:token", token=token)
     rating_form = None
-    if request.status == Status.RESOLVED:
+    if request.status in TRANSITIONS["rate"].sources:  # the rating form while it may be rated
         rating_form = RatingForm(http_request.POST or None)
         if http_request.method == "POST" and rating_form.is_valid():
             try:
@@ -484,44 +485,52 @@ def member_orders(http_request):
     )
 
 
+def _decline_arguments(http_request) -> dict:
+    form = NoteForm(http_request.POST)
+    if not form.is_valid():
+        raise ApplicationError(_("Say why you cannot take it, so it can be dispatched again."))
+    return {"reason": form.cleaned_data["note"]}
+
+
+def _resolve_arguments(http_request) -> dict:
+    form = ResolveForm(http_request.POST, http_request.FILES)
+    if not form.is_valid():
+        raise ApplicationError(" ".join(m for e in form.errors.values() for m in e))
+    return {"note": form.cleaned_data["note"], "photos": photos_clean(form.cleaned_data["photos"])}
+
+
+# The member page's input of each shape of the transitions table (transitions.Transition.form):
+# the service's keyword arguments from the POST, or ApplicationError. The member's actions
+# themselves are the table's transitions on the member surface.
+MEMBER_INPUTS = {
+    "note": lambda http_request: {},  # one button, no note
+    "decline": _decline_arguments,
+    "resolve": _resolve_arguments,
+}
+
+
 @login_required(login_url=MEMBER_LOGIN)
 def member_order(http_request, code):
     person = _member(http_request)
     request = get_object_or_404(
-        ResidentRequest.objects.select_related("category__parent", "building", "grid"),
-        code=code,
-        assignee=person,
+        selectors.requests_for_member(person).select_related("category__parent"), code=code
     )
     show_phone = False
     if http_request.method == "POST":
         action = http_request.POST.get("action")
+        transition = TRANSITIONS.get(action)
         try:
-            if action == "take":
-                services.request_take(request=request, actor=http_request.user)
-                messages.success(http_request, _("You took this order. Thank you!"))
-            elif action == "decline":
-                form = NoteForm(http_request.POST)
-                if not form.is_valid():
-                    raise ApplicationError(
-                        _("Say why you cannot take it, so it can be dispatched again.")
-                    )
-                services.request_decline(
-                    request=request, actor=http_request.user, reason=form.cleaned_data["note"]
-                )
-                messages.success(http_request, _("The order went back to the grid leader."))
-                return redirect("resident_requests:member_orders")
-            elif action == "resolve":
-                form = ResolveForm(http_request.POST, http_request.FILES)
-                if not form.is_valid():
-                    raise ApplicationError(" ".join(m for e in form.errors.values() for m in e))
-                photos = photos_clean(form.cleaned_data["photos"])
-                services.request_resolve(
+            if transition is not None and Surface.MEMBER in transition.surfaces:
+                services.transition_run(
+                    name=transition.name,
                     request=request,
                     actor=http_request.user,
-                    note=form.cleaned_data["note"],
-                    photos=photos,
+                    arguments=MEMBER_INPUTS[transition.form](http_request),
                 )
-                messages.success(http_request, _("Reported as resolved. Thank you!"))
+                messages.success(http_request, transition.done_message)
+                request.refresh_from_db(fields=["assignee"])
+                if request.assignee_id != person.pk:  # given back: no longer the member's
+                    return redirect("resident_requests:member_orders")
             elif action == "phone":
                 services.phone_disclosure_record(request=request, actor=http_request.user)
                 show_phone = True
@@ -542,5 +551,12 @@ def member_order(http_request, code):
             "events": selectors.public_timeline(request),
             "resolve_form": ResolveForm(),
             "decline_form": NoteForm(),
+            # The buttons: what the member may do now (selectors.transitions_available).
+            "available": [
+                t.name
+                for t in selectors.transitions_available(
+                    http_request.user, request, surface=Surface.MEMBER
+                )
+            ],
         },
     )

@@ -29,7 +29,7 @@ def paths(django_db_setup, django_db_blocker):
         "/api/v1/requests/{code}/escalate/",
         "/api/v1/requests/{code}/department-done/",
         "/api/v1/notifications/",
-        # The grids app's endpoints, plain API views described in core.api_schema.
+        # The grids app's endpoints, plain API views described in grids.api_schema.
         "/api/v1/stations/",
         "/api/v1/stations/nearest/",
         "/api/v1/stations/geojson/",

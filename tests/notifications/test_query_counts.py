@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from grids.models import Grid
-from notifications import services
 from notifications.models import Notification
 from organization.models import PoliticalStatus, StaffRole, UnitKind
+from resident_requests import messages as request_messages
 from resident_requests.models import HandlingLevel
 from tests.organization.factories import PersonFactory, staff_user, unit
 
@@ -63,7 +63,7 @@ def more_staff(w, n=4):
 def counted(monkeypatch):
     """The queries of each notify_request_event call, as the workflow makes it."""
     calls = []
-    real = services.notify_request_event
+    real = request_messages.notify_request_event
 
     def wrapper(*, event):
         with CaptureQueriesContext(connection) as captured:
@@ -71,7 +71,7 @@ def counted(monkeypatch):
         calls.append((len(captured), written))
         return written
 
-    monkeypatch.setattr(services, "notify_request_event", wrapper)
+    monkeypatch.setattr(request_messages, "notify_request_event", wrapper)
     return calls
 
 
@@ -135,7 +135,7 @@ def test_a_cause_reported_again_writes_nothing_and_publishes_its_pending_rows_ag
     before = set(Notification.objects.values_list("pk", flat=True))
     Notification.objects.filter(pk=min(before)).update(status="sent")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert services.notify_request_event(event=event) == []
+        assert request_messages.notify_request_event(event=event) == []
     assert set(Notification.objects.values_list("pk", flat=True)) == before
     ((callback,),) = [callbacks]
     assert sorted(callback.keywords["ids"]) == sorted(before - {min(before)})
@@ -159,7 +159,7 @@ def test_without_returning_rows_the_same_rows_are_written_and_published(
     assert sorted(callback.keywords["ids"]) == sorted(rows.values_list("pk", flat=True))
     event = request.events.get()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert services.notify_request_event(event=event) == []
+        assert request_messages.notify_request_event(event=event) == []
     assert rows.count() == len(callback.keywords["ids"])
     ((again,),) = [callbacks]
     assert sorted(again.keywords["ids"]) == sorted(rows.values_list("pk", flat=True))

@@ -5,10 +5,12 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from notifications import request_rules, services
+from notifications import services
 from notifications.messages import SMS_PART_LIMIT, SMS_SINGLE_LIMIT, render
 from notifications.models import Notification
 from organization.models import Position, Role
+from resident_requests import deadlines
+from resident_requests import messages as request_messages
 from resident_requests import services as workflow
 from resident_requests.models import EventKind, HandlingLevel, ResidentRequest, Status
 
@@ -101,7 +103,7 @@ def test_a_missed_acceptance_deadline_flags_overdue_tells_up_one_level_and_escal
     ResidentRequest.objects.filter(pk=request.pk).update(
         accept_deadline=timezone.now() - datetime.timedelta(minutes=5)
     )
-    result = services.deadlines_check()
+    result = deadlines.deadlines_check()
     assert result["overdue"] == 1 and result["escalated"] == 1
     request.refresh_from_db()
     # Escalated by the workflow's own service: a new level, fresh deadlines.
@@ -112,7 +114,7 @@ def test_a_missed_acceptance_deadline_flags_overdue_tells_up_one_level_and_escal
     assert phones("request.overdue_supervise") == {"13900000003"}
     assert phones("request.escalated") == {"13900000003"}
     # Handled once: the next round finds nothing new.
-    assert services.deadlines_check()["overdue"] == 0
+    assert deadlines.deadlines_check()["overdue"] == 0
 
 
 def test_a_passed_resolve_deadline_tells_the_member_and_the_community(w):
@@ -122,7 +124,7 @@ def test_a_passed_resolve_deadline_tells_the_member_and_the_community(w):
     ResidentRequest.objects.filter(pk=request.pk).update(
         resolve_deadline=timezone.now() - datetime.timedelta(minutes=1)
     )
-    result = services.deadlines_check()
+    result = deadlines.deadlines_check()
     assert result == {**result, "overdue": 1, "escalated": 0}
     request.refresh_from_db()
     assert request.overdue and request.level == HandlingLevel.GRID
@@ -139,14 +141,14 @@ def test_a_reminder_goes_out_24_hours_before_a_deadline_once(w):
         accepted_at=now - datetime.timedelta(hours=50),
         resolve_deadline=now + datetime.timedelta(hours=23),
     )
-    assert services.deadlines_check()["reminded"] == 1
+    assert deadlines.deadlines_check()["reminded"] == 1
     assert phones("request.deadline_soon") == {w.member.phone}
-    assert services.deadlines_check()["reminded"] == 0
+    assert deadlines.deadlines_check()["reminded"] == 0
 
 
 def test_no_reminder_when_the_deadline_was_set_less_than_a_day_ahead(w):
     submit(w)  # accept within 24 hours: the new-request message already says by when
-    assert services.deadlines_check()["reminded"] == 0
+    assert deadlines.deadlines_check()["reminded"] == 0
 
 
 def test_the_morning_digest_goes_to_each_community_secretary(w):
@@ -156,18 +158,18 @@ def test_the_morning_digest_goes_to_each_community_secretary(w):
     submit(w)
     late = submit(w)
     ResidentRequest.objects.filter(pk=late.pk).update(overdue=True)
-    assert services.daily_digests_send() == 1
+    assert deadlines.daily_digests_send() == 1
     (row,) = Notification.objects.filter(template_key="digest.daily")
     assert row.phone == secretary.phone
     assert services.message_for(row).text.endswith("未办结诉求2件，其中超期1件。")
-    assert services.daily_digests_send() == 0  # once a day
+    assert deadlines.daily_digests_send() == 0  # once a day
 
 
 def test_a_fault_in_the_notifications_never_undoes_the_residents_request(w, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("bug in a rule")
 
-    monkeypatch.setattr(request_rules, "notify_request_event", broken)
+    monkeypatch.setattr(request_messages, "event_messages_write", broken)
     request = submit(w)
     assert ResidentRequest.objects.filter(pk=request.pk).exists()
     assert request.events.count() == 1 and Notification.objects.count() == 0

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from party_work.dashboard import party_work_table
+from dashboards.tables import party_work_table
 from party_work.models import Activity, ServiceProject, SessionStatus, VanguardAward
 from party_work.selectors import party_work_figures, teams_for_grid, teams_for_request
 

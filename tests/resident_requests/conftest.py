@@ -14,14 +14,14 @@ def w(db, settings, tmp_path):
 @pytest.fixture
 def notified(monkeypatch):
     """The events handed to notifications, in order."""
-    from notifications import services as notification_services
+    from resident_requests import messages as request_messages
 
     events = []
-    real = notification_services.notify_request_event
+    real = request_messages.notify_request_event
 
     def record(*, event):
         events.append(event)
         return real(event=event)
 
-    monkeypatch.setattr(notification_services, "notify_request_event", record)
+    monkeypatch.setattr(request_messages, "notify_request_event", record)
     return events

@@ -324,14 +324,20 @@ def test_the_list_takes_a_fixed_number_of_queries(client, w):
 
 def test_the_retention_round_deletes_old_codes(client, w):
     ask_code(client)
-    old = PhoneVerification.objects.get()
-    PhoneVerification.objects.filter(pk=old.pk).update(
-        created_at=timezone.now() - services.PHONE_CODE_KEEP - datetime.timedelta(minutes=1)
-    )
+    long_ago = timezone.now() - services.PHONE_CODE_KEEP - datetime.timedelta(minutes=1)
+    PhoneVerification.objects.update(created_at=long_ago)
+    old_sms = Notification.objects.get(template_key="resident.phone_code")
+    Notification.objects.filter(pk=old_sms.pk).update(created_at=long_ago, status="sent")
     ask_code(client, OTHER_PHONE)
     result = requests_anonymize_expired()
     assert result.phone_codes == 1
     assert list(PhoneVerification.objects.values_list("phone", flat=True)) == [OTHER_PHONE]
+    # The SMS that carried the old code keeps neither the phone nor the sealed code; the new one
+    # is untouched.
+    old_sms.refresh_from_db()
+    assert old_sms.status == "sent" and (old_sms.phone, old_sms.context) == ("", {})
+    new_sms = Notification.objects.get(template_key="resident.phone_code", phone=OTHER_PHONE)
+    assert new_sms.context["otp_sealed"]
 
 
 # --- In a real browser, at a phone's width -------------------------------------------------------

@@ -1,7 +1,9 @@
-"""OpenAPI descriptions for API views that do not describe themselves (plain APIViews without a
-serializer), so /api/schema/ lists every endpoint of /api/v1/ with its parameters and answers.
+"""OpenAPI descriptions for the grids app's plain API views (APIViews without a serializer), so
+/api/schema/ lists each with its parameters and answers.
 
-Registered by name (drf-spectacular view extensions): nothing here imports the views' apps.
+drf-spectacular view extensions, registered when their class is defined: GridsConfig.ready
+imports this module. They name their views by path, so grids.api is imported only when the
+schema is built.
 """
 
 from drf_spectacular.extensions import OpenApiViewExtension

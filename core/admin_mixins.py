@@ -1,12 +1,15 @@
-"""For ModelAdmins whose pages show people's full personal data: one audit row per display."""
+"""For ModelAdmins whose pages show people's full personal data: one audit row per display.
 
-from .services import audit_personal_data_display
+In core so that every app's admin can use it; the row is written by ops (core.audit).
+"""
+
+from .audit import audit_personal_data_display
 
 
 class PersonalDataAuditMixin:
     """Records each GET of the detail page (and, if its columns show full data, of the list).
 
-    personal_data_fields: the kinds (ops.services.PERSONAL_DATA_KINDS) the detail page shows in
+    personal_data_fields: the kinds (core.audit.PERSONAL_DATA_KINDS) the detail page shows in
     full. personal_data_list_fields: the kinds the list shows in full; one row per page view
     names the ids on the page. Saves (POST) are not displays: the admin's LogEntry records them.
     Refused users never get this far (403 / "does not exist" redirect), so they leave no row.

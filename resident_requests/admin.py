@@ -99,6 +99,23 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LocationFilter(admin.SimpleListFilter):
+    """Requests whose building was not in the list: staff check the place and set the building."""
+
+    title = _("location")
+    parameter_name = "location"
+
+    def lookups(self, request, model_admin):
+        return [("check", _("Needs checking (no building)")), ("building", _("At a building"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "check":
+            return queryset.filter(building__isnull=True)
+        if self.value() == "building":
+            return queryset.filter(building__isnull=False)
+        return queryset
+
+
 class CategoryFilter(admin.SimpleListFilter):
     title = _("category")
     parameter_name = "category"
@@ -506,6 +523,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         "level",
         CategoryFilter,
         OverdueFilter,
+        LocationFilter,
         StreetFilter,
         GridFilter,
         "channel",

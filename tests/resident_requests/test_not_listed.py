@@ -12,6 +12,7 @@ from resident_requests import services
 from resident_requests.forms import new_form_token
 from resident_requests.models import EventKind, HandlingLevel, ResidentRequest
 from tests.grids.factories import BASE_LAT, BASE_LNG, building
+from tests.resident_requests.factories import submit
 
 pytestmark = pytest.mark.django_db
 NEW = reverse("resident_requests:new")
@@ -311,3 +312,16 @@ def test_dashboards_and_member_pages(client, w):
     order = client.get(reverse("resident_requests:member_order", args=[request.code]))
     assert order.status_code == 200
     assert f"{BASE_LAT:.5f}" in order.content.decode()
+
+
+def test_admin_filter_lists_the_requests_whose_place_needs_checking(client, w):
+    unlocated = without_building(w)
+    located = submit(w)
+    client.force_login(w.users["community"])
+    changelist = reverse("admin:resident_requests_residentrequest_changelist")
+    page = client.get(changelist).content.decode()
+    assert as_zh("Needs checking (no building)") in page  # the filter is offered
+    check = client.get(changelist, {"location": "check"}).content.decode()
+    assert unlocated.code in check and located.code not in check
+    at_building = client.get(changelist, {"location": "building"}).content.decode()
+    assert located.code in at_building and unlocated.code not in at_building

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format install install-dev messages
+.PHONY: run test lint format install install-dev messages audit mutants
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,24 @@ format: install-dev
 # Update every app's .po catalogue from the code and compile the .mo files (committed).
 messages: install-dev
 	bash scripts/messages.sh
+
+# Mutation testing (README, "Mutation testing"): on demand, never in CI. mutmut mutates the
+# workflow, the scope selectors, the outbox and retention ([tool.mutmut] in pyproject.toml) in a
+# fresh copy under mutants/, on SQLite, and prints each module's kill rate and the survivors.
+# MUTANTS_CHILDREN mutants run at once; `make mutants MUTANTS="ops.services.*"` runs some only.
+MUTANTS_CHILDREN ?= 2
+MUTANTS ?=
+mutants: install-dev
+	rm -rf mutants
+	mkdir -p mutants
+	ln -s ../node_modules mutants/node_modules
+	env -u DATABASE_URL -u REDIS_URL -u REDIS_CACHE_URL \
+		$(BIN)/mutmut run --max-children $(MUTANTS_CHILDREN) $(MUTANTS) || true
+	$(BIN)/python scripts/mutants_summary.py
+
+# Known vulnerabilities in the installed packages (pip-audit asks PyPI's JSON API). Not in CI:
+# its network cannot reach that API. Fails if any package could not be audited, so a run that
+# examined nothing cannot pass.
+audit: install-dev
+	$(BIN)/pip-audit --progress-spinner off --skip-editable -f json -o .venv/pip-audit.json || true
+	$(BIN)/python scripts/audit_report.py .venv/pip-audit.json

@@ -23,7 +23,9 @@ def main(path: str) -> int:
             fixes = ", ".join(vuln.get("fix_versions", [])) or "no fix yet"
             print(f"{package['name']} {package['version']}: {vuln['id']} (fixed in {fixes})")
     for package in skipped:
-        print(f"not audited: {package['name']} {package.get('version', '')}: {package['skip_reason']}")
+        print(
+            f"not audited: {package['name']} {package.get('version', '')}: {package['skip_reason']}"
+        )
     audited = len(packages) - len(skipped)
     print(f"pip-audit: {audited} of {len(packages)} packages audited, {len(vulnerable)} vulnerable")
     return 1 if vulnerable or skipped or not packages else 0

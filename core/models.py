@@ -10,3 +10,46 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class DeadlineBasis(models.TextChoices):
+    """How a deadline's hours are counted (core.workdays.deadline_add)."""
+
+    CLOCK = "clock", _("clock hours")
+    WORKING = "working", _("working hours (working days only)")
+
+
+class DayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("public holiday (day off)")
+    WORKING_DAY = "working", _("working day (调休)")
+
+
+class CalendarDay(TimeStampedModel):
+    """A day that departs from the Monday-to-Friday week: a public holiday, or a weekend day
+    that is worked (调休). Every other day is a working day when it is a weekday. Seeded from
+    the chinese-calendar library (manage.py calendar_seed); later years are entered in the
+    admin when the State Council publishes them."""
+
+    date = models.DateField(
+        _("date"),
+        unique=True,
+        error_messages={
+            "unique": _("This date is already in the calendar: change that entry instead.")
+        },
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=DayKind.choices)
+    name = models.CharField(_("name"), max_length=40, blank=True, help_text=_("e.g. 春节, 国庆节"))
+
+    class Meta:
+        verbose_name = _("holiday or working-day adjustment")
+        verbose_name_plural = _("holiday calendar")
+        ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "working"]),
+                name="calendarday_kind_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}".rstrip()

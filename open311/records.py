@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import DeadlineBasis
 from core.privacy import redact_text
 from resident_requests.models import (
     OPEN_STATUSES,
@@ -57,9 +58,19 @@ def extended_status(status: str, level: str) -> str:
 
 
 def service_notice(category: Category) -> str:
-    return _(
-        "Accepted within %(accept)d hours and handled within %(resolve)d hours of acceptance."
-    ) % {"accept": category.hours_to_accept, "resolve": category.hours_to_resolve}
+    hours = {"accept": category.hours_to_accept, "resolve": category.hours_to_resolve}
+    if category.deadline_basis == DeadlineBasis.WORKING:
+        return (
+            _(
+                "Accepted within %(accept)d working hours and handled within %(resolve)d "
+                "working hours of acceptance (weekends and public holidays do not count)."
+            )
+            % hours
+        )
+    return (
+        _("Accepted within %(accept)d hours and handled within %(resolve)d hours of acceptance.")
+        % hours
+    )
 
 
 def service(category: Category) -> dict:

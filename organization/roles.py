@@ -28,6 +28,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "resident_requests.category": EDIT,
         "resident_requests.replytemplate": EDIT + ["delete"],
         "resident_requests.phonedisclosure": VIEW,
+        # The holiday calendar that working-hour deadlines count (core.workdays)
+        "core.calendarday": EDIT + ["delete"],
     },
     StaffRole.STREET_STAFF: {
         "organization.orgunit": VIEW,

@@ -903,9 +903,10 @@ class CategoryAdmin(admin.ModelAdmin):
         "default_department",
         "hours_to_accept",
         "hours_to_resolve",
+        "deadline_basis",
         "active",
     ]
-    list_filter = ["parent", "default_level", "active"]
+    list_filter = ["parent", "default_level", "deadline_basis", "active"]
     list_select_related = ["parent", "default_department"]
     search_fields = ["name", "code"]
 

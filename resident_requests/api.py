@@ -52,6 +52,7 @@ class CategorySerializer(serializers.ModelSerializer):
             "default_department",
             "hours_to_accept",
             "hours_to_resolve",
+            "deadline_basis",
             "active",
         ]
 

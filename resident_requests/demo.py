@@ -9,6 +9,7 @@ import secrets
 
 from django.utils import timezone
 
+from core.workdays import deadline_add
 from grids.models import Building
 from organization.models import Department, Person, PoliticalStatus, StaffRole
 
@@ -383,14 +384,16 @@ def load(ctx):
             description=rng.choice(samples[category.code]),
             status=status,
             level=level,
-            accept_deadline=created + datetime.timedelta(hours=category.hours_to_accept),
+            accept_deadline=deadline_add(
+                created, category.hours_to_accept, category.deadline_basis
+            ),
             supporters_count=rng.choice([0, 0, 0, 1, 2, 5]),
         )
         request.created_at = created
         if status != Status.SUBMITTED and status not in (Status.REJECTED, Status.MERGED):
             request.accepted_at = created + datetime.timedelta(hours=rng.uniform(0.5, 20))
-            request.resolve_deadline = request.accepted_at + datetime.timedelta(
-                hours=category.hours_to_resolve
+            request.resolve_deadline = deadline_add(
+                request.accepted_at, category.hours_to_resolve, category.deadline_basis
             )
         if (
             status in (Status.DISPATCHED, Status.TAKEN, Status.RESOLVED, Status.CLOSED)
@@ -449,7 +452,9 @@ def load(ctx):
                 RequestDepartment(
                     request_id=request.pk,
                     department=dept,
-                    acknowledge_deadline=request.escalated_at_demo + datetime.timedelta(hours=24),
+                    acknowledge_deadline=deadline_add(
+                        request.escalated_at_demo, 24, request.category.deadline_basis
+                    ),
                     done_deadline=request.resolve_deadline or now,
                     acknowledged_at=ack if ack < now and rng.random() < 0.8 else done,
                     reported_done_at=done,

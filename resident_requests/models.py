@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.models import TimeStampedModel
+from core.models import DeadlineBasis, TimeStampedModel
 from core.validators import validate_mainland_mobile
 from grids.models import LAT_VALIDATORS, LNG_VALIDATORS, Building, Grid
 from organization.models import Department, Person
@@ -126,6 +126,16 @@ class Category(TimeStampedModel):
     )
     hours_to_resolve = models.PositiveSmallIntegerField(
         _("hours to resolve"), default=72, validators=[MinValueValidator(1)]
+    )
+    deadline_basis = models.CharField(
+        _("deadlines count"),
+        max_length=8,
+        choices=DeadlineBasis.choices,
+        default=DeadlineBasis.CLOCK,
+        help_text=_(
+            "Working hours count only working days (not weekends or public holidays, but the "
+            "调休 weekend days that are worked), in the holiday calendar."
+        ),
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)

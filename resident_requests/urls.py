@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import todo, views
 
 app_name = "resident_requests"
 urlpatterns = [
@@ -23,4 +23,7 @@ urlpatterns = [
     path("member/login/", views.member_login, name="member_login"),
     path("member/logout/", views.member_logout, name="member_logout"),
     path("member/orders/<str:code>/", views.member_order, name="member_order"),
+    # 我的待办: what the signed-in staff member or party member must act on now (todo.py).
+    path("todo/", todo.todo_page, name="todo"),
+    path("todo/login/", todo.todo_login, name="todo_login"),
 ]

@@ -2,10 +2,15 @@
 Redis, 50 concurrent clients for 60 s each, beside a bare view that inserts one row (same server,
 same run). Prints req/s, p50/p99 and errors per kind, and the form's rate as a share of the bare
 view's. The tracking page is measured once the Celery worker has sent the form phase's messages
-(the time that took is printed too), so that its figure is the page's own.
+(the time that took is printed too), so that its figure is the page's own. At the end it prints
+the resident set (RSS) of the gunicorn workers and of the Celery worker's processes, now and the
+largest seen during the run.
 
     .venv/bin/python bench/load.py            # 50 clients, 60 s per phase (about 4 minutes)
     .venv/bin/python bench/load.py --short    # 10 clients, 5 s per phase (CI)
+    .venv/bin/python bench/load.py --submissions 10000   # memory: the form phase runs until
+        # 10,000 submissions are stored, with gunicorn's worker recycling (max_requests) off,
+        # so that the RSS printed is that of workers that served all of them
 
 DATABASE_URL (PostgreSQL) and REDIS_URL / REDIS_CACHE_URL say where; by default the ops
 engineer's database jk_ops and Redis databases 10 and 11. The port is 8107.
@@ -23,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load_support import (  # noqa: E402
     FakeSmsProvider,
+    MemorySampler,
     Stats,
     django_setup,
     ensure_data,
@@ -40,6 +46,11 @@ def main():
     parser.add_argument("--clients", type=int)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--port", type=int, default=8107)
+    parser.add_argument(
+        "--submissions",
+        type=int,
+        help="run the form phase until this many submissions are stored (no worker recycling)",
+    )
     args = parser.parse_args()
     clients = args.clients or (10 if args.short else 50)
     seconds = args.seconds or (5.0 if args.short else 60.0)
@@ -54,6 +65,9 @@ def main():
     )
     if not env["DATABASE_URL"].startswith("postgres"):
         sys.exit("bench/load.py measures PostgreSQL: set DATABASE_URL=postgres://…")
+    if args.submissions:
+        # Workers that served every submission: gunicorn's max_requests would replace them.
+        env["GUNICORN_CMD_ARGS"] = "--max-requests 0"
     django_setup(env)
     from django.db import connection
 
@@ -84,12 +98,20 @@ def main():
     base = f"http://127.0.0.1:{args.port}"
     web = start_gunicorn(env, args.port)
     worker = start_worker(env, f"load-worker-{args.port}")
+    memory = MemorySampler({"gunicorn": web, "celery worker": worker})
     import multiprocessing
 
+    form_phase = (
+        f"the form phase until {args.submissions} submissions are stored, workers not recycled"
+        if args.submissions
+        else ""
+    )
     print(
         f"gunicorn: {os.cpu_count()} cores → workers and threads per deploy/gunicorn.conf.py; "
-        f"{clients} clients, {seconds:.0f} s per phase; PostgreSQL + Redis; "
-        f"load generator in this process (same {multiprocessing.cpu_count()} cores)"
+        f"{clients} clients, {seconds:.0f} s per phase{'; ' + form_phase if form_phase else ''}; "
+        f"PostgreSQL + Redis; load generator in this process (same "
+        f"{multiprocessing.cpu_count()} cores); load average before: "
+        f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     stats = Stats()
     tokens: list[str] = []
@@ -142,15 +164,32 @@ def main():
         before = ResidentRequest.objects.count()
         first_notification = last_notification()
         durations = {}
+        # The worker sends a few messages per submission: give a long form phase its time.
+        drain_limit = max(180.0, (args.submissions or 0) * 0.06)
         for name, iteration in (("bare", bare), ("form", form), ("track", track)):
-            durations[name] = asyncio.run(run_clients(clients, seconds, iteration))
+            if name == "form" and args.submissions:
+                durations[name] = asyncio.run(
+                    run_clients(
+                        clients,
+                        24 * 3600,
+                        iteration,
+                        until=lambda: len(tokens) >= args.submissions,
+                    )
+                )
+            else:
+                durations[name] = asyncio.run(run_clients(clients, seconds, iteration))
             if name == "form":
                 # The worker delivers the form phase's messages (SMS to every grid leader) before
                 # the tracking page is measured: otherwise the tracking figure would measure that
                 # backlog, larger the faster the form is. How long it takes is printed below.
-                drain_seconds = wait_for_outbox(after_id=first_notification, timeout=180)
+                drain_seconds = wait_for_outbox(after_id=first_notification, timeout=drain_limit)
         stored = ResidentRequest.objects.count() - before
+        # Once the tracking phase is over and the outbox is sent: what the processes now hold.
+        wait_for_outbox(after_id=first_notification, timeout=60)
+        memory.stop()
+        memory_lines = [memory.report("gunicorn"), memory.report("celery worker")]
     finally:
+        memory.stop()
         worker.stop()
         web.stop()
         sms.stop()
@@ -171,11 +210,15 @@ def main():
         )
     print(
         f"the form phase's notifications were all sent {drain_seconds:.1f} s after it ended"
-        if drain_seconds < 180
-        else "the form phase's notifications were NOT all sent within 180 s"
+        if drain_seconds < drain_limit
+        else f"the form phase's notifications were NOT all sent within {drain_limit:.0f} s"
     )
     posted = len(stats.latencies.get("form POST", []))
     print(f"submissions answered as stored: {posted}; new rows in the database: {stored}")
+    print(f"memory (RSS) after {stored} submissions:")
+    for line in memory_lines:
+        print(f"  {line}")
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     errors = sum(stats.errors.values())
     print(f"errors: {errors}")
     for sample in stats.error_samples:

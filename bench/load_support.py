@@ -347,8 +347,9 @@ async def submit_form(
     return None
 
 
-async def run_clients(clients: int, duration: float, iteration) -> float:
-    """`clients` concurrent loops of `iteration(session)` for `duration` seconds; real duration."""
+async def run_clients(clients: int, duration: float, iteration, until=None) -> float:
+    """`clients` concurrent loops of `iteration(session)` for `duration` seconds, or until
+    `until()` is true if given; the real duration."""
     import aiohttp
 
     deadline = time.monotonic() + duration
@@ -361,9 +362,80 @@ async def run_clients(clients: int, duration: float, iteration) -> float:
         async with aiohttp.ClientSession(
             cookie_jar=jar, timeout=timeout, connector=connector
         ) as session:
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not (until and until()):
                 await iteration(session)
 
     started = time.monotonic()
     await asyncio.gather(*(client() for _ in range(clients)))
     return time.monotonic() - started
+
+
+# --- Memory: the resident set of each process of a Process (its session) ----------------------
+
+
+def session_processes(session_id: int) -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, command line) of every live process in the session `session_id`
+    (a Process started with start_new_session: its own pid)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if int(fields[3]) == session_id:
+            found[int(entry.name)] = (int(fields[1]), cmdline)
+    return found
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class MemorySampler:
+    """Samples the RSS of every process of each Process (its main process and the workers it
+    forks) every `interval` seconds in a thread: the largest seen per Process, and now."""
+
+    def __init__(self, processes: dict[str, "Process"], interval: float = 1.0):
+        self.processes = processes
+        self.peak: dict[str, float] = dict.fromkeys(processes, 0.0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def sample(self, name: str) -> tuple[float | None, list[float]]:
+        """(the main process's RSS, [its workers' RSS]) in MB, now."""
+        main = self.processes[name].popen.pid
+        workers = []
+        for pid, (parent, _cmdline) in session_processes(main).items():
+            if parent == main and (value := rss_mb(pid)) is not None:
+                workers.append(value)
+        return rss_mb(main), sorted(workers)
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            for name in self.processes:
+                main, workers = self.sample(name)
+                self.peak[name] = max(self.peak[name], main or 0.0, *workers)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def report(self, name: str) -> str:
+        main, workers = self.sample(name)
+        listed = ", ".join(f"{value:.0f}" for value in workers) or "none"
+        main_text = f"{main:.0f}" if main is not None else "?"
+        return (
+            f"{name}: main process {main_text} MB, workers {listed} MB; "
+            f"largest during the run {self.peak[name]:.0f} MB"
+        )

@@ -9,6 +9,7 @@ Coverage (15分钟党群便民服务圈) for the dashboards:
 
 import datetime
 import math
+import random
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core.cache import LocalMemo
 from organization.models import OrgUnit, UnitKind
 from organization.selectors import filter_visible, subtree_q
 
@@ -122,32 +124,49 @@ def community_choices() -> QuerySet[OrgUnit]:
 
 
 # The request form's community picker is read on every view of the public form; communities
-# change a few times a year. Kept in the cache, dropped whenever a unit is saved or deleted.
-COMMUNITIES_BY_STREET_KEY = "grids:communities-by-street:v1"
+# change a few times a year. Kept in each process's memory under a version in the shared cache
+# (core.cache.LocalMemo), dropped whenever a unit is saved or deleted.
 COMMUNITIES_BY_STREET_TIMEOUT = 300
 
 
-def communities_by_street() -> list[tuple[str, list[tuple[int, str]]]]:
-    """[(street name, [(community id, community name), …]), …] in the chain's order."""
-    groups = cache.get(COMMUNITIES_BY_STREET_KEY)
-    if groups is None:
-        by_street: dict[int, tuple[str, list]] = {}
-        for pk, name, street_id, street_name in (
-            OrgUnit.objects.filter(kind=UnitKind.COMMUNITY)
-            .order_by("parent__code", "code")
-            .values_list("pk", "name", "parent_id", "parent__name")
-        ):
-            by_street.setdefault(street_id, (street_name or "", []))[1].append((pk, name))
-        groups = list(by_street.values())
-        cache.set(COMMUNITIES_BY_STREET_KEY, groups, COMMUNITIES_BY_STREET_TIMEOUT)
-    return groups
+@dataclass(frozen=True, eq=False)
+class CommunityGroups:
+    """The communities by street; `version` changes whenever they do (the request form keys
+    its memoized picker HTML by it)."""
+
+    version: int
+    groups: tuple[tuple[str, tuple[tuple[int, str], ...]], ...]
+
+
+def _communities_by_street_build() -> CommunityGroups:
+    by_street: dict[int, tuple[str, list]] = {}
+    for pk, name, street_id, street_name in (
+        OrgUnit.objects.filter(kind=UnitKind.COMMUNITY)
+        .order_by("parent__code", "code")
+        .values_list("pk", "name", "parent_id", "parent__name")
+    ):
+        by_street.setdefault(street_id, (street_name or "", []))[1].append((pk, name))
+    # Tuples: the value is shared by every page of this process, and nobody may change it.
+    groups = tuple((street, tuple(communities)) for street, communities in by_street.values())
+    return CommunityGroups(version=random.getrandbits(62), groups=groups)  # noqa: S311
+
+
+COMMUNITIES_BY_STREET = LocalMemo(
+    "grids:communities-by-street",
+    _communities_by_street_build,
+    max_age=COMMUNITIES_BY_STREET_TIMEOUT,
+)
+
+
+def communities_by_street() -> tuple[tuple[str, tuple[tuple[int, str], ...]], ...]:
+    """((street name, ((community id, community name), …)), …) in the chain's order."""
+    return COMMUNITIES_BY_STREET.value().groups
 
 
 @receiver(post_save, sender=OrgUnit, dispatch_uid="grids_communities_saved")
 @receiver(post_delete, sender=OrgUnit, dispatch_uid="grids_communities_deleted")
 def _units_changed(**kwargs) -> None:
-    cache.delete(COMMUNITIES_BY_STREET_KEY)
-    transaction.on_commit(lambda: cache.delete(COMMUNITIES_BY_STREET_KEY))
+    COMMUNITIES_BY_STREET.invalidate()
 
 
 def service_choices() -> QuerySet[StationService]:
@@ -661,7 +680,6 @@ BASEMAP_GENERATION_KEY = "grids:basemap:generation"
 
 
 def _basemap_key(name: str) -> str:
-    from django.core.cache import cache
 
     generation = cache.get(BASEMAP_GENERATION_KEY) or 0
     return f"grids:basemap:{generation}:{name}"
@@ -671,8 +689,6 @@ def basemap_forget() -> None:
     """Drop the cached base map (after a bulk change of units, grids, buildings or stations)."""
     import time
 
-    from django.core.cache import cache
-
     cache.set(BASEMAP_GENERATION_KEY, time.time_ns(), None)
 
 
@@ -681,7 +697,6 @@ def basemap_outlines() -> dict:
     else derived from their buildings) with label points, and the active stations. Four queries
     whatever the district's size; cached."""
     from django.conf import settings
-    from django.core.cache import cache
 
     from . import basemap
 
@@ -725,7 +740,6 @@ def basemap_buildings(community_id: int) -> dict:
     """A community's buildings as one GeoJSON MultiPoint (the base map shows them zoomed in);
     one query, cached."""
     from django.conf import settings
-    from django.core.cache import cache
 
     from . import basemap
 
@@ -749,7 +763,6 @@ def basemap_buildings(community_id: int) -> dict:
 
 
 def _basemap_changed(**kwargs) -> None:
-    from django.db import transaction
 
     basemap_forget()
     transaction.on_commit(basemap_forget)

@@ -13,6 +13,8 @@ import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 
+from core.cache import SharedRedisCacheClient
+
 logger = logging.getLogger(__name__)
 
 # After a failure, skip Redis for this long instead of waiting on it for every call.
@@ -21,6 +23,11 @@ RETRY_AFTER_SECONDS = 2.0
 
 class FailSoftRedisCache(RedisCache):
     _down_until = 0.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        # One redis.Redis client and pool per server and process, not one client per call.
+        self._class = SharedRedisCacheClient
 
     def _call(self, fallback, method, *args, **kwargs):
         if time.monotonic() < self._down_until:

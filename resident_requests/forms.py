@@ -1,26 +1,42 @@
 """Forms of the public pages and the member pages. They check input; services do the writing."""
 
+import copy
+import functools
 import unicodedata
 from typing import ClassVar
 
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.template.loader import render_to_string
+from django.utils.choices import normalize_choices
 from django.utils.crypto import get_random_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.cache import memo_values
 from core.validators import validate_mainland_mobile
 from grids.models import Building
-from grids.selectors import communities_by_street, grid_for_address, point_in_district
+from grids.selectors import (
+    COMMUNITIES_BY_STREET,
+    CommunityGroups,
+    grid_for_address,
+    point_in_district,
+)
 from organization.models import OrgUnit, UnitKind
 
 from .models import DESCRIPTION_MAX_LENGTH, Category, Rating, RequestType
 from .photos import photo_help_text
-from .selectors import buildings_matching, categories_tree, normalize_tracking_code
+from .selectors import (
+    CATEGORY_CHOICES,
+    CategoryChoices,
+    buildings_matching,
+    normalize_tracking_code,
+)
 
 _MAP_POINT_UNREADABLE = _("The map point could not be read: put the pin on the map again.")
 
+BLANK_FIELDS_TEMPLATE = "resident_requests/_request_form_fields.html"
 FORM_TOKEN_SALT = "resident_requests.form_token"  # noqa: S105 - a signing salt
 FORM_TOKEN_MAX_AGE = 6 * 3600  # a resident may take their time typing
 
@@ -59,6 +75,9 @@ class MemoizedRender:
     memoize = True
     MAX_ENTRIES = 512
     _rendered: ClassVar[dict] = {}
+    # Set by a form whose choices come from a memo (core.cache.LocalMemo): a value that changes
+    # whenever they do, used in the key instead of the choices themselves.
+    choices_key = None
 
     def _memo_value_ok(self, value) -> bool:
         return value is None or value is False or value == "" or value == []
@@ -78,7 +97,7 @@ class MemoizedRender:
             _frozen(value),
             _frozen(self.attrs),
             _frozen(attrs or {}),
-            _frozen(choices),
+            self.choices_key or _frozen(choices),
         )
         rendered = MemoizedRender._rendered
         html = rendered.get(key)
@@ -140,6 +159,43 @@ class MultiplePhotoField(forms.FileField):
         if len(files) > 3:
             raise forms.ValidationError(_("Send at most 3 photos."))
         return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    """A category chosen by its id, found among `leaves` (the categories a request may have,
+    kept in memory by selectors.category_choices) instead of by a query; its own copy, so that
+    nothing a page does to it reaches the next page."""
+
+    leaves: dict | None = None
+
+    def to_python(self, value):
+        if self.leaves is None or value in self.empty_values:
+            return super().to_python(value)
+        self.validate_no_null_characters(value)
+        try:
+            category = self.leaves.get(int(str(value).strip()))
+        except (TypeError, ValueError):
+            category = None
+        if category is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return copy.copy(category)
+
+
+@functools.lru_cache(maxsize=8)
+def _picker_choices(categories: CategoryChoices, communities: CommunityGroups):
+    """The pickers' choices for one version of the categories and of the communities (both
+    hashed by identity: a new version is a new object)."""
+    tree = categories.tree
+    groups = [("", _("— choose —"))] + [(parent.pk, parent.name) for parent, _kids in tree]
+    leaves = [("", _("— choose the kind of problem —"))] + [
+        (parent.name, [(c.pk, c.name) for c in children]) for parent, children in tree
+    ]
+    community = [("", _("— choose your community —"))] + list(communities.groups)
+    return normalize_choices(groups), leaves, normalize_choices(community)
 
 
 def _phone_field():
@@ -216,7 +272,7 @@ class RequestForm(forms.Form):
     category_group = forms.ChoiceField(
         label=_("What is it about"), required=False, widget=MemoizedSelect
     )
-    category = forms.ModelChoiceField(
+    category = CategoryChoiceField(
         label=_("Kind of problem"),
         queryset=Category.objects.filter(active=True, parent__isnull=False),
         widget=MemoizedSelect,
@@ -268,22 +324,48 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The two-level picker: first level to narrow down (by JS), second level grouped by first.
-        tree = categories_tree()
-        self.fields["category_group"].choices = [("", _("— choose —"))] + [
-            (parent.pk, parent.name) for parent, _children in tree
-        ]
-        self.fields["category"].widget.choices = [("", _("— choose the kind of problem —"))] + [
-            (parent.name, [(c.pk, c.name) for c in children]) for parent, children in tree
-        ]
-        self.fields["community"].choices = [("", _("— choose your community —"))] + [
-            (street, communities) for street, communities in communities_by_street()
-        ]
+        # The two-level picker: first level to narrow down (by JS), second level grouped by first;
+        # and the communities. Kept in this process's memory: their versions in one cache read.
+        categories, communities = memo_values(CATEGORY_CHOICES, COMMUNITIES_BY_STREET)
+        groups, leaves, community = _picker_choices(categories, communities)
+        key = ("pickers", categories.version, communities.version)
+        # Assigned as they are (normalized once, in _picker_choices): ChoiceField.choices would
+        # normalize them again on every page. Nobody changes them: they are shared.
+        for name, choices in (("category_group", groups), ("community", community)):
+            self.fields[name]._choices = self.fields[name].widget.choices = choices
+        self.fields["category"].widget.choices = leaves
+        self.fields["category"].leaves = categories.leaves
+        for name in ("category_group", "category", "community"):
+            self.fields[name].widget.choices_key = key
+        self._pickers_key = key
         self.building_candidates: list[Building] = []
         # For the "not in the list" map (request_form.js): tiles if the server has them.
         self.map_tile_url = settings.MAP_TILE_URL
         self.map_attribution = settings.MAP_TILE_ATTRIBUTION
         self.district_bounds_text = ",".join(str(v) for v in settings.DISTRICT_BOUNDS)
+
+    # The fields of a blank form as HTML, by language, pickers' version and map settings.
+    _blank_fields: ClassVar[dict] = {}
+
+    def blank_fields_html(self) -> str | None:
+        """The fields of this blank form (no data, only the form token as initial value: it is
+        not among them), rendered once per process and then reused; None for a posted form."""
+        if self.is_bound or not MemoizedRender.memoize:
+            return None
+        key = (
+            get_language(),
+            self._pickers_key,
+            self.map_tile_url,
+            self.map_attribution,
+            self.district_bounds_text,
+        )
+        html = self._blank_fields.get(key)
+        if html is None:
+            html = render_to_string(BLANK_FIELDS_TEMPLATE, {"form": self})
+            if len(self._blank_fields) >= 16:
+                self._blank_fields.clear()
+            self._blank_fields[key] = html
+        return html
 
     def clean_phone(self):
         return _clean_phone(self.cleaned_data["phone"])

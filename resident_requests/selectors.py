@@ -3,13 +3,13 @@
 import datetime
 import hmac
 import math
+import random
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from core.cache import LocalMemo
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from grids import selectors as grid_selectors
 from grids.models import Building, Grid
@@ -386,36 +387,56 @@ def public_timeline(request: ResidentRequest) -> QuerySet[RequestEvent]:
 
 
 # The form's two-level picker is read on every view of the public form; categories change a few
-# times a year, in the admin. Kept in the cache (shared by every process), dropped whenever a
-# category is saved or deleted, and never older than CATEGORIES_TREE_TIMEOUT anyway (changes
-# made by queryset.update() send no signal).
-CATEGORIES_TREE_KEY = "rr:categories-tree:v1"
+# times a year, in the admin. Kept in each process's memory under a version in the shared cache
+# (core.cache.LocalMemo: one small read per page, no unpickling), dropped whenever a category is
+# saved or deleted, and never older than CATEGORIES_TREE_TIMEOUT anyway (changes made by
+# queryset.update() send no signal).
 CATEGORIES_TREE_TIMEOUT = 300
+
+
+@dataclass(frozen=True, eq=False)
+class CategoryChoices:
+    """What the form offers and accepts. `version` changes whenever the categories do (the
+    form's memoized picker HTML is keyed by it); `leaves` are the categories a request may have
+    (active, second level), by id, for checking a posted choice without a query."""
+
+    version: int
+    tree: list[tuple[Category, list[Category]]]
+    leaves: dict[int, Category]
+
+
+def _category_choices_build() -> CategoryChoices:
+    categories = list(Category.objects.filter(active=True).order_by("sort_order", "code"))
+    by_pk = {category.pk: category for category in categories}
+    children: dict[int, list[Category]] = {}
+    for category in categories:
+        if category.parent_id:
+            children.setdefault(category.parent_id, []).append(category)
+            if category.parent_id in by_pk:  # its parent, without a query when it is read
+                category.parent = by_pk[category.parent_id]
+    tree = [(c, children.get(c.pk, [])) for c in categories if not c.parent_id and c.pk in children]
+    leaves = {c.pk: c for c in categories if c.parent_id}
+    return CategoryChoices(version=random.getrandbits(62), tree=tree, leaves=leaves)  # noqa: S311
+
+
+CATEGORY_CHOICES = LocalMemo(
+    "rr:categories", _category_choices_build, max_age=CATEGORIES_TREE_TIMEOUT
+)
+
+
+def category_choices() -> CategoryChoices:
+    return CATEGORY_CHOICES.value()
 
 
 def categories_tree() -> list[tuple[Category, list[Category]]]:
     """Active top-level categories with their active children, for the two-level picker."""
-    tree = cache.get(CATEGORIES_TREE_KEY)
-    if tree is None:
-        categories = list(Category.objects.filter(active=True).order_by("sort_order", "code"))
-        children: dict[int, list[Category]] = {}
-        for category in categories:
-            if category.parent_id:
-                children.setdefault(category.parent_id, []).append(category)
-        tree = [
-            (c, children.get(c.pk, [])) for c in categories if not c.parent_id and c.pk in children
-        ]
-        cache.set(CATEGORIES_TREE_KEY, tree, CATEGORIES_TREE_TIMEOUT)
-    return tree
+    return category_choices().tree
 
 
 @receiver(post_save, sender=Category, dispatch_uid="rr_categories_tree_saved")
 @receiver(post_delete, sender=Category, dispatch_uid="rr_categories_tree_deleted")
 def _categories_changed(**kwargs) -> None:
-    # Now (this process sees its own change at once) and again after the commit (a page read
-    # between the two could have cached the tree as it was before the change).
-    cache.delete(CATEGORIES_TREE_KEY)
-    transaction.on_commit(lambda: cache.delete(CATEGORIES_TREE_KEY))
+    CATEGORY_CHOICES.invalidate()
 
 
 def buildings_matching(text: str, limit: int = 10) -> QuerySet[Building]:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from core.privacy import scrub_phones
 from core.validators import validate_mainland_mobile
+from core.workdays import deadline_add
 from grids import selectors as grid_selectors
 from grids.models import Building, Grid
 from notifications import services as notification_services
@@ -185,11 +186,16 @@ def _save_photos(
         item.save()
 
 
+def _due(category: Category, start: datetime.datetime, hours: int) -> datetime.datetime:
+    """A deadline `hours` after `start`, in the category's clock or working hours."""
+    return deadline_add(start, hours, category.deadline_basis)
+
+
 def _fresh_deadlines(request: ResidentRequest, now: datetime.datetime) -> None:
     category = request.category
     if request.status == Status.SUBMITTED:
-        request.accept_deadline = now + datetime.timedelta(hours=category.hours_to_accept)
-    request.resolve_deadline = now + datetime.timedelta(hours=category.hours_to_resolve)
+        request.accept_deadline = _due(category, now, category.hours_to_accept)
+    request.resolve_deadline = _due(category, now, category.hours_to_resolve)
     request.overdue = False
 
 
@@ -301,7 +307,7 @@ def request_submit(
         public_allowed=bool(public_allowed),
         status=Status.SUBMITTED,
         level=level,
-        accept_deadline=now + datetime.timedelta(hours=category.hours_to_accept),
+        accept_deadline=_due(category, now, category.hours_to_accept),
         submission_token=submission_token or None,
         created_by=actor,
     )
@@ -343,116 +349,120 @@ def request_submit(
     return request
 
 
-@transaction.atomic
 def request_set_building(*, request: ResidentRequest, building: Building, actor) -> ResidentRequest:
     """Staff found the place of a request whose building was not in the list: the request
     gets the building and moves to the building's grid (its level stays). The actor must cover
     both the request's current grid and the building's."""
-    request = _lock(request)
-    role = _allowed(actor, request, "set_building")
-    building = (
-        Building.objects.select_related("grid__unit", "grid__community", "grid__leader")
-        .filter(pk=building.pk)
-        .first()
-    )
-    if building is None:
-        raise ApplicationError(_("That building no longer exists. Choose another."))
-    if not actor.is_superuser and not scopes_covering(actor, building.grid.unit).exists():
-        raise OutOfScope(
-            _("%(building)s is outside your area: ask the staff of its community to set it.")
-            % {"building": building.address}
+    with transaction.atomic():
+        request = _lock(request)
+        role = _allowed(actor, request, "set_building")
+        building = (
+            Building.objects.select_related("grid__unit", "grid__community", "grid__leader")
+            .filter(pk=building.pk)
+            .first()
         )
-    from_grid = request.grid
-    request.building = building
-    request.grid = building.grid
-    request.address = request.address or building.address
-    _save(request, ["building", "grid", "address"])
-    note = _("Building set to %(building)s.") % {"building": building.address}
-    if from_grid.pk != building.grid_id:
-        note += " " + _("Moved from grid %(from)s to grid %(to)s.") % {
-            "from": from_grid.name,
-            "to": building.grid.name,
-        }
-    _record(
-        request,
-        kind=EventKind.LOCATED,
-        actor=actor,
-        actor_role=role,
-        from_status=request.status,
-        from_level=request.level,
-        internal_note=note,
-    )
-    return request
+        if building is None:
+            raise ApplicationError(_("That building no longer exists. Choose another."))
+        if not actor.is_superuser and not scopes_covering(actor, building.grid.unit).exists():
+            raise OutOfScope(
+                _("%(building)s is outside your area: ask the staff of its community to set it.")
+                % {"building": building.address}
+            )
+        from_grid = request.grid
+        request.building = building
+        request.grid = building.grid
+        request.address = request.address or building.address
+        _save(request, ["building", "grid", "address"])
+        note = _("Building set to %(building)s.") % {"building": building.address}
+        if from_grid.pk != building.grid_id:
+            note += " " + _("Moved from grid %(from)s to grid %(to)s.") % {
+                "from": from_grid.name,
+                "to": building.grid.name,
+            }
+        _record(
+            request,
+            kind=EventKind.LOCATED,
+            actor=actor,
+            actor_role=role,
+            from_status=request.status,
+            from_level=request.level,
+            internal_note=note,
+        )
+        return request
 
 
-@transaction.atomic
 def request_support(*, request: ResidentRequest, phone: str, actor=None) -> ResidentRequest:
     """ "Me too": another resident has the same problem. They get its updates as well."""
-    request = _lock(request)
-    _require_status(request, "support")
-    phone = (phone or "").strip()
-    supporter = RequestSupporter(request=request, phone=phone)
-    try:
-        supporter.full_clean(exclude=["request"])
-    except ValidationError as exc:
-        raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
-    if phone == request.submitter_phone or request.supporters.filter(phone=phone).exists():
-        raise ApplicationError(
-            _("This phone number is already following this request: you will get its updates.")
+    with transaction.atomic():
+        request = _lock(request)
+        _require_status(request, "support")
+        phone = (phone or "").strip()
+        supporter = RequestSupporter(request=request, phone=phone)
+        try:
+            supporter.full_clean(exclude=["request"])
+        except ValidationError as exc:
+            raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
+        if phone == request.submitter_phone or request.supporters.filter(phone=phone).exists():
+            raise ApplicationError(
+                _("This phone number is already following this request: you will get its updates.")
+            )
+        supporter.save()
+        ResidentRequest.objects.filter(pk=request.pk).update(
+            supporters_count=F("supporters_count") + 1
         )
-    supporter.save()
-    ResidentRequest.objects.filter(pk=request.pk).update(supporters_count=F("supporters_count") + 1)
-    request.refresh_from_db(fields=["supporters_count"])
-    _record(request, kind=EventKind.SUPPORTED, actor=actor, actor_role=ActorRole.RESIDENT)
-    return request
+        request.refresh_from_db(fields=["supporters_count"])
+        _record(request, kind=EventKind.SUPPORTED, actor=actor, actor_role=ActorRole.RESIDENT)
+        return request
 
 
 # --- Triage: accept, reject, merge --------------------------------------------------------------
 
 
-@transaction.atomic
 def request_accept(*, request: ResidentRequest, actor, note: str = "") -> ResidentRequest:
-    request = _lock(request)
-    role = _allowed(actor, request, "accept")
-    now = timezone.now()
-    request.status = Status.ACCEPTED
-    request.accepted_at = now
-    request.resolve_deadline = now + datetime.timedelta(hours=request.category.hours_to_resolve)
-    request.overdue = False
-    _save(request, ["status", "accepted_at", "resolve_deadline", "overdue"])
-    _record(
-        request,
-        kind=EventKind.ACCEPTED,
-        actor=actor,
-        actor_role=role,
-        from_status=Status.SUBMITTED,
-        public_note=(note or "").strip(),
-    )
-    return request
+    with transaction.atomic():
+        request = _lock(request)
+        role = _allowed(actor, request, "accept")
+        now = timezone.now()
+        request.status = Status.ACCEPTED
+        request.accepted_at = now
+        request.resolve_deadline = _due(request.category, now, request.category.hours_to_resolve)
+        request.overdue = False
+        _save(request, ["status", "accepted_at", "resolve_deadline", "overdue"])
+        _record(
+            request,
+            kind=EventKind.ACCEPTED,
+            actor=actor,
+            actor_role=role,
+            from_status=Status.SUBMITTED,
+            public_note=(note or "").strip(),
+        )
+        return request
 
 
-@transaction.atomic
 def request_reject(
     *, request: ResidentRequest, actor, reason: str, internal_note: str = ""
 ) -> ResidentRequest:
     """不予受理: the reason is shown to the resident."""
-    request = _lock(request)
-    role = _allowed(actor, request, "reject")
-    reason = _require_text(reason, _("Give the reason for rejecting: the resident will read it."))
-    request.status = Status.REJECTED
-    request.reject_reason = reason
-    request.closed_at = timezone.now()
-    _save(request, ["status", "reject_reason", "closed_at"])
-    _record(
-        request,
-        kind=EventKind.REJECTED,
-        actor=actor,
-        actor_role=role,
-        from_status=Status.SUBMITTED,
-        public_note=reason,
-        internal_note=internal_note,
-    )
-    return request
+    with transaction.atomic():
+        request = _lock(request)
+        role = _allowed(actor, request, "reject")
+        reason = _require_text(
+            reason, _("Give the reason for rejecting: the resident will read it.")
+        )
+        request.status = Status.REJECTED
+        request.reject_reason = reason
+        request.closed_at = timezone.now()
+        _save(request, ["status", "reject_reason", "closed_at"])
+        _record(
+            request,
+            kind=EventKind.REJECTED,
+            actor=actor,
+            actor_role=role,
+            from_status=Status.SUBMITTED,
+            public_note=reason,
+            internal_note=internal_note,
+        )
+        return request
 
 
 def request_merge(
@@ -530,7 +540,6 @@ def members_for_dispatch(request: ResidentRequest):
     )
 
 
-@transaction.atomic
 def request_dispatch(
     *,
     request: ResidentRequest,
@@ -542,99 +551,104 @@ def request_dispatch(
     """社区派单: give an accepted request to a party member of the grid, or to one of its
     volunteer teams (party_work.VolunteerTeam). A team's leader takes the order for the team:
     it becomes the assignee, so taking, resolving, deadlines and notices work as for a member."""
-    if (assignee is None) == (team is None):
-        raise ApplicationError(
-            _("Dispatch request %(code)s either to a party member or to a volunteer team.")
-            % {"code": request.code}
-        )
-    request = _lock(request)
-    role = _allowed(actor, request, "dispatch")
-    if team is not None:
-        from .teams import teams_for_request
-
-        if not teams_for_request(request).filter(pk=team.pk).exists():
-            raise OutOfScope(
-                _("%(team)s is not an active volunteer team of the unit handling request %(code)s.")
-                % {"team": team.name, "code": request.code}
-            )
-        if team.leader_id is None:
+    with transaction.atomic():
+        if (assignee is None) == (team is None):
             raise ApplicationError(
-                _("%(team)s has no leader to take the order: choose its leader first.")
-                % {"team": team.name}
+                _("Dispatch request %(code)s either to a party member or to a volunteer team.")
+                % {"code": request.code}
             )
-        assignee = team.leader
-    elif not members_for_dispatch(request).filter(pk=assignee.pk).exists():
-        raise OutOfScope(
-            _("%(name)s is not a party member of the unit handling request %(code)s.")
-            % {"name": assignee.name, "code": request.code}
+        request = _lock(request)
+        role = _allowed(actor, request, "dispatch")
+        if team is not None:
+            from .teams import teams_for_request
+
+            if not teams_for_request(request).filter(pk=team.pk).exists():
+                raise OutOfScope(
+                    _(
+                        "%(team)s is not an active volunteer team of the unit handling request %(code)s."
+                    )
+                    % {"team": team.name, "code": request.code}
+                )
+            if team.leader_id is None:
+                raise ApplicationError(
+                    _("%(team)s has no leader to take the order: choose its leader first.")
+                    % {"team": team.name}
+                )
+            assignee = team.leader
+        elif not members_for_dispatch(request).filter(pk=assignee.pk).exists():
+            raise OutOfScope(
+                _("%(name)s is not a party member of the unit handling request %(code)s.")
+                % {"name": assignee.name, "code": request.code}
+            )
+        request.status = Status.DISPATCHED
+        request.assignee = assignee
+        request.assignee_team = team
+        request.dispatched_at = timezone.now()
+        _save(request, ["status", "assignee", "assignee_team", "dispatched_at"])
+        note = (note or "").strip()
+        if team is not None:
+            team_note = _("To the volunteer team %(team)s (led by %(leader)s).") % {
+                "team": team.name,
+                "leader": assignee.name,
+            }
+            note = f"{team_note}\n{note}" if note else team_note
+        _record(
+            request,
+            kind=EventKind.DISPATCHED,
+            actor=actor,
+            actor_role=role,
+            from_status=Status.ACCEPTED,
+            internal_note=note,
+            assignee=assignee,
         )
-    request.status = Status.DISPATCHED
-    request.assignee = assignee
-    request.assignee_team = team
-    request.dispatched_at = timezone.now()
-    _save(request, ["status", "assignee", "assignee_team", "dispatched_at"])
-    note = (note or "").strip()
-    if team is not None:
-        team_note = _("To the volunteer team %(team)s (led by %(leader)s).") % {
-            "team": team.name,
-            "leader": assignee.name,
-        }
-        note = f"{team_note}\n{note}" if note else team_note
-    _record(
-        request,
-        kind=EventKind.DISPATCHED,
-        actor=actor,
-        actor_role=role,
-        from_status=Status.ACCEPTED,
-        internal_note=note,
-        assignee=assignee,
-    )
-    return request
+        return request
 
 
-@transaction.atomic
 def request_take(*, request: ResidentRequest, actor, note: str = "") -> ResidentRequest:
     """党员接单: the member dispatched to takes the order."""
-    request = _lock(request)
-    _allowed(actor, request, "take")
-    request.status = Status.TAKEN
-    request.taken_at = timezone.now()
-    _save(request, ["status", "taken_at"])
-    _record(
-        request,
-        kind=EventKind.TAKEN,
-        actor=actor,
-        actor_role=ActorRole.PARTY_MEMBER,
-        from_status=Status.DISPATCHED,
-        public_note=(note or "").strip(),
-        assignee=request.assignee,
-    )
-    return request
+    with transaction.atomic():
+        request = _lock(request)
+        _allowed(actor, request, "take")
+        request.status = Status.TAKEN
+        request.taken_at = timezone.now()
+        _save(request, ["status", "taken_at"])
+        _record(
+            request,
+            kind=EventKind.TAKEN,
+            actor=actor,
+            actor_role=ActorRole.PARTY_MEMBER,
+            from_status=Status.DISPATCHED,
+            public_note=(note or "").strip(),
+            assignee=request.assignee,
+        )
+        return request
 
 
-@transaction.atomic
 def request_decline(*, request: ResidentRequest, actor, reason: str) -> ResidentRequest:
     """The member cannot take it: back to accepted, for another dispatch."""
-    request = _lock(request)
-    _allowed(actor, request, "decline")
-    reason = _require_text(reason, _("Say why you cannot take it, so it can be dispatched again."))
-    from_status, assignee = request.status, request.assignee
-    request.status = Status.ACCEPTED
-    request.assignee = None
-    request.assignee_team = None
-    request.dispatched_at = None
-    request.taken_at = None
-    _save(request, ["status", "assignee", "assignee_team", "dispatched_at", "taken_at"])
-    _record(
-        request,
-        kind=EventKind.DECLINED,
-        actor=actor,
-        actor_role=ActorRole.PARTY_MEMBER,
-        from_status=from_status,
-        internal_note=reason,
-        assignee=assignee,
-    )
-    return request
+    with transaction.atomic():
+        request = _lock(request)
+        _allowed(actor, request, "decline")
+        reason = _require_text(
+            reason, _("Say why you cannot take it, so it can be dispatched again.")
+        )
+        from_status, assignee = request.status, request.assignee
+        request.status = Status.ACCEPTED
+        request.assignee = None
+        request.assignee_team = None
+        request.dispatched_at = None
+        request.taken_at = None
+        _save(request, ["status", "assignee", "assignee_team", "dispatched_at", "taken_at"])
+        _record(
+            request,
+            kind=EventKind.DECLINED,
+            actor=actor,
+            actor_role=ActorRole.PARTY_MEMBER,
+            from_status=from_status,
+            internal_note=reason,
+            assignee=assignee,
+        )
+        return request
 
 
 def _mark_resolved(request: ResidentRequest, note: str) -> None:
@@ -645,7 +659,6 @@ def _mark_resolved(request: ResidentRequest, note: str) -> None:
     _save(request, ["status", "resolution_note", "resolved_at", "overdue"])
 
 
-@transaction.atomic
 def request_resolve(
     *, request: ResidentRequest, actor, note: str, photos: Sequence[CleanPhoto] = ()
 ) -> ResidentRequest:
@@ -654,21 +667,22 @@ def request_resolve(
     The member who took it resolves it; staff at the handling level may resolve an accepted,
     dispatched or taken request themselves. Department-level requests resolve when every
     department has reported its part done (department_report_done)."""
-    request = _lock(request)
-    role = _allowed(actor, request, "resolve")
-    note = _require_text(note, _("Say what was done: the resident will read it."))
-    from_status = request.status
-    _mark_resolved(request, note)
-    _save_photos(request, photos, PhotoStage.RESOLUTION)
-    _record(
-        request,
-        kind=EventKind.RESOLVED,
-        actor=actor,
-        actor_role=role,
-        from_status=from_status,
-        public_note=note,
-    )
-    return request
+    with transaction.atomic():
+        request = _lock(request)
+        role = _allowed(actor, request, "resolve")
+        note = _require_text(note, _("Say what was done: the resident will read it."))
+        from_status = request.status
+        _mark_resolved(request, note)
+        _save_photos(request, photos, PhotoStage.RESOLUTION)
+        _record(
+            request,
+            kind=EventKind.RESOLVED,
+            actor=actor,
+            actor_role=role,
+            from_status=from_status,
+            public_note=note,
+        )
+        return request
 
 
 # --- 分级响应: escalation and departments ----------------------------------------------------------
@@ -685,9 +699,9 @@ def _call_departments(
         RequestDepartment.objects.create(
             request=request,
             department=department,
-            acknowledge_deadline=now + datetime.timedelta(hours=DEPARTMENT_ACKNOWLEDGE_HOURS),
+            acknowledge_deadline=_due(request.category, now, DEPARTMENT_ACKNOWLEDGE_HOURS),
             done_deadline=request.resolve_deadline
-            or now + datetime.timedelta(hours=request.category.hours_to_resolve),
+            or _due(request.category, now, request.category.hours_to_resolve),
         )
         _record(
             request,
@@ -701,7 +715,6 @@ def _call_departments(
     return added
 
 
-@transaction.atomic
 def request_escalate(
     *,
     request: ResidentRequest,
@@ -715,69 +728,70 @@ def request_escalate(
     `actor=None` is the system (a deadline passed). Escalating to the departments calls in
     `departments`, or the category's default department. A request already with the
     departments can call in more."""
-    request = _lock(request)
-    role = _allowed(actor, request, "escalate")
-    now = timezone.now()
-    target = next_level(request.level)
-    if target == HandlingLevel.DEPARTMENT or request.level == HandlingLevel.DEPARTMENT:
-        departments = list(departments)
-        if not departments and request.category.default_department_id:
-            departments = [request.category.default_department]
-        if not departments:
-            raise ApplicationError(
-                _("Choose the departments that must report (报到) on request %(code)s.")
-                % {"code": request.code}
-            )
-    if target is None:
-        if not departments:
-            raise IllegalTransition(
-                _("Request %(code)s is already with the departments, the top of the chain.")
-                % {"code": request.code}
-            )
-        added = _call_departments(request, departments, actor, role, now)
-        if not added:
-            raise IllegalTransition(_("These departments are already taking part."))
+    with transaction.atomic():
+        request = _lock(request)
+        role = _allowed(actor, request, "escalate")
+        now = timezone.now()
+        target = next_level(request.level)
+        if target == HandlingLevel.DEPARTMENT or request.level == HandlingLevel.DEPARTMENT:
+            departments = list(departments)
+            if not departments and request.category.default_department_id:
+                departments = [request.category.default_department]
+            if not departments:
+                raise ApplicationError(
+                    _("Choose the departments that must report (报到) on request %(code)s.")
+                    % {"code": request.code}
+                )
+        if target is None:
+            if not departments:
+                raise IllegalTransition(
+                    _("Request %(code)s is already with the departments, the top of the chain.")
+                    % {"code": request.code}
+                )
+            added = _call_departments(request, departments, actor, role, now)
+            if not added:
+                raise IllegalTransition(_("These departments are already taking part."))
+            return request
+        from_status, from_level = request.status, request.level
+        request.level = target
+        request.escalated_at = now
+        if request.status in (Status.DISPATCHED, Status.TAKEN):
+            # The member's order ends here: the level above now handles it.
+            request.status = Status.ACCEPTED
+            request.assignee = None
+            request.assignee_team = None
+            request.dispatched_at = None
+            request.taken_at = None
+        _fresh_deadlines(request, now)
+        _save(
+            request,
+            [
+                "level",
+                "escalated_at",
+                "status",
+                "assignee",
+                "assignee_team",
+                "dispatched_at",
+                "taken_at",
+                "accept_deadline",
+                "resolve_deadline",
+                "overdue",
+            ],
+        )
+        _record(
+            request,
+            kind=EventKind.ESCALATED,
+            actor=actor,
+            actor_role=role,
+            from_status=from_status,
+            from_level=from_level,
+            public_note=(note or "").strip()
+            or _("Handed up to the %(level)s level.") % {"level": request.get_level_display()},
+            internal_note=internal_note,
+        )
+        if target == HandlingLevel.DEPARTMENT:
+            _call_departments(request, departments, actor, role, now)
         return request
-    from_status, from_level = request.status, request.level
-    request.level = target
-    request.escalated_at = now
-    if request.status in (Status.DISPATCHED, Status.TAKEN):
-        # The member's order ends here: the level above now handles it.
-        request.status = Status.ACCEPTED
-        request.assignee = None
-        request.assignee_team = None
-        request.dispatched_at = None
-        request.taken_at = None
-    _fresh_deadlines(request, now)
-    _save(
-        request,
-        [
-            "level",
-            "escalated_at",
-            "status",
-            "assignee",
-            "assignee_team",
-            "dispatched_at",
-            "taken_at",
-            "accept_deadline",
-            "resolve_deadline",
-            "overdue",
-        ],
-    )
-    _record(
-        request,
-        kind=EventKind.ESCALATED,
-        actor=actor,
-        actor_role=role,
-        from_status=from_status,
-        from_level=from_level,
-        public_note=(note or "").strip()
-        or _("Handed up to the %(level)s level.") % {"level": request.get_level_display()},
-        internal_note=internal_note,
-    )
-    if target == HandlingLevel.DEPARTMENT:
-        _call_departments(request, departments, actor, role, now)
-    return request
 
 
 def _department_link(request: ResidentRequest, department: Department, actor) -> RequestDepartment:
@@ -798,117 +812,117 @@ def _department_link(request: ResidentRequest, department: Department, actor) ->
     return link
 
 
-@transaction.atomic
 def department_acknowledge(
     *, request: ResidentRequest, department: Department, actor, note: str = ""
 ) -> RequestDepartment:
     """部门报到: the department confirms it takes its part."""
-    request = _lock(request)
-    link = _department_link(request, department, actor)
-    _require_status(request, "acknowledge")
-    if link.acknowledged_at:
-        raise IllegalTransition(
-            _("%(department)s has already reported in on request %(code)s.")
-            % {"department": department, "code": request.code}
+    with transaction.atomic():
+        request = _lock(request)
+        link = _department_link(request, department, actor)
+        _require_status(request, "acknowledge")
+        if link.acknowledged_at:
+            raise IllegalTransition(
+                _("%(department)s has already reported in on request %(code)s.")
+                % {"department": department, "code": request.code}
+            )
+        link.acknowledged_at = timezone.now()
+        link.acknowledged_by = actor
+        link.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        _record(
+            request,
+            kind=EventKind.DEPARTMENT_ACKNOWLEDGED,
+            actor=actor,
+            actor_role=StaffRole.DEPARTMENT_STAFF,
+            department=department,
+            public_note=(note or "").strip()
+            or _("%(department)s reported in.") % {"department": department},
         )
-    link.acknowledged_at = timezone.now()
-    link.acknowledged_by = actor
-    link.save(update_fields=["acknowledged_at", "acknowledged_by"])
-    _record(
-        request,
-        kind=EventKind.DEPARTMENT_ACKNOWLEDGED,
-        actor=actor,
-        actor_role=StaffRole.DEPARTMENT_STAFF,
-        department=department,
-        public_note=(note or "").strip()
-        or _("%(department)s reported in.") % {"department": department},
-    )
-    return link
+        return link
 
 
-@transaction.atomic
 def department_report_done(
     *, request: ResidentRequest, department: Department, actor, note: str
 ) -> RequestDepartment:
     """The department has done its part. When every department has, the request is resolved
     (协同处置)."""
-    request = _lock(request)
-    link = _department_link(request, department, actor)
-    _require_status(request, "department_done")
-    if link.reported_done_at:
-        raise IllegalTransition(
-            _("%(department)s has already reported its part done on request %(code)s.")
-            % {"department": department, "code": request.code}
-        )
-    note = _require_text(note, _("Say what your department did: the resident will read it."))
-    now = timezone.now()
-    if not link.acknowledged_at:
-        link.acknowledged_at = now
-        link.acknowledged_by = actor
-    link.reported_done_at = now
-    link.reported_done_by = actor
-    link.done_note = note
-    link.save()
-    _record(
-        request,
-        kind=EventKind.DEPARTMENT_DONE,
-        actor=actor,
-        actor_role=StaffRole.DEPARTMENT_STAFF,
-        department=department,
-        public_note=note,
-    )
-    if not request.department_links.filter(reported_done_at__isnull=True).exists():
-        from_status = request.status
-        notes = [
-            f"{item.department.name}：{item.done_note}"
-            for item in request.department_links.select_related("department").order_by("pk")
-        ]
-        _mark_resolved(request, "\n".join(notes)[:2000])
+    with transaction.atomic():
+        request = _lock(request)
+        link = _department_link(request, department, actor)
+        _require_status(request, "department_done")
+        if link.reported_done_at:
+            raise IllegalTransition(
+                _("%(department)s has already reported its part done on request %(code)s.")
+                % {"department": department, "code": request.code}
+            )
+        note = _require_text(note, _("Say what your department did: the resident will read it."))
+        now = timezone.now()
+        if not link.acknowledged_at:
+            link.acknowledged_at = now
+            link.acknowledged_by = actor
+        link.reported_done_at = now
+        link.reported_done_by = actor
+        link.done_note = note
+        link.save()
         _record(
             request,
-            kind=EventKind.RESOLVED,
+            kind=EventKind.DEPARTMENT_DONE,
             actor=actor,
             actor_role=StaffRole.DEPARTMENT_STAFF,
-            from_status=from_status,
-            public_note=_("Every department has reported its part done."),
+            department=department,
+            public_note=note,
         )
-    return link
+        if not request.department_links.filter(reported_done_at__isnull=True).exists():
+            from_status = request.status
+            notes = [
+                f"{item.department.name}：{item.done_note}"
+                for item in request.department_links.select_related("department").order_by("pk")
+            ]
+            _mark_resolved(request, "\n".join(notes)[:2000])
+            _record(
+                request,
+                kind=EventKind.RESOLVED,
+                actor=actor,
+                actor_role=StaffRole.DEPARTMENT_STAFF,
+                from_status=from_status,
+                public_note=_("Every department has reported its part done."),
+            )
+        return link
 
 
 # --- The resident's rating, closing -------------------------------------------------------------
 
 
-@transaction.atomic
 def request_rate(
     *, request: ResidentRequest, rating: str, comment: str = "", actor=None
 ) -> ResidentRequest:
     """The resident rates the result. 满意/基本满意 close it; 不满意 reopens it one level up."""
-    request = _lock(request)
-    _require_status(request, "rate")
-    if rating not in Rating.values:
-        raise ApplicationError(_("Choose one of the ratings."))
-    comment = (comment or "").strip()
-    if len(comment) > 500:
-        raise ApplicationError(_("Keep the comment under 500 characters."))
-    now = timezone.now()
-    request.rating = rating
-    request.rating_comment = comment
-    request.rated_at = now
-    request.status = Status.CLOSED if rating != Rating.DISSATISFIED else Status.RESOLVED
-    if request.status == Status.CLOSED:
-        request.closed_at = now
-    _save(request, ["rating", "rating_comment", "rated_at", "status", "closed_at"])
-    _record(
-        request,
-        kind=EventKind.RATED,
-        actor=actor,
-        actor_role=ActorRole.RESIDENT,
-        from_status=Status.RESOLVED,
-        public_note=f"{request.get_rating_display()}" + (f"：{comment}" if comment else ""),
-    )
-    if rating == Rating.DISSATISFIED:
-        _reopen(request, now)
-    return request
+    with transaction.atomic():
+        request = _lock(request)
+        _require_status(request, "rate")
+        if rating not in Rating.values:
+            raise ApplicationError(_("Choose one of the ratings."))
+        comment = (comment or "").strip()
+        if len(comment) > 500:
+            raise ApplicationError(_("Keep the comment under 500 characters."))
+        now = timezone.now()
+        request.rating = rating
+        request.rating_comment = comment
+        request.rated_at = now
+        request.status = Status.CLOSED if rating != Rating.DISSATISFIED else Status.RESOLVED
+        if request.status == Status.CLOSED:
+            request.closed_at = now
+        _save(request, ["rating", "rating_comment", "rated_at", "status", "closed_at"])
+        _record(
+            request,
+            kind=EventKind.RATED,
+            actor=actor,
+            actor_role=ActorRole.RESIDENT,
+            from_status=Status.RESOLVED,
+            public_note=f"{request.get_rating_display()}" + (f"：{comment}" if comment else ""),
+        )
+        if rating == Rating.DISSATISFIED:
+            _reopen(request, now)
+        return request
 
 
 def _reopen(request: ResidentRequest, now) -> None:
@@ -956,50 +970,50 @@ def _reopen(request: ResidentRequest, now) -> None:
     )
 
 
-@transaction.atomic
 def request_close_unrated(*, request: ResidentRequest, actor=None) -> ResidentRequest:
     """Close a resolved request its resident has not rated within 7 days (the system's task)."""
-    request = _lock(request)
-    role = _allowed(actor, request, "close_unrated")  # and resolved 7 days ago or more
-    request.status = Status.CLOSED
-    request.closed_at = timezone.now()
-    _save(request, ["status", "closed_at"])
-    _record(
-        request,
-        kind=EventKind.CLOSED,
-        actor=actor,
-        actor_role=role,
-        from_status=Status.RESOLVED,
-        public_note=_("Closed without a rating after 7 days."),
-    )
-    return request
+    with transaction.atomic():
+        request = _lock(request)
+        role = _allowed(actor, request, "close_unrated")  # and resolved 7 days ago or more
+        request.status = Status.CLOSED
+        request.closed_at = timezone.now()
+        _save(request, ["status", "closed_at"])
+        _record(
+            request,
+            kind=EventKind.CLOSED,
+            actor=actor,
+            actor_role=role,
+            from_status=Status.RESOLVED,
+            public_note=_("Closed without a rating after 7 days."),
+        )
+        return request
 
 
-@transaction.atomic
 def request_mark_overdue(*, request: ResidentRequest, actor=None) -> ResidentRequest:
     """Flag an open request whose deadline has passed (the system's task); idempotent."""
-    request = _lock(request)
-    if request.overdue or request.status not in OPEN_STATUSES:
-        return request
-    now = timezone.now()
-    due = request.resolve_deadline
-    if request.status == Status.SUBMITTED and request.accept_deadline:
-        due = min(d for d in [request.accept_deadline, due] if d)
-    if due is None or due > now:
-        raise IllegalTransition(
-            _("Request %(code)s is not past its deadline.") % {"code": request.code}
+    with transaction.atomic():
+        request = _lock(request)
+        if request.overdue or request.status not in OPEN_STATUSES:
+            return request
+        now = timezone.now()
+        due = request.resolve_deadline
+        if request.status == Status.SUBMITTED and request.accept_deadline:
+            due = min(d for d in [request.accept_deadline, due] if d)
+        if due is None or due > now:
+            raise IllegalTransition(
+                _("Request %(code)s is not past its deadline.") % {"code": request.code}
+            )
+        request.overdue = True
+        _save(request, ["overdue"])
+        _record(
+            request,
+            kind=EventKind.OVERDUE,
+            actor=actor,
+            actor_role=ActorRole.SYSTEM,
+            internal_note=_("Deadline %(due)s passed.")
+            % {"due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
         )
-    request.overdue = True
-    _save(request, ["overdue"])
-    _record(
-        request,
-        kind=EventKind.OVERDUE,
-        actor=actor,
-        actor_role=ActorRole.SYSTEM,
-        internal_note=_("Deadline %(due)s passed.")
-        % {"due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
-    )
-    return request
+        return request
 
 
 def phone_disclosure_record(*, request: ResidentRequest, actor) -> None:
@@ -1009,31 +1023,31 @@ def phone_disclosure_record(*, request: ResidentRequest, actor) -> None:
     PhoneDisclosure.objects.create(request=request, user=actor)
 
 
-@transaction.atomic
 def photo_public_set(*, photo: RequestPhoto, actor, approved: bool) -> RequestPhoto:
     """The grid leader (or staff above, in scope) approves a photo for public display, or
     withdraws the approval. Public surfaces show approved photos only."""
-    request = _lock(photo.request)
-    _staff_role(actor, request)
-    photo = RequestPhoto.objects.select_for_update().get(pk=photo.pk, request=request)
-    photo.public_approved = approved
-    photo.approved_by = actor if approved else None
-    photo.save(update_fields=["public_approved", "approved_by"])
-    return photo
+    with transaction.atomic():
+        request = _lock(photo.request)
+        _staff_role(actor, request)
+        photo = RequestPhoto.objects.select_for_update().get(pk=photo.pk, request=request)
+        photo.public_approved = approved
+        photo.approved_by = actor if approved else None
+        photo.save(update_fields=["public_approved", "approved_by"])
+        return photo
 
 
 # --- The resident's own settings and "my requests" by phone -------------------------------------
 
 
-@transaction.atomic
 def request_set_progress_sms(*, request: ResidentRequest, enabled: bool) -> ResidentRequest:
     """The resident turns progress messages (accepted, dispatched, escalated) off or on, on
     their tracking page. The receipt and the request to rate are sent either way."""
-    request = _lock(request)
-    if request.progress_sms != bool(enabled):
-        request.progress_sms = bool(enabled)
-        _save(request, ["progress_sms"])
-    return request
+    with transaction.atomic():
+        request = _lock(request)
+        if request.progress_sms != bool(enabled):
+            request.progress_sms = bool(enabled)
+            _save(request, ["progress_sms"])
+        return request
 
 
 # A code by SMS to list one's requests: 6 digits, 5 minutes, 5 wrong tries.

@@ -25,8 +25,9 @@ from core.privacy import mask_phone, redact_text
 from grids.models import Building
 from organization.selectors import person_for_user
 
-from . import ratelimit, selectors, services
+from . import ratelimit, selectors, services, todo
 from .forms import (
+    FORM_TOKEN_MAX_AGE,
     NoteForm,
     PhoneCodeForm,
     PhoneForm,
@@ -62,39 +63,38 @@ def request_new(http_request):
     template = "resident_requests/request_form.html"
     if http_request.method != "POST":
         form = RequestForm(initial={"form_token": new_form_token()})
-        return render(http_request, template, {"form": form})
+        return render(
+            http_request, template, {"form": form, "blank_fields": form.blank_fields_html()}
+        )
 
+    # Every post counts against its address, and a stored one against its phone too: in the one
+    # Redis round trip each answer needs (_form_again, or ratelimit.hit_all before storing).
     form = RequestForm(http_request.POST, http_request.FILES)
     context = {"form": form}
-    if ratelimit.hit("submit_ip", ratelimit.client_ip(http_request)):
-        return _too_many(http_request, template, context)
+    ip = ratelimit.client_ip(http_request)
     if not form.is_valid():
-        return render(http_request, template, context)
+        return _form_again(http_request, template, context, ip)
     data = form.cleaned_data
     if not form_token_valid(data["form_token"]):
         form = RequestForm(http_request.POST.copy())
         form.data["form_token"] = new_form_token()
         form.is_valid()
         form.add_error(None, _("The form was open too long. Check it and send it again."))
-        return render(http_request, template, {"form": form})
+        return _form_again(http_request, template, {"form": form}, ip)
     token = hashlib.sha256(data["form_token"].encode()).hexdigest()
-    existing = (
-        ResidentRequest.objects.filter(submission_token=token)
-        .values_list("access_token", flat=True)
-        .first()
-    )
-    if existing:  # a double click or a resubmitted page: one request, not two
-        return redirect("resident_requests:submitted", token=existing)
     try:
         photos = photos_clean(data["photos"])
     except PhotoRejected as exc:
         form.add_error("photos", exc.message)
-        return render(http_request, template, context)
+        return _form_again(http_request, template, context, ip)
     # No building when it is not in the list: then no "me too" offer (it is found by building).
     building, category = data.get("building_obj"), data["category"]
     if building is not None and data.get("confirm_new") != "1":
         similar = selectors.similar_open_requests(building=building, category=category)
         if similar:
+            existing = _submitted_with(token)
+            if existing:  # a resubmitted page: its request is among them
+                return redirect("resident_requests:submitted", token=existing)
             form.data = form.data.copy()
             form.data["confirm_new"] = "1"
             context["similar"] = _similar_rows(similar)
@@ -102,9 +102,23 @@ def request_new(http_request):
                 initial={"building": building.pk, "category": category.pk, "phone": data["phone"]}
             )
             context["photos_dropped"] = bool(photos)
-            return render(http_request, template, context)
-    if ratelimit.hit("submit_phone", data["phone"]):
+            return _form_again(http_request, template, context, ip)
+    # The address's count, the form token marked as sent (one request per form page: a double
+    # click or a resubmitted page finds it used) and the phone's count, in one round trip.
+    refused = ratelimit.hit_all(
+        ratelimit.Count("submit_ip", ip),
+        ratelimit.Claim("form", token, FORM_TOKEN_MAX_AGE),
+        ratelimit.Count("submit_phone", data["phone"]),
+    )
+    if refused in ("submit_ip", "submit_phone"):
         return _too_many(http_request, template, context)
+    if refused is not None:  # the token was sent before (or Redis could not say)
+        existing = _submitted_with(token)
+        if existing:  # a double click or a resubmitted page: one request, not two
+            return redirect("resident_requests:submitted", token=existing)
+        # Sent before but not stored (refused then): the phone was not counted above.
+        if refused == "form" and ratelimit.hit("submit_phone", data["phone"]):
+            return _too_many(http_request, template, context)
     try:
         request = services.request_submit(
             submitter_name=data["name"],
@@ -125,6 +139,22 @@ def request_new(http_request):
         form.add_error(None, exc.message)
         return render(http_request, template, context)
     return _to_submitted(http_request, request)
+
+
+def _form_again(http_request, template, context, ip):
+    """The form again (its errors, or the "me too" offer), counted against the address."""
+    if ratelimit.hit("submit_ip", ip):
+        return _too_many(http_request, template, context)
+    return render(http_request, template, context)
+
+
+def _submitted_with(token: str) -> str | None:
+    """The access token of the request a form page (by its token's hash) already made."""
+    return (
+        ResidentRequest.objects.filter(submission_token=token)
+        .values_list("access_token", flat=True)
+        .first()
+    )
 
 
 def _to_submitted(http_request, request):
@@ -476,7 +506,10 @@ def _member(http_request):
 def member_orders(http_request):
     person = person_for_user(http_request.user)
     orders = list(selectors.requests_for_member(person)[:100]) if person else []
-    open_orders = [r for r in orders if r.status in (Status.DISPATCHED, Status.TAKEN)]
+    # Oldest deadline first, each with its marker (as on 我的待办).
+    open_orders = todo.orders_by_deadline(
+        [r for r in orders if r.status in (Status.DISPATCHED, Status.TAKEN)]
+    )
     done_orders = [r for r in orders if r.status not in (Status.DISPATCHED, Status.TAKEN)]
     return render(
         http_request,

@@ -1,0 +1,181 @@
+"""Profile of the request form in-process: GET the form, POST it, N cycles, with production
+settings (DEBUG off, PostgreSQL, Redis, the outbox rows written) through the whole middleware
+stack. Prints per cycle: milliseconds, SQL statements, Redis round trips, Redis client objects
+built, and pickle.loads calls with their bytes; then cProfile's top functions. With
+--no-profile, the CPU time of this process per cycle beside that of bench/load_urls.py's bare
+insert view, called the same way.
+
+    .venv/bin/python bench/load_profile.py                 # 40 cycles, top 25 by own time
+    .venv/bin/python bench/load_profile.py --cycles 200 --top 40 --sort cumulative
+
+DATABASE_URL (PostgreSQL) and REDIS_URL / REDIS_CACHE_URL say where, as for bench/load.py.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pickle
+import pstats
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.load_support import (  # noqa: E402
+    CSRF_RE,
+    FORM_TOKEN_RE,
+    django_setup,
+    ensure_data,
+    next_phone,
+    portal_env,
+)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=40)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime", help="a pstats sort key")
+    parser.add_argument("--no-profile", action="store_true", help="time without cProfile")
+    parser.add_argument(
+        "--trace", action="store_true", help="print one cycle's SQL and Redis commands first"
+    )
+    args = parser.parse_args()
+
+    env = portal_env(
+        database_url=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jk_ops"),
+        redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"),
+        redis_cache_url=os.environ.get("REDIS_CACHE_URL", "redis://127.0.0.1:6379/11"),
+        port=0,
+        sms_url="http://127.0.0.1:9/sms",
+    )
+    if not env["DATABASE_URL"].startswith("postgres"):
+        sys.exit("bench/load_profile.py measures PostgreSQL: set DATABASE_URL=postgres://…")
+    # Tasks are queued, not run: the worker's time is not the page's.
+    django_setup(env)
+    import redis
+    from django.db import connection
+    from django.test import Client
+
+    building_id, address, category_id = ensure_data()
+    counts = {"sql": 0, "redis_trips": 0, "redis_clients": 0, "pickle_loads": 0, "pickle_bytes": 0}
+
+    trace: list[str] | None = None
+
+    def count_sql(execute, sql, params, many, context):
+        counts["sql"] += 1
+        if trace is not None:
+            trace.append(f"SQL   {sql[:160]}")
+        return execute(sql, params, many, context)
+
+    real_send = redis.connection.AbstractConnection.send_packed_command
+    real_init = redis.Redis.__init__
+    real_loads = pickle.loads
+
+    def send(self, command, *a, **kw):
+        counts["redis_trips"] += 1
+        if trace is not None:
+            parts = command if isinstance(command, list) else [command]
+            text = b" | ".join(bytes(p)[:120] for p in parts).replace(b"\r\n", b" ")
+            trace.append(f"REDIS {text[:300]!r}")
+        return real_send(self, command, *a, **kw)
+
+    def init(self, *a, **kw):
+        counts["redis_clients"] += 1
+        return real_init(self, *a, **kw)
+
+    def loads(data, *a, **kw):
+        counts["pickle_loads"] += 1
+        counts["pickle_bytes"] += len(data)
+        return real_loads(data, *a, **kw)
+
+    redis.connection.AbstractConnection.send_packed_command = send
+    redis.Redis.__init__ = init
+    pickle.loads = loads  # django.core.cache.backends.redis calls pickle.loads by attribute
+
+    client = Client(enforce_csrf_checks=True, SERVER_NAME="127.0.0.1", REMOTE_ADDR="10.1.2.3")
+
+    phases = {"GET": 0.0, "POST": 0.0}
+
+    def cycle():
+        started = time.perf_counter()
+        html = client.get("/requests/new/").content.decode()
+        posted = time.perf_counter()
+        phases["GET"] += posted - started
+        response = client.post(
+            "/requests/new/",
+            {
+                "csrfmiddlewaretoken": CSRF_RE.search(html).group(1),
+                "form_token": FORM_TOKEN_RE.search(html).group(1),
+                "name": "压测居民",
+                "phone": next_phone(),
+                "building_text": address,
+                "building": str(building_id),
+                "address": "2单元",
+                "category": str(category_id),
+                "description": "楼道灯坏了，晚上很黑，请尽快维修。",
+                "consent": "on",
+                "confirm_new": "1",
+                "website": "",
+            },
+        )
+        phases["POST"] += time.perf_counter() - posted
+        assert response.status_code == 302 and "/submitted/" in response["Location"], (
+            response.status_code,
+            re.sub(r"\s+", " ", response.content.decode())[:500],
+        )
+
+    for _ in range(3):  # warm: imports, connections, caches, memoized widgets
+        cycle()
+    if args.trace:
+        trace = []
+        with connection.execute_wrapper(count_sql):
+            cycle()
+        print("\n".join(trace), end="\n\n")
+        trace = None
+    for key in counts:
+        counts[key] = 0
+    phases.update(GET=0.0, POST=0.0)
+    profiler = cProfile.Profile()
+    with connection.execute_wrapper(count_sql):
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        if not args.no_profile:
+            profiler.enable()
+        for _ in range(args.cycles):
+            cycle()
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+    n = args.cycles
+    how = "without cProfile" if args.no_profile else "under cProfile"
+    print(
+        f"{n} cycles (GET + POST), {elapsed / n * 1000:.1f} ms a cycle {how} (GET "
+        f"{phases['GET'] / n * 1000:.1f} ms, POST {phases['POST'] / n * 1000:.1f} ms); per cycle: "
+        f"{counts['sql'] / n:.1f} SQL statements, {counts['redis_trips'] / n:.1f} Redis round "
+        f"trips, {counts['redis_clients'] / n:.1f} Redis client objects built, "
+        f"{counts['pickle_loads'] / n:.1f} pickle.loads of {counts['pickle_bytes'] / n:.0f} bytes"
+    )
+    if args.no_profile:
+        bare = Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="10.1.2.3")
+        for _ in range(5):
+            bare.post("/bench/insert/")
+        bare_started = time.process_time()
+        for _ in range(n):
+            assert bare.post("/bench/insert/").status_code == 200
+        bare_cpu = time.process_time() - bare_started
+        print(
+            f"CPU of this process: {cpu / n * 1000:.2f} ms a cycle, {bare_cpu / n * 1000:.2f} ms "
+            f"a bare insert: ratio {bare_cpu / cpu:.3f}"
+        )
+        return
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+    print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Cache helpers for the pages every resident opens: one Redis client per server and process, and
+small reference lists (categories, communities) kept in each process's memory while their version
+in the shared cache stays the same.
+
+Django's RedisCacheClient builds a new redis.Redis object for every cache call (each one sets
+up some 170 response callbacks); SharedRedisCacheClient builds it once per server and process
+and shares it, and its connection pool, between the process's threads (redis-py's client is
+thread-safe; its pool re-opens its connections in a forked child).
+
+LocalMemo: a value built from the database (a list of choices, the HTML rendered from them) is
+kept in the memory of each process, under a version that lives in the shared cache as a small
+integer. Reading it costs one tiny cache read (memo_values() reads the versions of several memos
+in one round trip) instead of unpickling the value; changing the data drops the version (now
+and again after the commit), and every process builds the value again on its next read.
+"""
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCacheClient
+from django.db import transaction
+
+_clients: dict[tuple, Any] = {}
+_clients_lock = threading.Lock()
+
+
+class SharedRedisCacheClient(RedisCacheClient):
+    """RedisCacheClient with one redis.Redis client (and pool) per server, per process."""
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        identity = (
+            self._pool_class,
+            self._servers[index],
+            tuple(sorted((k, repr(v)) for k, v in self._pool_options.items())),
+        )
+        client = _clients.get(identity)
+        if client is None:
+            with _clients_lock:
+                client = _clients.get(identity)
+                if client is None:
+                    client = self._client(connection_pool=self._get_connection_pool(write))
+                    _clients[identity] = client
+        return client
+
+
+class LocalMemo:
+    """A value built by `build()`, kept in this process and rebuilt when its version in the
+    shared cache changes (invalidate()), or when it is older than `max_age` seconds (changes
+    that send no signal, e.g. a queryset.update(), show within that time)."""
+
+    def __init__(self, name: str, build: Callable[[], Any], *, max_age: float = 300):
+        self.version_key = f"memo:{name}:version"
+        self.build = build
+        self.max_age = max_age
+        # (version, value, built at): replaced whole, so threads never see half of one.
+        self._local: tuple[int, Any, float] | None = None
+
+    def value(self) -> Any:
+        return memo_values(self)[0]
+
+    def _current(self, version: int | None) -> Any:
+        local = self._local
+        now = time.monotonic()
+        fresh = local is not None and local[0] == version and now - local[2] < self.max_age
+        if version is not None and fresh:
+            return local[1]
+        value = self.build()
+        if version is None:
+            # No version yet (a first read, or the data changed): start one. If another process
+            # was first, keep nothing: the next read takes its version and builds once more.
+            version = random.getrandbits(62)  # noqa: S311 - a version tag, not a secret
+            if not cache.add(self.version_key, version, timeout=None):
+                self._local = None
+                return value
+        self._local = (version, value, now)
+        return value
+
+    def invalidate(self) -> None:
+        """The data changed: every process builds the value again. Dropped now (this process
+        sees its own change at once) and again after the commit (a read between the two could
+        have built it from the data as it was before the change)."""
+        self._local = None
+        cache.delete(self.version_key)
+        transaction.on_commit(lambda: cache.delete(self.version_key))
+
+
+def memo_values(*memos: LocalMemo) -> list[Any]:
+    """The current values of `memos`, their versions read in one round trip."""
+    versions = cache.get_many([memo.version_key for memo in memos])
+    return [memo._current(versions.get(memo.version_key)) for memo in memos]

@@ -306,7 +306,8 @@ def todo_count(user, *, now: datetime.datetime | None = None) -> int:
 class TodoLoginView(auth_views.LoginView):
     """Sign in for the to-do (staff and party members alike)."""
 
-    template_name = "resident_requests/todo_login.html"
+    template_name = "resident_requests/member_login.html"  # the same form, another heading
+    extra_context = {"heading": gettext_lazy("My to-do: sign in")}
 
     def get_default_redirect_url(self):
         return reverse("resident_requests:todo")

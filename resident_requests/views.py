@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -483,6 +484,7 @@ def my_requests_leave(http_request):
 class MemberLoginView(auth_views.LoginView):
     template_name = "resident_requests/member_login.html"
     redirect_authenticated_user = True
+    extra_context = {"heading": gettext_lazy("Party members: sign in")}
 
     def get_default_redirect_url(self):
         return reverse("resident_requests:member_orders")

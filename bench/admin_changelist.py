@@ -20,6 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingkou.settings")
 os.environ.setdefault("DEBUG", "true")  # development settings (the default is production)
 
+from bench.pgdb import ensure_database  # noqa: E402
+
+ensure_database(os.environ.get("DATABASE_URL", ""))
+
 import django  # noqa: E402
 
 django.setup()

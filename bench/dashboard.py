@@ -27,6 +27,10 @@ os.environ.setdefault("DEBUG", "true")  # development settings (the default is p
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jk_dash")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
+from bench.pgdb import ensure_database  # noqa: E402
+
+ensure_database(os.environ["DATABASE_URL"])
+
 import django  # noqa: E402
 
 django.setup()

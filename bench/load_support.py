@@ -63,6 +63,9 @@ def portal_env(*, database_url: str, redis_url: str, redis_cache_url: str, port:
 def django_setup(env: dict) -> None:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
+    from bench.pgdb import ensure_database
+
+    ensure_database(env.get("DATABASE_URL", ""))
     import django
 
     django.setup()

@@ -117,6 +117,9 @@ def main():
     )
     if args.batch_size:
         os.environ["NOTIFICATIONS_BATCH_SIZE"] = str(args.batch_size)
+    from bench.pgdb import ensure_database
+
+    ensure_database(os.environ["DATABASE_URL"])
     import django
 
     django.setup()

@@ -8,6 +8,7 @@ app_name = "dashboards"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/<int:unit_id>/", views.dashboard, name="unit"),
+    path("dashboard/<int:unit_id>/summary/", views.dashboard_summary, name="summary"),
     path(
         "dashboard/<int:unit_id>/export/<slug:table>.<str:fmt>",
         views.dashboard_export,

@@ -1,5 +1,7 @@
-"""The organization department's dashboards: /dashboard/ and its drill-down and exports."""
+"""The organization department's dashboards: /dashboard/, its drill-down, exports and the
+printable one-page summary."""
 
+import dataclasses
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -8,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -102,3 +105,41 @@ def dashboard_export(request, unit_id, table, fmt):
     filename = export_filename(scope=unit.name, table=chosen, start=flt.start, end=flt.end, fmt=fmt)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+# The one-page summary keeps the longest tables to their first rows (the full tables are on the
+# dashboard and in its exports): what fits on one A4 page for the monthly meeting.
+SUMMARY_ROWS = {"units": 12, "categories": 8, "assessment": 8, "levels": 6}
+
+
+def _first_rows(table, count):
+    return dataclasses.replace(
+        table,
+        rows=table.rows[:count],
+        links=table.links[:count] if table.links else [],
+        note=table.note if len(table.rows) <= count else "",
+    )
+
+
+@staff_member_required
+def dashboard_summary(request, unit_id):
+    """The dashboard on one printable page: the headline figures and the first rows of the
+    tables the monthly meeting discusses, for the same unit and filter as the dashboard."""
+    unit, form, flt, query, board = _board(request, unit_id)
+    sections = [
+        (_first_rows(board.tables[key], count), len(board.tables[key].rows))
+        for key, count in SUMMARY_ROWS.items()
+        if key in board.tables
+    ]
+    return render(
+        request,
+        "dashboards/summary.html",
+        {
+            "unit": unit,
+            "flt": flt,
+            "query": query,
+            "board": board,
+            "sections": sections,
+            "generated_at": timezone.localtime(),
+        },
+    )

@@ -239,6 +239,7 @@ def _parameter_values(p) -> dict:
         "party_work:reception_booked": {"pk": [p["session"].pk]},
         "resident_requests:public": {"ref": [selectors.public_ref(r) for r in requests]},
         "dashboards:unit": {"unit_id": [w.street.pk, w.communities[0].pk]},
+        "dashboards:summary": {"unit_id": [w.street.pk, w.communities[0].pk]},
         "open311:service": {"service_code": [w.category.code]},
         "open311:request": {"service_request_id": [r.code for r in requests]},
         "open311:token": {"token": ["x" * 20]},

@@ -38,3 +38,26 @@ def test_charts_render(request, client, live_server, world, page_fixture):
         state="attached", timeout=5000
     )
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("page_fixture", ["desktop_page", "phone_page"])
+def test_the_summary_prints_on_one_a4_page(request, client, live_server, page_fixture):
+    """The monthly meeting's summary: the browser's print (to PDF here) is one A4 page, with
+    the long tables cut to their first rows, at any screen width it is opened from."""
+    from dashboards.services import summaries_refresh
+
+    from .test_views import _district
+
+    page = request.getfixturevalue(page_fixture)
+    district = _district(3)
+    summaries_refresh(full=True)
+    _log_in(page, client, live_server, staff_user(StaffRole.ORG_DEPARTMENT, unit=district))
+    page.goto(f"{live_server.url}/dashboard/?start=2026-01-01&end=2026-01-31")
+    page.get_by_role("link", name="打印用的一页摘要").click()
+    page.wait_for_url("**/summary/?*")
+    assert page.locator("#summary-assessment tbody tr").count() == 8
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages == 1, f"the summary prints on {pages} pages"
+    assert page.console_errors == []

@@ -6,6 +6,7 @@ number of units or requests: every figure is a database aggregate (over the dail
 live over the requests), and the per-unit rows are sums of at most one aggregate row per grid.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from django.utils import formats
 from django.utils.translation import pgettext
 
 from organization.models import OrgForm, OrgUnit
+from party_work.selectors import party_work_by_grid
 from resident_requests.models import Channel, HandlingLevel
 
 from . import selectors
@@ -26,23 +28,60 @@ def score_weights() -> dict:
     return settings.DASHBOARD_SCORE_WEIGHTS
 
 
-def governance_score(h: Handling, weights: dict | None = None) -> float | None:
-    """双挂钩: the grid's governance score that counts in its branch's assessment.
+def wilson_lower(successes: int, total: int, z: float) -> float | None:
+    """The lower bound (per cent) of the Wilson score interval of successes/total: what the
+    rate is at least, with the confidence z stands for. None: nothing to divide by."""
+    if not total:
+        return None
+    p = successes / total
+    z2 = z * z
+    centre = p + z2 / (2 * total)
+    margin = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
+    return 100.0 * max(0.0, (centre - margin) / (1 + z2 / total))
 
-    The weighted mean of the rates the grid has data for (0–100), less a penalty per request
-    that went past its deadline, never below 0. None: the grid received no requests.
+
+def party_work_index(work, days: int, weights: dict | None = None) -> float | None:
+    """A grid's party work in the period against the targets (0–100): the mean of posts claimed
+    now, visits and volunteer hours (targets per 30 days, scaled to the period), each capped at
+    its target. None: the grid has no party work on record at all."""
+    if work is None or not (work.claimed_posts or work.visits or work.volunteer_hours):
+        return None
+    targets = (weights or score_weights())["party_work_targets"]
+    months = max(days, 1) / 30.0
+    parts = [
+        work.claimed_posts / targets["claimed_posts"],
+        work.visits / (targets["visits_per_30_days"] * months),
+        float(work.volunteer_hours) / (targets["hours_per_30_days"] * months),
+    ]
+    return round(100.0 * sum(min(1.0, part) for part in parts) / len(parts), 1)
+
+
+def governance_score(
+    h: Handling, weights: dict | None = None, *, party_index: float | None = None
+) -> float | None:
+    """双挂钩: the grid's score that counts in its branch's assessment (0–100).
+
+    Request handling: the weighted mean of the rates the grid has data for, each taken as the
+    lower bound of its Wilson interval (a grid with few requests cannot top the ranking on
+    luck), less a penalty per request that went past its deadline, never below 0. Party work:
+    `party_index` (party_work_index) with its share of the score. None: neither.
     """
     weights = weights or score_weights()
+    z = weights.get("confidence_z", 1.96)
     parts = [
-        (h.resolution_rate, weights["resolution_rate"]),
-        (h.on_time_rate, weights["on_time_rate"]),
-        (h.satisfaction_rate, weights["satisfaction_rate"]),
+        (wilson_lower(h.resolved, h.valid, z), weights["resolution_rate"]),
+        (wilson_lower(h.on_time, h.resolved, z), weights["on_time_rate"]),
+        (wilson_lower(h.satisfied, h.rated, z), weights["satisfaction_rate"]),
     ]
     present = [(rate, weight) for rate, weight in parts if rate is not None and weight]
-    if not present:
+    handling = None
+    if present:
+        mean = sum(rate * weight for rate, weight in present) / sum(w for _, w in present)
+        handling = max(0.0, mean - weights["overdue_penalty"] * h.late)
+    share = weights.get("party_work", 0.0) if party_index is not None else 0.0
+    if handling is None and party_index is None:
         return None
-    mean = sum(rate * weight for rate, weight in present) / sum(w for _, w in present)
-    return round(max(0.0, mean - weights["overdue_penalty"] * h.late), 1)
+    return round((1 - share) * (handling or 0.0) + share * (party_index or 0.0), 1)
 
 
 @dataclass
@@ -196,10 +235,16 @@ def build_dashboard(
     )
 
     weights = score_weights()
+    # 双挂钩 both ways: the grid's party work in the period counts beside its request handling.
+    work_by_grid = party_work_by_grid(unit, flt.start, flt.end)
+    days = (flt.end - flt.start).days + 1
     ranked = []
     for grid in grids:
         h = per_grid[grid["pk"]]
-        ranked.append((governance_score(h, weights), grid, h))
+        work = work_by_grid.get(grid["pk"])
+        index = party_work_index(work, days, weights)
+        score = governance_score(h, weights, party_index=index)
+        ranked.append((score, grid, h, work, index))
     ranked.sort(key=lambda item: (item[0] is None, -(item[0] or 0), item[1]["code"]))
     form_labels = dict(OrgForm.choices)
     tables["assessment"] = Table(
@@ -214,6 +259,10 @@ def build_dashboard(
             pgettext("dashboard", "On-time rate (%)"),
             pgettext("dashboard", "Satisfaction rate (%)"),
             pgettext("dashboard", "Overdue"),
+            pgettext("dashboard", "Claimed posts"),
+            pgettext("dashboard", "Household visits"),
+            pgettext("dashboard", "Volunteer hours"),
+            pgettext("dashboard", "Party work index"),
             pgettext("dashboard", "Governance score"),
         ],
         rows=[
@@ -226,22 +275,35 @@ def build_dashboard(
                 _blank(h.on_time_rate),
                 _blank(h.satisfaction_rate),
                 h.late,
+                work.claimed_posts if work else 0,
+                work.visits if work else 0,
+                work.volunteer_hours if work else 0,
+                _blank(index),
                 _blank(score),
             ]
-            for rank, (score, grid, h) in enumerate(ranked, start=1)
+            for rank, (score, grid, h, work, index) in enumerate(ranked, start=1)
         ],
         note=pgettext(
             "dashboard",
-            "Score: the weighted mean of resolution rate (weight %(resolution)s), on-time rate "
-            "(%(on_time)s) and satisfaction rate (%(satisfaction)s) over the rates the grid has "
-            "data for, less %(penalty)s points per request that went past its deadline; grids "
-            "without requests rank last.",
+            "Score: %(handling_share)s%% request handling, %(work_share)s%% party work. Request "
+            "handling: the weighted mean of resolution rate (weight %(resolution)s), on-time rate "
+            "(%(on_time)s) and satisfaction rate (%(satisfaction)s), each taken at the lower "
+            "bound of its 95%% confidence interval so that a grid with few requests cannot top "
+            "the ranking by luck, less %(penalty)s points per request that went past its "
+            "deadline. Party work index: posts claimed (target %(posts)s), household visits "
+            "(%(visits)s) and volunteer hours (%(hours)s per 30 days), each capped at its "
+            "target. Grids with neither rank last.",
         )
         % {
+            "handling_share": round(100 * (1 - weights["party_work"])),
+            "work_share": round(100 * weights["party_work"]),
             "resolution": weights["resolution_rate"],
             "on_time": weights["on_time_rate"],
             "satisfaction": weights["satisfaction_rate"],
             "penalty": weights["overdue_penalty"],
+            "posts": weights["party_work_targets"]["claimed_posts"],
+            "visits": weights["party_work_targets"]["visits_per_30_days"],
+            "hours": weights["party_work_targets"]["hours_per_30_days"],
         },
     )
     open_grids = [g for g in grids if per_grid[g["pk"]].open_now]

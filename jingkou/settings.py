@@ -401,6 +401,14 @@ DASHBOARD_SCORE_WEIGHTS = {
     "on_time_rate": 0.35,  # 按时办结率: resolved by the deadline / resolved
     "satisfaction_rate": 0.35,  # 满意率: (basically) satisfied / rated
     "overdue_penalty": 2.0,  # points off per overdue request
+    # Each rate enters the score as the lower bound of its Wilson interval at this z (1.96: 95 %),
+    # so that 1 of 1 resolved (bound 20.7 %) does not outrank 45 of 50 (bound 78.6 %).
+    "confidence_z": 1.96,
+    # 双挂钩 both ways: the share of the grid's party work in its score (request handling has the
+    # rest). The party-work index is the mean of each indicator against its target (capped at
+    # 100 %): posts claimed in the grid now, household visits and volunteer hours per 30 days.
+    "party_work": 0.25,
+    "party_work_targets": {"claimed_posts": 3, "visits_per_30_days": 10, "hours_per_30_days": 20},
 }
 # The dashboards read pre-aggregated daily rows (dashboards.models), kept current by Celery beat
 # and refreshed by the page itself when older than DASHBOARD_SUMMARY_MAX_AGE seconds (so the

@@ -135,23 +135,90 @@ def test_assessment_ranks_every_grid_branch_by_its_score(world, board):
     names = [row[1] for row in table.rows]
     assert names == ["一社区第2网格党小组", "一社区第1网格党支部", "二社区第1网格党支部"]
     g2, g1, g3 = table.rows
-    assert g2[3:] == [1, 100.0, 100.0, 100.0, 0, 100.0]
-    # G1: resolution 2/3, on time 1/2, satisfied 1/2, two late:
-    # 0.30 × 66.7 + 0.35 × 50 + 0.35 × 50 − 2 × 2 = 51.0
-    assert g1[3:] == [4, 66.7, 50.0, 50.0, 2, 51.0]
-    assert g3[3:] == [0, "", "", "", 0, ""]  # no requests: ranked last, no score
+    # Each rate counts at the lower bound of its 95 % Wilson interval: G2's one request,
+    # resolved on time to the resident's satisfaction, scores 20.7, not 100.
+    assert g2[3:] == [1, 100.0, 100.0, 100.0, 0, 0, 0, 0, "", 20.7]
+    # G1: resolution 2/3 (bound 20.8), on time 1/2 and satisfied 1/2 (bound 9.5), two late:
+    # 0.30 × 20.8 + 0.35 × 9.5 + 0.35 × 9.5 − 2 × 2 = 8.8
+    assert g1[3:] == [4, 66.7, 50.0, 50.0, 2, 0, 0, 0, "", 8.8]
+    assert g3[3:] == [0, "", "", "", 0, 0, 0, 0, "", ""]  # neither: ranked last, no score
     assert [row[0] for row in table.rows] == [1, 2, 3]
 
 
-def test_score_weights_come_from_settings(settings):
-    settings.DASHBOARD_SCORE_WEIGHTS = {
-        "resolution_rate": 1.0,
-        "on_time_rate": 0.0,
-        "satisfaction_rate": 0.0,
-        "overdue_penalty": 10.0,
-    }
-    h = Handling(valid=4, resolved=2, on_time=1, rated=2, satisfied=2, late=1)
-    assert governance_score(h) == 40.0  # 50 % resolved, less 10 for the one late request
+WEIGHTS = {
+    "resolution_rate": 0.30,
+    "on_time_rate": 0.35,
+    "satisfaction_rate": 0.35,
+    "overdue_penalty": 2.0,
+    "confidence_z": 1.96,
+    "party_work": 0.25,
+    "party_work_targets": {"claimed_posts": 3, "visits_per_30_days": 10, "hours_per_30_days": 20},
+}
+
+
+def test_a_grid_with_one_request_does_not_outrank_one_with_fifty(settings):
+    settings.DASHBOARD_SCORE_WEIGHTS = WEIGHTS
+    lucky = Handling(received=1, valid=1, resolved=1, on_time=1, rated=1, satisfied=1)
+    busy = Handling(received=50, valid=50, resolved=45, on_time=42, rated=40, satisfied=36)
+    assert governance_score(busy) > governance_score(lucky)
+    # With the raw rates (z = 0) the lucky grid would top the ranking with 100.
+    settings.DASHBOARD_SCORE_WEIGHTS = {**WEIGHTS, "confidence_z": 0.0}
+    assert governance_score(lucky) == 100.0 > governance_score(busy)
+
+
+def test_party_work_counts_in_the_grids_score(settings):
+    from dashboards.boards import party_work_index
+    from party_work.selectors import GridWork
+
+    settings.DASHBOARD_SCORE_WEIGHTS = {**WEIGHTS, "confidence_z": 0.0}
+    h = Handling(received=4, valid=4, resolved=2, on_time=2, rated=2, satisfied=2)
+    handling_only = governance_score(h)  # 0.30 × 50 + 0.35 × 100 + 0.35 × 100 = 85.0
+    assert handling_only == 85.0
+    # 3 posts (target 3), 5 visits in 30 days (target 10), 20 hours (target 20): (1 + .5 + 1) / 3
+    work = GridWork(claimed_posts=3, visits=5, volunteer_hours=20)
+    index = party_work_index(work, days=30)
+    assert index == 83.3
+    assert governance_score(h, party_index=index) == round(0.75 * 85.0 + 0.25 * 83.3, 1)
+    # Targets scale with the period: the same work over 60 days is half the visits and hours.
+    assert party_work_index(work, days=60) == round(100 * (1 + 0.25 + 0.5) / 3, 1)
+    # A grid without requests but with party work gets a score; with neither, none.
+    assert governance_score(Handling(), party_index=index) == round(0.25 * 83.3, 1)
+    assert governance_score(Handling(), party_index=party_work_index(GridWork(), 30)) is None
+
+
+def test_the_assessment_counts_the_grids_party_work_in_the_period(world, board):
+    """双挂钩 both ways: 二社区第1网格 received no requests, but its members claimed three posts,
+    visited eleven households in January and served 21 volunteer hours (the targets, 10 visits
+    and 20 hours per 30 days, scaled to January's 31 days): its party-work index is 100 and its score (a quarter party work) ranks it first; December's visits do not count."""
+    from party_work.models import Activity, HouseholdLink, HouseholdVisit, PostClaim, PostKind
+    from tests.grids.factories import building
+    from tests.organization.factories import PersonFactory
+    from tests.party_work.factories import team
+
+    members = [PersonFactory(membership_unit=world.u3) for _ in range(5)]
+    for member in members[:3]:
+        PostClaim.objects.create(
+            person=member, grid=world.g3, post=PostKind.choices[0][0],
+            start_date=datetime.date(2025, 6, 1),
+        )  # fmt: skip
+    household = HouseholdLink.objects.create(
+        central_household=world.household, building=building(world.g3), address="三号楼",
+        contact_name="住户",
+    )  # fmt: skip
+    for day in range(1, 12):
+        HouseholdVisit.objects.create(link=household, visited_on=datetime.date(2026, 1, day))
+    HouseholdVisit.objects.create(link=household, visited_on=datetime.date(2025, 12, 20))
+    activity = Activity.objects.create(
+        team=team(world.g3, members), title="助老", date=datetime.date(2026, 1, 10),
+        place="社区", hours="4.2",
+    )  # fmt: skip
+    activity.participants.set(members)
+
+    table = board(world.s1).tables["assessment"]
+    first = table.rows[0]
+    assert first[1] == "二社区第1网格党支部"
+    assert first[3:] == [0, "", "", "", 0, 3, 11, 21, 100.0, 25.0]
+    assert [row[1] for row in table.rows[1:]] == ["一社区第2网格党小组", "一社区第1网格党支部"]
 
 
 def test_score_never_below_zero():

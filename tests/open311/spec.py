@@ -29,10 +29,14 @@ ATTRIBUTE = {
 ATTRIBUTE_VALUE = {"key", "name"}
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 
-# POST Service Request: the response. `token` is returned instead of (or, here, beside) the id.
-POST_RESPONSE = {"service_request_id", "service_notice", "account_id"}
+# POST Service Request: the response. The spec's service_request_id and token exclude each
+# other: the portal creates the request at once, so it answers the id (and no token, no
+# account_id: residents have no accounts).
+POST_RESPONSE = {"service_request_id", "service_notice"}
 
-# GET Service Requests / GET Service Request: each record.
+# GET Service Requests / GET Service Request: each record. The spec's "may not be returned"
+# fields (REQUEST_OPTIONAL) are left out when the portal has no value for them.
+REQUEST_OPTIONAL = {"expected_datetime", "address_id", "zipcode", "lat", "long", "media_url"}
 REQUEST = {
     "service_request_id",
     "status",
@@ -52,6 +56,7 @@ REQUEST = {
     "long",
     "media_url",
 }
+REQUEST_ALWAYS = REQUEST - REQUEST_OPTIONAL
 STATUSES = {"open", "closed"}
 
 TOKEN = {"service_request_id", "token"}
@@ -77,5 +82,4 @@ REQUEST_UPDATE = {
     "status",
     "updated_datetime",
     "description",
-    "media_url",
 }

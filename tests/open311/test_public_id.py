@@ -81,3 +81,18 @@ def test_the_migration_gives_existing_requests_their_own_public_id(w):
     assert len(ids) == len(set(ids)) == len(requests)
     assert all(PUBLIC_ID.match(public_id) for public_id in ids)
     assert not set(ids) & {r.code for r in requests}
+
+
+def test_staff_find_a_request_by_its_open311_id_in_the_admin(client, w):
+    request = submit(w)
+    other = submit(w, submitter_phone="13700000002")
+    client.force_login(w.users["community"])
+    for term, found in [
+        (request.public_id.lower(), {request.code}),
+        (other.public_id, {other.code}),
+        (other.public_id[:6], set()),  # the whole id: no guessing by prefix
+    ]:
+        response = client.get("/admin/resident_requests/residentrequest/", {"q": term})
+        assert {r.code for r in response.context["cl"].result_list} == found, term
+    page = client.get(f"/admin/resident_requests/residentrequest/{request.pk}/change/")
+    assert request.public_id in page.content.decode()

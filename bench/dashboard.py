@@ -58,11 +58,13 @@ CREATE TEMP TABLE bench_categories AS
   WHERE parent_id IS NOT NULL;
 SELECT setseed(0.20220429);
 INSERT INTO resident_requests_residentrequest (
-  created_at, updated_at, code, access_token, channel, submitter_name, submitter_phone, address,
-  description, status, level, accept_deadline, resolve_deadline, overdue, accepted_at,
-  resolved_at, closed_at, resolution_note, reject_reason, supporters_count, reopened_count,
-  rating, rating_comment, rated_at, building_id, category_id, grid_id)
-SELECT t.created, t.created, 'B-' || lpad(s::text, 12, '0'), 'bench-' || s::text,
+  created_at, updated_at, code, public_id, request_type, public_allowed, progress_sms,
+  access_token, channel, submitter_name, submitter_phone, address, description, status, level,
+  accept_deadline, resolve_deadline, overdue, accepted_at, resolved_at, closed_at,
+  resolution_note, reject_reason, supporters_count, reopened_count, rating, rating_comment,
+  rated_at, building_id, category_id, grid_id)
+SELECT t.created, t.created, 'B-' || lpad(s::text, 12, '0'), 'P-' || lpad(s::text, 12, '0'),
+  'help', false, true, 'bench-' || s::text,
   (ARRAY['web','web','walk_in','patrol','phone','reception_day'])[1 + (s %% 6)],
   '居民', '13800000000', '', '基准测试诉求',
   u.status, t.level, t.created + interval '24 hours', t.created + interval '72 hours', false,

@@ -3,10 +3,13 @@
 A list becomes a root element with one child element per item (`services` → `service`); a list
 inside a record becomes a wrapper with singular children (`attributes` → `attribute`,
 `formats` → `format`). True/False are written `true`/`false`, None as an empty element.
+Characters that XML 1.0 forbids (most control characters, lone surrogates, U+FFFE, U+FFFF) are
+left out of the XML, so every document parses whatever text the database holds.
 `xml_to_data` reads such XML back, so tests can check both formats carry the same content.
 """
 
 import json
+import re
 from xml.etree import ElementTree as ET
 
 from django.http import HttpResponse
@@ -26,6 +29,15 @@ SINGULAR = {
 }
 
 
+# Everything outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets).
+XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters an XML 1.0 document may not contain."""
+    return XML_FORBIDDEN.sub("", text)
+
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -33,7 +45,7 @@ def _text(value) -> str:
         return "true"
     if value is False:
         return "false"
-    return str(value)
+    return xml_safe(str(value))
 
 
 def _fill(element: ET.Element, value) -> None:
@@ -79,7 +91,8 @@ def as_text(value):
 
 def render(data, fmt: str, *, root: str, status: int = 200) -> HttpResponse:
     if fmt == "json":
-        body = json.dumps(data, ensure_ascii=False).encode()
+        # A lone surrogate cannot be UTF-8: replaced rather than a server error.
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8", "replace")
     else:
         body = data_to_xml(root, data)
     response = HttpResponse(body, content_type=FORMATS.get(fmt, FORMATS["xml"]), status=status)

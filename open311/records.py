@@ -138,8 +138,9 @@ def _status_notes_as_written(request: ResidentRequest) -> str:
     if request.status == Status.REJECTED:
         return request.reject_reason
     if request.status == Status.MERGED and request.merged_into_id:
+        # The other request's public id: a tracking code is never published.
         return _("Reported already: handled together with %(code)s.") % {
-            "code": request.merged_into.code
+            "code": request.merged_into.public_id
         }
     if request.status in (Status.RESOLVED, Status.CLOSED) and request.resolution_note:
         return request.resolution_note
@@ -147,13 +148,27 @@ def _status_notes_as_written(request: ResidentRequest) -> str:
     return events[0].public_note if events else ""
 
 
-def _media_url(request: ResidentRequest, build_absolute_uri) -> str:
+def _media_url(request: ResidentRequest, build_absolute_uri) -> str | None:
     # Approved photos only (selectors prefetch no others). A media_url that a client filed is
     # not shown back: nobody has looked at what it shows.
     photos = getattr(request, "submission_photos", [])
     if photos:
         return build_absolute_uri(photos[0].image.url)
-    return ""
+    return None
+
+
+# Fields of a request record that GeoReport v2 says "may not be returned": left out when the
+# portal has no value for them, rather than sent as "" (which a client would read as a value,
+# and JSON schemas refuse where a date-time or a URL is expected).
+OPTIONAL_IN_RECORD = ("expected_datetime", "address_id", "zipcode", "lat", "long", "media_url")
+
+
+def _without_empty(record: dict, optional) -> dict:
+    return {
+        key: value
+        for key, value in record.items()
+        if key not in optional or value not in (None, "")
+    }
 
 
 def request_record(request: ResidentRequest, build_absolute_uri) -> dict:
@@ -162,8 +177,10 @@ def request_record(request: ResidentRequest, build_absolute_uri) -> dict:
     lat = request.lat if request.lat is not None or building is None else building.lat
     lng = request.lng if request.lng is not None or building is None else building.lng
     expected = request.resolve_deadline or request.accept_deadline
-    return {
-        "service_request_id": request.code,
+    record = {
+        # The public id, never the tracking code: the code and the phone's last 4 digits open
+        # the resident's own page, where the request is rated (and an "unsatisfied" reopens it).
+        "service_request_id": request.public_id,
         "status": open_or_closed(request.status),
         "extended_status": extended_status(request.status, request.level),
         "detailed_status": request.status,
@@ -183,21 +200,37 @@ def request_record(request: ResidentRequest, build_absolute_uri) -> dict:
         "service_notice": service_notice(request.category),
         "requested_datetime": iso(request.created_at),
         "updated_datetime": iso(request.updated_at),
-        "expected_datetime": iso(expected) if request.status in OPEN_STATUSES else "",
+        "expected_datetime": iso(expected) if request.status in OPEN_STATUSES else None,
         "address": building.address if building else request.grid.name,
-        "address_id": str(request.building_id) if building else "",
-        "zipcode": "",
+        "address_id": str(request.building_id) if building else None,
+        "zipcode": None,  # the portal has no postcodes
         "lat": lat,
         "long": lng,
         "media_url": _media_url(request, build_absolute_uri),
     }
+    return _without_empty(record, OPTIONAL_IN_RECORD)
+
+
+def post_answer(request: ResidentRequest) -> dict:
+    """POST requests' answer. The request exists at once, so GeoReport v2 wants its
+    service_request_id and no token ("should not be returned if service_request_id is
+    returned"); account_id is left out: the portal has no accounts for residents."""
+    return {
+        "service_request_id": request.public_id,
+        "service_notice": service_notice(request.category),
+    }
+
+
+def token_answer(submission) -> dict:
+    """GET tokens/<token>: the request a token stands for."""
+    return {"service_request_id": submission.request.public_id, "token": submission.token}
 
 
 def request_update(event: RequestEvent) -> dict:
     """One line of a request's timeline as a mySociety request_update."""
     return {
         "update_id": str(event.pk),
-        "service_request_id": event.request.code,
+        "service_request_id": event.request.public_id,
         "status": extended_status(event.to_status, event.to_level),
         "detailed_status": event.to_status,
         "updated_datetime": iso(event.created_at),
@@ -205,7 +238,7 @@ def request_update(event: RequestEvent) -> dict:
             redact_text(event.public_note, names=[event.request.submitter_name])
             or event.get_kind_display()
         ),
-        "media_url": "",
+        # media_url is optional in mySociety's extension: no photo is published with an update.
     }
 
 

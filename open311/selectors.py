@@ -116,17 +116,17 @@ def _with_record_data(queryset: QuerySet[ResidentRequest]) -> QuerySet[ResidentR
 
 def requests_public(
     *,
-    codes: list[str] | None = None,
+    public_ids: list[str] | None = None,
     service_codes: list[str] | None = None,
     start: datetime.datetime | None = None,
     end: datetime.datetime | None = None,
     statuses: list[str] | None = None,
 ) -> list[ResidentRequest]:
-    """GET requests: by tracking codes (which override every other filter), or by service,
+    """GET requests: by public ids (which override every other filter), or by service,
     date range and open/closed; newest first, MAX_RECORDS at most."""
     queryset = ResidentRequest.objects.all()
-    if codes:
-        queryset = queryset.filter(code__in=codes)
+    if public_ids:
+        queryset = queryset.filter(public_id__in=public_ids)
     else:
         if service_codes:
             queryset = queryset.filter(category__code__in=service_codes)
@@ -143,11 +143,12 @@ def requests_public(
     return list(_with_record_data(queryset))
 
 
-def request_public(code: str) -> ResidentRequest | None:
-    code = (code or "").strip().upper()
-    if not code or len(code) > 24:
+def request_public(public_id: str) -> ResidentRequest | None:
+    """GET requests/<id>: by the public id only (a tracking code finds nothing)."""
+    public_id = (public_id or "").strip().upper()
+    if not public_id or len(public_id) > 24:
         return None
-    return _with_record_data(ResidentRequest.objects.filter(code=code)).first()
+    return _with_record_data(ResidentRequest.objects.filter(public_id=public_id)).first()
 
 
 def submission_by_token(token: str) -> Submission | None:
@@ -160,13 +161,13 @@ def request_updates(
     *,
     start: datetime.datetime,
     end: datetime.datetime,
-    codes: list[str] | None = None,
+    public_ids: list[str] | None = None,
 ) -> list[RequestEvent]:
     """servicerequestupdates: the timeline events that changed a request's status or carry a
     note for the resident, oldest first, MAX_RECORDS at most."""
     queryset = RequestEvent.objects.filter(created_at__gte=start, created_at__lte=end)
-    if codes:
-        queryset = queryset.filter(request__code__in=codes)
+    if public_ids:
+        queryset = queryset.filter(request__public_id__in=public_ids)
     # Deadlines and "me too" change nothing a client follows.
     queryset = queryset.exclude(kind__in=["overdue", "supported"])
     return list(
@@ -179,7 +180,7 @@ def request_updates(
             "public_note",
             "created_at",
             "department__name",
-            "request__code",
+            "request__public_id",
             "request__rating",
             "request__submitter_name",  # what redact_text() hides from the notes
         )

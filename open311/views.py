@@ -156,15 +156,15 @@ def requests(http_request, fmt):
     if http_request.method == "POST":
         return _request_post(http_request, fmt)
     params = http_request.GET
-    codes = [code.upper() for code in _list(params.get("service_request_id", ""))]
-    if len(codes) > selectors.MAX_RECORDS:
+    public_ids = [pid.upper() for pid in _list(params.get("service_request_id", ""))]
+    if len(public_ids) > selectors.MAX_RECORDS:
         raise BadInput(400, _("Ask for at most 1,000 service_request_id at once."))
     statuses = [s.lower() for s in _list(params.get("status", ""))]
     if any(s not in ("open", "closed") for s in statuses):
         raise BadInput(400, _("status must be open, closed or both, separated by a comma."))
     start = _when(params.get("start_date", ""), "start_date")
     end = _when(params.get("end_date", ""), "end_date", end_of_day=True)
-    if not codes:
+    if not public_ids:
         # The spec's default window: the last 90 days, and never more than 90 days at once.
         if start and end and start > end:
             raise BadInput(400, _("start_date must be before end_date."))
@@ -177,7 +177,7 @@ def requests(http_request, fmt):
         if end is None:
             end = min(start + datetime.timedelta(days=selectors.MAX_DAYS), timezone.now())
     found = selectors.requests_public(
-        codes=codes,
+        public_ids=public_ids,
         service_codes=_list(params.get("service_code", "")),
         start=start,
         end=end,
@@ -234,16 +234,9 @@ def _request_post(http_request, fmt):
         raise BadInput(429, str(exc.message)) from exc
     except ApplicationError as exc:
         raise BadInput(400, str(exc.message)) from exc
-    request = submission.request
-    data = [
-        {
-            "service_request_id": request.code,
-            "token": submission.token,
-            "service_notice": records.service_notice(request.category),
-            "account_id": "",
-        }
-    ]
-    return render(data, fmt, root="service_requests", status=201)
+    return render(
+        [records.post_answer(submission.request)], fmt, root="service_requests", status=201
+    )
 
 
 @open311_view("GET")
@@ -263,7 +256,7 @@ def token_detail(http_request, fmt, token):
     submission = selectors.submission_by_token(token)
     if submission is None:
         raise BadInput(404, _("Unknown token."))
-    data = [{"service_request_id": submission.request.code, "token": submission.token}]
+    data = [records.token_answer(submission)]
     return render(data, fmt, root="service_requests")
 
 
@@ -279,7 +272,9 @@ def request_updates(http_request, fmt):
         raise BadInput(400, _("start_date must be before end_date."))
     if end - start > datetime.timedelta(days=selectors.MAX_DAYS):
         raise BadInput(400, _("Ask for at most 90 days at once (start_date to end_date)."))
-    codes = [code.upper() for code in _list(params.get("service_request_id", ""))]
-    events = selectors.request_updates(start=start, end=end, codes=codes[: selectors.MAX_RECORDS])
+    public_ids = [pid.upper() for pid in _list(params.get("service_request_id", ""))]
+    events = selectors.request_updates(
+        start=start, end=end, public_ids=public_ids[: selectors.MAX_RECORDS]
+    )
     data = [records.request_update(event) for event in events]
     return render(data, fmt, root="service_requests_updates")

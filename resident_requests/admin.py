@@ -534,7 +534,9 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     search_fields = ["code"]
-    search_help_text = _("A tracking code, a whole phone number or its last 4 digits.")
+    search_help_text = _(
+        "A tracking code, an Open311 id, a whole phone number or its last 4 digits."
+    )
     ordering = ["-created_at", "-id"]
     actions = ["accept_selected"]
     change_form_template = "admin/resident_requests/residentrequest/change_form.html"
@@ -549,7 +551,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             None,
             {
                 "fields": [
-                    "code",
+                    ("code", "public_id"),
                     ("status", "level"),
                     "category",
                     ("request_type", "public_allowed"),
@@ -616,7 +618,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             return queryset.filter(submitter_phone=term), False
         if term.isdigit() and len(term) == 4:
             return queryset.filter(submitter_phone__endswith=term), False
-        return queryset.filter(code__startswith=term), False
+        # The public id is what Open311 clients (e.g. the 12345 hotline) know a request by.
+        return queryset.filter(Q(code__startswith=term) | Q(public_id=term)), False
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

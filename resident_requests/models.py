@@ -34,6 +34,17 @@ def new_tracking_code(now=None) -> str:
     return f"JK-{day:%Y%m%d}-{random_part}"
 
 
+# The id that public lists (Open311) show instead of the tracking code: 31**14 ≈ 2**69.
+PUBLIC_ID_LENGTH = 14
+
+
+def new_public_id() -> str:
+    """7KQ3MX2PA8BCWR: random, unrelated to the tracking code. Published by Open311 as
+    service_request_id, so that a public list of requests never hands out the tracking code
+    (which, with the phone's last 4 digits, opens the resident's page and its rating)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
 def new_access_token() -> str:
     """256 random bits, URL-safe: the key of a link sent to the resident (track and rate)."""
     return secrets.token_urlsafe(32)
@@ -169,6 +180,10 @@ class ResidentRequest(TimeStampedModel):
     # rr_created_idx (created_at, id) serves every ordering by date: no separate index.
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     code = models.CharField(_("tracking code"), max_length=24, unique=True, editable=False)
+    # Public lists (Open311's service_request_id) show this, never the tracking code.
+    public_id = models.CharField(
+        _("public id"), max_length=24, unique=True, editable=False, default=new_public_id
+    )
     access_token = models.CharField(
         _("access token"), max_length=64, unique=True, editable=False, default=new_access_token
     )

@@ -241,7 +241,10 @@ def _parameter_values(p) -> dict:
         "dashboards:unit": {"unit_id": [w.street.pk, w.communities[0].pk]},
         "dashboards:summary": {"unit_id": [w.street.pk, w.communities[0].pk]},
         "open311:service": {"service_code": [w.category.code]},
-        "open311:request": {"service_request_id": [r.code for r in requests]},
+        # Open311 publishes the public id (a tracking code answers 404): both are walked.
+        "open311:request": {
+            "service_request_id": [r.public_id for r in requests] + [r.code for r in requests]
+        },
         "open311:token": {"token": ["x" * 20]},
     }
     by_parameter = {
@@ -264,10 +267,10 @@ def _queries(p) -> dict:
             {"status": "open"},
             {"status": "closed"},
             {"service_code": w.category.code},
-            {"service_request_id": ",".join(r.code for r in p["requests"])},
+            {"service_request_id": ",".join(r.public_id for r in p["requests"])},
         ],
         "open311:updates": [
-            {"service_request_id": ",".join(r.code for r in p["requests"])},
+            {"service_request_id": ",".join(r.public_id for r in p["requests"])},
             {
                 "start_date": (timezone.now() - timezone.timedelta(days=2)).isoformat(),
                 "end_date": (timezone.now() + timezone.timedelta(days=1)).isoformat(),

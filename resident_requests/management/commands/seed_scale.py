@@ -59,7 +59,7 @@ WITH b AS (
     FROM rows
 )
 INSERT INTO resident_requests_residentrequest (
-    code, access_token, channel, submitter_name, submitter_phone, building_id, grid_id, address,
+    code, public_id, request_type, public_allowed, progress_sms, access_token, channel, submitter_name, submitter_phone, building_id, grid_id, address,
     category_id, description, status, level, accept_deadline, resolve_deadline, overdue,
     accepted_at, resolved_at, closed_at, resolution_note, reject_reason, supporters_count,
     reopened_count, rating, rating_comment, rated_at, created_at, updated_at
@@ -67,6 +67,8 @@ INSERT INTO resident_requests_residentrequest (
 SELECT
     'JK-' || to_char(created, 'YYYYMMDD') || '-'
         || upper(substr(md5(random()::text || g::text || %(salt)s), 1, 9)),
+    upper(substr(md5(random()::text || %(salt)s || g::text), 1, 16)),
+    'help', false, true,
     md5(random()::text || g::text) || md5(random()::text || %(salt)s),
     (ARRAY['web', 'web', 'web', 'walk_in', 'patrol', 'phone', 'reception_day'])[1 + (g %% 7)],
     (ARRAY['王', '李', '张', '刘', '陈', '杨', '赵', '黄'])[1 + (g %% 8)] || '女士',

@@ -82,7 +82,9 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 class RequestEventSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     actor = serializers.CharField(source="public_actor", read_only=True)
-    department = serializers.CharField(source="department.name", default=None, read_only=True)
+    department = serializers.CharField(
+        source="department.name", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = RequestEvent
@@ -140,9 +142,11 @@ class RequestListSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     building_address = serializers.CharField(source="building.address", read_only=True)
-    assignee_name = serializers.CharField(source="assignee.name", default=None, read_only=True)
+    assignee_name = serializers.CharField(
+        source="assignee.name", default=None, read_only=True, allow_null=True
+    )
     assignee_team_name = serializers.CharField(
-        source="assignee_team.name", default=None, read_only=True
+        source="assignee_team.name", default=None, read_only=True, allow_null=True
     )
     submitter_name = serializers.SerializerMethodField()
     submitter_phone = serializers.SerializerMethodField()
@@ -190,7 +194,9 @@ class RequestDetailSerializer(RequestListSerializer):
     """The whole request, as on the admin's detail page: the name and phone in full (the
     view records the disclosure), the timeline with internal notes, departments and photos."""
 
-    merged_into = serializers.CharField(source="merged_into.code", default=None, read_only=True)
+    merged_into = serializers.CharField(
+        source="merged_into.code", default=None, read_only=True, allow_null=True
+    )
     events = RequestEventSerializer(many=True, read_only=True)
     department_links = RequestDepartmentSerializer(many=True, read_only=True)
     photos = RequestPhotoSerializer(many=True, read_only=True)

@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import IdFilter, NewestFirstCursorPagination
+from core.api import ErrorSerializer, IdFilter, NewestFirstCursorPagination
 from core.privacy import mask_name, mask_phone
 from grids.models import Building
 from organization.models import Department, Person
@@ -385,9 +385,10 @@ class RequestFilter(django_filters.FilterSet):
 
 
 def _transition(serializer_class, summary):
+    # 409: IllegalTransition, the request is not (or no longer) in a state that allows it.
     return extend_schema(
         request=serializer_class,
-        responses={200: RequestDetailSerializer},
+        responses={200: RequestDetailSerializer, 409: ErrorSerializer},
         summary=summary,
     )
 

@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import LocalTimeField
 from core.privacy import redact_text
 from organization.models import UnitKind
 from organization.selectors import scope_root_units, units_visible_to
@@ -33,8 +34,8 @@ def _finite(value: float) -> float:
 
 class OpeningHoursSerializer(serializers.ModelSerializer):
     weekday_display = serializers.CharField(source="get_weekday_display")
-    opens = serializers.TimeField(format="%H:%M")
-    closes = serializers.TimeField(format="%H:%M")
+    opens = LocalTimeField(format="%H:%M")
+    closes = LocalTimeField(format="%H:%M")
 
     class Meta:
         model = OpeningHours
@@ -299,7 +300,10 @@ class CoverageView(APIView):
                         "households": b.households,
                         "nearest_station_id": b.nearest_station_id,
                         "nearest_station": b.nearest_station_name,
-                        "walking_minutes": round(b.walking_minutes, 1),
+                        # No active station at all: no walk to give (JSON has no infinity).
+                        "walking_minutes": round(b.walking_minutes, 1)
+                        if math.isfinite(b.walking_minutes)
+                        else None,
                     }
                     for b in report.uncovered
                 ],

@@ -11,6 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 
+from core.api import ErrorSerializer
+
 
 def _described(view_class, **operations):
     return extend_schema_view(**operations)(type(view_class.__name__, (view_class,), {}))
@@ -92,7 +94,7 @@ class CoverageSchema(OpenApiViewExtension):
                         "unit", int, description="Unit id (default: the top of your scope)"
                     )
                 ],
-                responses={200: OpenApiTypes.OBJECT},
+                responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer},
                 description="The 15-minute service circle: coverage by street and community, "
                 "and the buildings outside it.",
             ),

@@ -338,7 +338,7 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
         "token_obtain": "10/minute",
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -446,6 +446,10 @@ HTTPS = env_bool("HTTPS", not DEBUG)
 BEHIND_PROXY = env_bool("BEHIND_PROXY", not DEBUG)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The API's throttles (DRF) key anonymous callers by address: behind nginx the last entry of
+# X-Forwarded-For, which nginx sets to the connecting address (deploy/nginx/jingkou_proxy.conf);
+# otherwise REMOTE_ADDR. Left unset, DRF would take the whole header as the client sends it.
+REST_FRAMEWORK["NUM_PROXIES"] = 1 if BEHIND_PROXY else 0
 SECURE_SSL_REDIRECT = HTTPS
 # The metrics scraper talks plain HTTP on the internal network (ops.views.metrics).
 SECURE_REDIRECT_EXEMPT = [r"^metrics$"]

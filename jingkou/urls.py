@@ -29,5 +29,11 @@ urlpatterns = [
     path("", include("ops.urls")),
 ]
 
+# Under /api/ Django's own error pages answer JSON in the API's error shape (core.api.Error).
+handler400 = "core.api.bad_request"
+handler403 = "core.api.permission_denied"
+handler404 = "core.api.page_not_found"
+handler500 = "core.api.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

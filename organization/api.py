@@ -70,7 +70,13 @@ class OrgUnitViewSet(viewsets.ReadOnlyModelViewSet):
         return units_visible_to(self.request.user).order_by("tree_id", "lft")
 
 
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
+
+
 class DepartmentSerializer(serializers.ModelSerializer):
+    """A department; its contact person, phone and e-mail only for staff (a party member with a
+    login reads the departments, not the people behind them)."""
+
     level_display = serializers.CharField(source="get_level_display", read_only=True)
 
     class Meta:
@@ -87,6 +93,18 @@ class DepartmentSerializer(serializers.ModelSerializer):
             "contact_email",
             "paired_communities",
         ]
+        extra_kwargs = {
+            field: {"required": False, "help_text": _("Staff only: absent for other callers")}
+            for field in CONTACT_FIELDS
+        }
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if not (request and request.user.is_authenticated and request.user.is_staff):
+            for field in CONTACT_FIELDS:
+                data.pop(field, None)
+        return data
 
 
 class DepartmentFilter(django_filters.FilterSet):

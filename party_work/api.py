@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ModelSerializer
+from core.api import ErrorSerializer, LocalTimeField, ModelSerializer
 from core.privacy import mask_name, mask_phone
 from organization.models import UnitKind
 from organization.selectors import filter_visible, units_visible_to
@@ -122,6 +122,8 @@ class RepresentativeViewSet(ScopedReadOnlyViewSet):
 
 class SessionSerializer(ModelSerializer):
     community = serializers.CharField(source="community.name")
+    start_time = LocalTimeField(read_only=True)
+    end_time = LocalTimeField(read_only=True)
     deputies = serializers.SerializerMethodField()
     booked = serializers.IntegerField(read_only=True)
     places_left = serializers.SerializerMethodField()
@@ -217,7 +219,21 @@ YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT)
 QUARTER_PARAM = OpenApiParameter("quarter", OpenApiTypes.INT)
 
 
-@extend_schema(parameters=[UNIT_PARAM, YEAR_PARAM, QUARTER_PARAM], responses=OpenApiTypes.OBJECT)
+class RankingRowSerializer(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    name = serializers.CharField()
+    branch = serializers.CharField()
+    requests = serializers.IntegerField()
+    hours = serializers.CharField(help_text="Volunteer hours, a decimal number as text")
+    visits = serializers.IntegerField()
+    points = serializers.IntegerField()
+    awarded = serializers.BooleanField()
+
+
+@extend_schema(
+    parameters=[UNIT_PARAM, YEAR_PARAM, QUARTER_PARAM],
+    responses={200: RankingRowSerializer(many=True), 404: ErrorSerializer},
+)
 class RankingView(APIView):
     """The quarterly vanguard ranking of a unit in scope: ?unit=<id>&year=&quarter=."""
 
@@ -257,7 +273,9 @@ class RankingView(APIView):
         )
 
 
-@extend_schema(parameters=[UNIT_PARAM, YEAR_PARAM], responses=OpenApiTypes.OBJECT)
+@extend_schema(
+    parameters=[UNIT_PARAM, YEAR_PARAM], responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer}
+)
 class FiguresView(APIView):
     """The dashboard indicators of a unit in scope: ?unit=<id>&year=."""
 
@@ -295,8 +313,9 @@ class PublicSessionSerializer(SessionSerializer):
 class ComingSessionsView(APIView):
     """Public: the coming reception sessions (?community=<id> for one community)."""
 
+    # Public to read; a token or a session still signs the caller in, so that they are
+    # throttled as themselves (the user rate), not as an anonymous address.
     permission_classes = [permissions.AllowAny]
-    authentication_classes: list = []
 
     def get(self, request):
         community = None
@@ -322,8 +341,9 @@ class HonourSerializer(ModelSerializer):
 class HonourView(APIView):
     """Public: the 先锋榜样 titles, name and branch only (?year=&quarter=)."""
 
+    # Public to read; a token or a session still signs the caller in, so that they are
+    # throttled as themselves (the user rate), not as an anonymous address.
     permission_classes = [permissions.AllowAny]
-    authentication_classes: list = []
 
     def get(self, request):
         year = request.query_params.get("year", "")

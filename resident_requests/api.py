@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import IdFilter, NewestFirstCursorPagination
+from core.api import ErrorSerializer, IdFilter, NewestFirstCursorPagination
 from core.privacy import mask_name, mask_phone
 from grids.models import Building
 from organization.models import Department, Person
@@ -82,7 +82,9 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 class RequestEventSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     actor = serializers.CharField(source="public_actor", read_only=True)
-    department = serializers.CharField(source="department.name", default=None, read_only=True)
+    department = serializers.CharField(
+        source="department.name", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = RequestEvent
@@ -140,9 +142,11 @@ class RequestListSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     building_address = serializers.CharField(source="building.address", read_only=True)
-    assignee_name = serializers.CharField(source="assignee.name", default=None, read_only=True)
+    assignee_name = serializers.CharField(
+        source="assignee.name", default=None, read_only=True, allow_null=True
+    )
     assignee_team_name = serializers.CharField(
-        source="assignee_team.name", default=None, read_only=True
+        source="assignee_team.name", default=None, read_only=True, allow_null=True
     )
     submitter_name = serializers.SerializerMethodField()
     submitter_phone = serializers.SerializerMethodField()
@@ -190,7 +194,9 @@ class RequestDetailSerializer(RequestListSerializer):
     """The whole request, as on the admin's detail page: the name and phone in full (the
     view records the disclosure), the timeline with internal notes, departments and photos."""
 
-    merged_into = serializers.CharField(source="merged_into.code", default=None, read_only=True)
+    merged_into = serializers.CharField(
+        source="merged_into.code", default=None, read_only=True, allow_null=True
+    )
     events = RequestEventSerializer(many=True, read_only=True)
     department_links = RequestDepartmentSerializer(many=True, read_only=True)
     photos = RequestPhotoSerializer(many=True, read_only=True)
@@ -379,9 +385,10 @@ class RequestFilter(django_filters.FilterSet):
 
 
 def _transition(serializer_class, summary):
+    # 409: IllegalTransition, the request is not (or no longer) in a state that allows it.
     return extend_schema(
         request=serializer_class,
-        responses={200: RequestDetailSerializer},
+        responses={200: RequestDetailSerializer, 409: ErrorSerializer},
         summary=summary,
     )
 

@@ -77,3 +77,40 @@ def test_token_refused_for_a_wrong_password(w):
     )
     assert response.status_code in (401, 403)
     assert "token" not in response.json()
+
+
+def test_department_contacts_are_for_staff_only(w, client_for):
+    w.department.contact_name = "周科长"
+    w.department.contact_phone = "0511-85550000"
+    w.department.contact_email = "cg@example.org"
+    w.department.save()
+    contacts = {"contact_name", "contact_phone", "contact_email"}
+
+    member = w.members[0].user  # a party member with a login, not staff
+    assert not member.is_staff
+    for path in ("/api/v1/departments/", f"/api/v1/departments/{w.department.pk}/"):
+        response = client_for(member).get(path)
+        assert response.status_code == 200, response.content
+        text = response.content.decode()
+        assert "周科长" not in text and "85550000" not in text and "cg@example.org" not in text
+    rows = client_for(member).get("/api/v1/departments/").json()["results"]
+    assert rows and all(not contacts & set(row) for row in rows)
+    assert {row["name"] for row in rows} >= {w.department.name}
+
+    rows = client_for(w.users["leader"]).get("/api/v1/departments/").json()["results"]
+    mine = next(row for row in rows if row["id"] == w.department.pk)
+    assert (mine["contact_name"], mine["contact_phone"], mine["contact_email"]) == (
+        "周科长", "0511-85550000", "cg@example.org"
+    )  # fmt: skip
+
+
+def test_department_list_queries_do_not_grow_with_departments(
+    w, client_for, django_assert_max_num_queries
+):
+    from organization.models import Department, DepartmentLevel
+
+    for n in range(10):
+        Department.objects.create(name=f"部门{n}", code=f"DX{n}", level=DepartmentLevel.DISTRICT)
+    client = client_for(w.members[0].user)
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/v1/departments/").status_code == 200

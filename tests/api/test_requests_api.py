@@ -161,9 +161,9 @@ def test_staff_entry_checks_input_and_scope(w, client_for):
     # Grid C's building is not the grid leader's: it cannot be chosen.
     other = client.post(URL, {**base, "building": w.buildings[2].pk})
     assert other.status_code == 400
-    assert "building" in other.json()
+    assert "building" in other.json()["errors"]
     assert client.post(URL, {**base, "channel": "web"}).status_code == 400
-    assert "request_type" in client.post(URL, {**base, "request_type": "praise"}).json()
+    assert "request_type" in client.post(URL, {**base, "request_type": "praise"}).json()["errors"]
     assert not ResidentRequest.objects.exists()
     assert client_for(w.users["dept"]).post(URL, base).status_code == 400
 

@@ -40,7 +40,7 @@ def test_stations_can_be_filtered(api, stations):
     assert [r["name"] for r in api.get("/api/v1/stations/?q=远的").json()] == ["远的站"]
     response = api.get("/api/v1/stations/?community=nonsense")
     assert response.status_code == 400
-    assert "community" in response.json()
+    assert "community" in response.json()["errors"]
 
 
 def test_station_detail_has_its_hours(api, stations):
@@ -92,7 +92,7 @@ def test_nearest_returns_the_walk(api, stations):
 def test_nearest_bad_input_is_a_400_naming_the_field(api, params, field):
     response = api.get("/api/v1/stations/nearest/", params)
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
 
 
 def test_building_search_is_public_and_needs_words(api, stations):
@@ -103,7 +103,7 @@ def test_building_search_is_public_and_needs_words(api, stations):
     )
     response = api.get("/api/v1/buildings/search/", {"q": " "})
     assert response.status_code == 400
-    assert "q" in response.json()
+    assert "q" in response.json()["errors"]
 
 
 @pytest.fixture

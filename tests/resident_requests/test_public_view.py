@@ -157,12 +157,15 @@ def join(client, w, request, phone="13700001111"):
     )
 
 
-def test_a_supporter_gets_the_code_and_the_public_link_not_the_private_one(client, w):
+def test_a_supporter_gets_the_public_id_and_link_not_the_tracking_code(client, w):
+    """The tracking code and the phone's last four digits open the resident's own page (and
+    its rating): a supporter gets the request's public reference instead."""
     request = submit(w, submitter_name="张桂英", description=SECRET_TEXT)
     response = join(client, w, request)
     assert response.status_code == 200
     html = response.content.decode()
-    assert request.code in html
+    assert request.public_id in html
+    assert request.code not in html
     assert "1 person besides the first has this problem" in html  # counted, not "0"
     assert request.access_token not in html
     public_path = reverse("resident_requests:public", args=[selectors.public_ref(request)])
@@ -203,6 +206,8 @@ def test_the_public_view_shows_what_where_and_how_far_and_nothing_personal(clien
     assert shown.image.url in html and hidden.image.url not in html
     assert_no_secrets(html)
     assert request.access_token not in html and "2单元" not in html
+    # Its public reference, not the tracking code that opens the resident's own page.
+    assert request.public_id in html and request.code not in html
 
 
 @pytest.mark.parametrize("ref", ["1", "x" * 300, "1:forged", "\x00"])

@@ -43,7 +43,7 @@ def test_me_too_on_a_phone(bw, phone_page, live_server, tmp_path):
     box.locator("input[name=consent]").check()
     box.locator("button").first.click()
     page.locator("#support-code").wait_for()
-    assert page.locator("#support-code").inner_text().strip() == request.code
+    assert page.locator("#support-code").inner_text().strip() == request.public_id
     assert RequestSupporter.objects.get(request=request).phone == "13700009999"
     page.screenshot(path=str(tmp_path / "me-too-done.png"), full_page=True)
 

@@ -55,6 +55,12 @@ PARTY_WORK: dict[str, Figure] = {
     "deputies": Figure(700, at_least=True),
     # Service projects a year (为民服务项目).
     "projects": Figure(200, at_least=True),
-    # Vanguard models named in the first quarter of 2022 (the report's year); not a table row.
+    # Vanguard models named in the first quarter of 2022 (the report's year): shown beside the
+    # chosen year's count, with its period.
     "vanguard_models_2022_q1": Figure(18),
+    # Published figures the portal does not record (no model holds them): shown as published.
+    "sanjie_sanwen_leaders": Figure(300, at_least=True),  # 三结三问: section-level leaders
+    "sanjie_sanwen_matters": Figure(500, at_least=True),  # livelihood matters solved so far
+    "running_branches": Figure(600, at_least=True),  # 奔跑支部
+    "running_branches_difficulties": Figure(5_000, at_least=True),  # difficulties they solved
 }

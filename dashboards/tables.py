@@ -185,9 +185,28 @@ def party_work_table(unit, *, year: int | None = None, today=None, figures=None)
     ]
     # The district's published figures of party members' work (core.figures), as published.
     published = {key: str(figure) for key, figure in PARTY_WORK.items()}
+    published["vanguard_models"] = _("%(count)s (2022 Q1)") % {
+        "count": PARTY_WORK["vanguard_models_2022_q1"]
+    }
+    rows = [[label, getattr(figures, key), published.get(key, "")] for key, label in labels]
+    # What the report published and no model of the portal records: as published, no live value.
+    not_recorded = _("not recorded")
+    rows += [
+        [label, not_recorded, published[key]]
+        for key, label in [
+            ("sanjie_sanwen_leaders", _("Section-level leaders in 三结三问")),
+            ("sanjie_sanwen_matters", _("Livelihood matters solved through 三结三问")),
+            ("running_branches", _("Running branches (奔跑支部)")),
+            ("running_branches_difficulties", _("Difficulties solved by running branches")),
+        ]
+    ]
     return Table(
         key="party_work",
         title=_("Party members at work, %(year)s") % {"year": figures.year},
         columns=[_("Indicator"), _("Value"), _("Published figure")],
-        rows=[[label, getattr(figures, key), published.get(key, "")] for key, label in labels],
+        rows=rows,
+        note=_(
+            "Figures for one year: the year in which the chosen date range ends (choose a range "
+            "in 2022 to compare with the report of April 2022)."
+        ),
     )

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Two-factor sign-in on every page (core.two_factor): after OTPMiddleware and messages.
+    "core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ops.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -473,8 +475,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "ops/locked_out.html"
 AXES_VERBOSE = True
-# Two-factor login (django-otp, TOTP) is optional per staff member: see ops.forms.
+# Two-factor sign-in (django-otp, TOTP; core.two_factor): everyone with a confirmed device gives
+# the code at every sign-in (admin, member and to-do sign-in, API token). With
+# OTP_REQUIRED_FOR_PRIVILEGED on (the default when DEBUG is off) superusers and the organization
+# department must set up a device (/account/two-factor/) before any page opens for them.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Jingkou Doorstep")
+OTP_REQUIRED_FOR_PRIVILEGED = env_bool("OTP_REQUIRED_FOR_PRIVILEGED", not DEBUG)
 
 
 def _origin(url: str) -> str | None:

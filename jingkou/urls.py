@@ -27,6 +27,8 @@ urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("party_work.urls")),
     path("", include("ops.urls")),
+    # Two-factor sign-in: the code after the password, and setting up a device (core.two_factor)
+    path("", include("core.urls")),
 ]
 
 if settings.DEBUG:

@@ -224,6 +224,7 @@ def test_wrong_api_codes_count_for_the_lockout(orgdept):
 def test_privileged_users_without_a_device_are_sent_to_set_one_up(
     settings, orgdept, django_user_model
 ):
+    old_token = Token.objects.create(user=orgdept)  # from before the setting was on
     settings.OTP_REQUIRED_FOR_PRIVILEGED = True
     root = django_user_model.objects.create_superuser("root", password=PASSWORD)
     for user in (orgdept, root):
@@ -242,6 +243,10 @@ def test_privileged_users_without_a_device_are_sent_to_set_one_up(
     )
     assert refused.status_code == 403
     assert "two-factor" in refused.json()["detail"]
+    with_old_token = APIClient(HTTP_AUTHORIZATION=f"Token {old_token.key}")
+    answer = with_old_token.get("/api/v1/notifications/")
+    assert answer.status_code == 401
+    assert "/account/two-factor/" in answer.json()["detail"]
 
 
 def test_a_privileged_user_sets_up_a_device_and_goes_on(settings, orgdept):

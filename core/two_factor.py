@@ -22,11 +22,12 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import signals as auth_signals
 from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import devices_for_user
 
 # The user who gave the right password and still owes the code: {"uid", "username",
-# "backend", "next", "heading", "at"}. Nobody is signed in while this is all there is.
+# "backend", "next", "heading", "login", "at"}. Nobody is signed in while this is all there is.
 PENDING_KEY = "two_factor_pending"
 PENDING_SECONDS = 5 * 60
 # What this session's user needs: {"uid", "device", "privileged"}.
@@ -146,6 +147,7 @@ def pending_start(request, *, user, next_url: str, heading: str = "") -> None:
         "backend": getattr(user, "backend", settings.AUTHENTICATION_BACKENDS[-1]),
         "next": next_url,
         "heading": str(heading),
+        "login": request.path,
         "at": time.time(),
     }
 
@@ -163,6 +165,13 @@ def pending_get(request) -> dict | None:
 
 def pending_end(request) -> None:
     request.session.pop(PENDING_KEY, None)
+
+
+def pending_login_url(request) -> str:
+    """Where the half-finished (or expired) sign-in started: to start it again."""
+    pending = request.session.get(PENDING_KEY)
+    login = pending.get("login", "") if isinstance(pending, dict) else ""
+    return safe_next(request, login, str(resolve_url(settings.LOGIN_URL)))
 
 
 def safe_next(request, url: str, default: str = "/") -> str:

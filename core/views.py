@@ -4,7 +4,6 @@ from base64 import b32encode
 
 from axes.helpers import get_lockout_response
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -66,15 +65,16 @@ def two_factor_code(request):
     Nobody is signed in until the code is right. Wrong codes count for the lockout as wrong
     passwords do (django-axes turns the response into its lockout page when the limit is hit).
     """
+    login_url = two_factor.pending_login_url(request)
     pending = two_factor.pending_get(request)
     if pending is None:
         messages.info(request, _("Your sign-in has expired: enter your password again."))
-        return redirect(settings.LOGIN_URL)
+        return redirect(login_url)
     username = pending["username"]
     user = get_user_model()._default_manager.filter(pk=pending["uid"], is_active=True).first()
     if user is None:
         two_factor.pending_end(request)
-        return redirect(settings.LOGIN_URL)
+        return redirect(login_url)
     credentials = {"username": username}
     form = CodeForm(request.POST or None)
     if request.method == "POST":

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core import two_factor
 from ops.models import AuditAction, AuditEvent
 from organization.models import StaffRole
 from tests.organization.factories import chain, staff_user
@@ -107,6 +108,19 @@ def test_the_code_page_without_a_password_first_signs_nobody_in(orgdept):
     client = web_client()
     response = client.post("/login/code/", {"otp_token": code_now(device)})
     assert response.status_code == 302
+    assert not is_signed_in(client)
+
+
+def test_a_half_finished_sign_in_expires_after_five_minutes(orgdept):
+    device = device_for(orgdept)
+    client = web_client()
+    client.post("/todo/login/", {"username": "orgdept", "password": PASSWORD})
+    session = client.session
+    session[two_factor.PENDING_KEY]["at"] -= two_factor.PENDING_SECONDS + 1
+    session.save()
+    response = client.post("/login/code/", {"otp_token": code_now(device)})
+    assert response.status_code == 302
+    assert response["Location"] == "/todo/login/"  # the password again
     assert not is_signed_in(client)
 
 

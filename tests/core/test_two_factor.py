@@ -98,6 +98,7 @@ def test_the_password_alone_does_not_sign_in_a_user_with_a_device(orgdept, login
     right = client.post("/login/code/", {"otp_token": code_now(device)})
     assert right.status_code == 302
     assert right["Location"] == after
+    assert client.get(after).status_code == 200
     assert is_signed_in(client)
     assert client.get("/api/v1/notifications/").status_code == 200
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN, actor=orgdept).count() == 1

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Two-factor sign-in on every page (core.two_factor): after OTPMiddleware and messages.
+    "core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ops.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -322,7 +324,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous caller then gets 401 with WWW-Authenticate, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token; refused to a privileged user who still owes a two-factor device.
+        "core.api_auth.TwoFactorTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -485,8 +488,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "ops/locked_out.html"
 AXES_VERBOSE = True
-# Two-factor login (django-otp, TOTP) is optional per staff member: see ops.forms.
+# Two-factor sign-in (django-otp, TOTP; core.two_factor): everyone with a confirmed device gives
+# the code at every sign-in (admin, member and to-do sign-in, API token). With
+# OTP_REQUIRED_FOR_PRIVILEGED on (the default when DEBUG is off) superusers and the organization
+# department must set up a device (/account/two-factor/) before any page opens for them.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Jingkou Doorstep")
+OTP_REQUIRED_FOR_PRIVILEGED = env_bool("OTP_REQUIRED_FOR_PRIVILEGED", not DEBUG)
 
 
 def _origin(url: str) -> str | None:

@@ -27,6 +27,8 @@ urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("party_work.urls")),
     path("", include("ops.urls")),
+    # Two-factor sign-in: the code after the password, and setting up a device (core.two_factor)
+    path("", include("core.urls")),
 ]
 
 # Under /api/ Django's own error pages answer JSON in the API's error shape (core.api.Error).

@@ -1,13 +1,16 @@
-"""The staff login form: password, and a one-time code for staff who set up two-factor (TOTP)."""
+"""The staff login form: password, and a one-time code for staff who set up two-factor (TOTP).
+
+The code is checked by core.two_factor, as on every other sign-in."""
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
-from django_otp import devices_for_user
+
+from core import two_factor
 
 
 def user_has_otp_device(user) -> bool:
-    return user.is_authenticated and any(devices_for_user(user, confirmed=True))
+    return two_factor.has_device(user)
 
 
 class StaffLoginForm(AdminAuthenticationForm):
@@ -34,16 +37,15 @@ class StaffLoginForm(AdminAuthenticationForm):
         user = self.get_user()
         if user is None:
             return cleaned
-        devices = [d for d in devices_for_user(user, confirmed=True)]
-        if not devices:
-            return cleaned  # two-factor is optional: password alone for staff without a device
-        token = (cleaned.get("otp_token") or "").strip().replace(" ", "")
-        if not token:
-            raise forms.ValidationError(self.error_messages["otp_required"], code="otp_required")
-        for device in devices:
-            allowed, _extra = device.verify_is_allowed()
-            if allowed and device.verify_token(token):
-                # django_otp's user_logged_in receiver stores the device in the session.
-                user.otp_device = device
-                return cleaned
-        raise forms.ValidationError(self.error_messages["otp_invalid"], code="otp_invalid")
+        if not two_factor.has_device(user):
+            return cleaned  # the password alone for staff without a device
+        token = two_factor.clean_code(cleaned.get("otp_token"))
+        device = two_factor.device_for_code(user, token) if token else None
+        if device is not None:
+            # django_otp's user_logged_in receiver stores the device in the session.
+            user.otp_device = device
+            return cleaned
+        # A missing or wrong code counts for the lockout like a wrong password (django-axes).
+        two_factor.code_failed(self.request, username=user.get_username())
+        code = "otp_invalid" if token else "otp_required"
+        raise forms.ValidationError(self.error_messages[code], code=code)

@@ -6,15 +6,17 @@ Units are scoped like the admin: a staff user sees the subtrees under their scop
 
 import django_filters
 from django.contrib.auth import authenticate
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core import two_factor
 from core.api import IdFilter
 
 from .models import Department, DepartmentLevel, OrgUnit, UnitKind
@@ -130,6 +132,12 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text=_("The one-time code from your authenticator app, if you set up two-factor."),
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -137,7 +145,8 @@ class TokenSerializer(serializers.Serializer):
 
 
 class TokenView(APIView):
-    """POST username and password: your API token (the same one until you DELETE it).
+    """POST username and password (and `otp`, the one-time code, if you set up two-factor
+    sign-in): your API token (the same one until you DELETE it).
     DELETE (signed in): revoke your token; the next POST issues a new one."""
 
     permission_classes = [permissions.AllowAny]
@@ -155,6 +164,27 @@ class TokenView(APIView):
         )
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("Wrong username or password."))
+        # Two-factor (core.two_factor): the code too, for a user with a device; a missing or
+        # wrong code is a failed login for the lockout.
+        if two_factor.has_device(user):
+            code = serializer.validated_data.get("otp", "")
+            if two_factor.device_for_code(user, code) is None:
+                two_factor.code_failed(request._request, username=user.get_username())
+                if not two_factor.clean_code(code):
+                    raise AuthenticationFailed(
+                        _(
+                            "This account uses two-factor sign-in: send the 6-digit code from "
+                            'your authenticator app in the field "otp".'
+                        )
+                    )
+                raise AuthenticationFailed(
+                    _("The one-time code is wrong or has expired: send the current code.")
+                )
+        elif two_factor.setup_required_for(user):
+            raise PermissionDenied(
+                _("Set up two-factor sign-in first: %(url)s")
+                % {"url": request.build_absolute_uri(reverse("core:two_factor_setup"))}
+            )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

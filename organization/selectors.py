@@ -136,6 +136,10 @@ def staff_roles(user) -> set[str]:
     return set(StaffScope.objects.filter(user_id=user.pk).values_list("role", flat=True))
 
 
+def is_organization_department(user) -> bool:
+    return StaffRole.ORG_DEPARTMENT in staff_roles(user)
+
+
 def scope_root_units(user) -> QuerySet[OrgUnit]:
     """The units the user's scopes sit on (the tops of what they see)."""
     if user.is_superuser:

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from core.views import TwoStepLoginMixin
 from organization.models import StaffScope, UnitKind
 from organization.selectors import department_ids_of, person_for_user, unit_within_q
 
@@ -303,8 +304,9 @@ def todo_count(user, *, now: datetime.datetime | None = None) -> int:
 # --- The page ---------------------------------------------------------------------------------
 
 
-class TodoLoginView(auth_views.LoginView):
-    """Sign in for the to-do (staff and party members alike)."""
+class TodoLoginView(TwoStepLoginMixin, auth_views.LoginView):
+    """Sign in for the to-do (staff and party members alike): the password, then the one-time
+    code for a user with a two-factor device."""
 
     template_name = "resident_requests/member_login.html"  # the same form, another heading
     extra_context = {"heading": gettext_lazy("My to-do: sign in")}

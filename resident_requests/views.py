@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.audit import audit_personal_data_display
 from core.exceptions import ApplicationError
 from core.privacy import mask_phone, redact_text
+from core.views import TwoStepLoginMixin
 from grids.models import Building
 from organization.selectors import person_for_user
 
@@ -481,7 +482,9 @@ def my_requests_leave(http_request):
 # --- Party members (党员接单) -----------------------------------------------------------------
 
 
-class MemberLoginView(auth_views.LoginView):
+class MemberLoginView(TwoStepLoginMixin, auth_views.LoginView):
+    """The password, then (for a user with a two-factor device) the one-time code."""
+
     template_name = "resident_requests/member_login.html"
     redirect_authenticated_user = True
     extra_context = {"heading": gettext_lazy("Party members: sign in")}

@@ -1,7 +1,8 @@
 """Settings for the Jingkou Doorstep portal, read from environment variables.
 
-With DEBUG=true and nothing else set the portal runs alone: SQLite, tasks run in-process,
-local-memory cache. DEBUG is off by default, and then SECRET_KEY must be set. Typed values are read
+With DEBUG=true and nothing else set the portal runs alone: SQLite, tasks run in-process, the
+cache in a database table; `make run` adds a Celery worker and beat on a broker folder
+(CELERY_BROKER_DIR). DEBUG is off by default, and then SECRET_KEY must be set. Typed values are read
 with core.env, which refuses a bad value naming the variable. Every variable is listed with its
 default in README.md ("Configuration").
 """

@@ -33,7 +33,6 @@ run: export DEBUG ?= true
 run: export CELERY_BROKER_DIR ?= $(if $(REDIS_URL),,$(CURDIR)/var/celery)
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 		$(BIN)/honcho start -f Procfile; \

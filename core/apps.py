@@ -1,5 +1,14 @@
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _create_cache_table(sender, using, verbosity=1, **kwargs):
+    """Without Redis the cache is a database table (settings, CACHES): `migrate` creates it too,
+    so that `migrate` then `runserver` works as it did without one (it does nothing when the
+    table exists or the cache is elsewhere)."""
+    call_command("createcachetable", database=using, verbosity=verbosity)
 
 
 class CoreConfig(AppConfig):
@@ -9,3 +18,5 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Connects the receivers that tell every process the holiday calendar changed.
         from . import workdays  # noqa: F401
+
+        post_migrate.connect(_create_cache_table, sender=self)

@@ -158,7 +158,7 @@ elif env_bool("LOCAL_MEMORY_CACHE", False):
     # One process only (the tests set it): each process would count rate limits on its own.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
-    # A table in the database (`manage.py createcachetable`, which `make run` runs): one count
+    # A table in the database (`migrate` creates it, core/apps.py): one count
     # of each rate limit however many processes serve (gunicorn workers, the Celery worker).
     CACHES = {
         "default": {

@@ -25,16 +25,19 @@ node_modules/.package-lock.json: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.package-lock.json
 install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 
-# Serve the portal at http://127.0.0.1:8000 (with a Celery worker and beat when REDIS_URL is set).
+# Serve the portal at http://127.0.0.1:8000 with a Celery worker and beat beside it (honcho):
+# on Redis when REDIS_URL is set (Procfile), else on a folder under var/celery (Procfile.embedded,
+# kombu's filesystem transport: no server to install) with the cache in a database table.
 # Local development: DEBUG is on unless the environment says otherwise (settings default to off).
 run: export DEBUG ?= true
+run: export CELERY_BROKER_DIR ?= $(if $(REDIS_URL),,$(CURDIR)/var/celery)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 		$(BIN)/honcho start -f Procfile; \
 	else \
-		$(BIN)/python manage.py runserver 127.0.0.1:8000; \
+		$(BIN)/honcho start -f Procfile.embedded; \
 	fi
 
 # The whole test suite. Tests needing PostgreSQL/Redis/Chromium skip (saying how to enable them)

@@ -14,6 +14,8 @@ in one round trip) instead of unpickling the value; changing the data drops the 
 and again after the commit), and every process builds the value again on its next read.
 """
 
+import base64
+import pickle
 import random
 import threading
 import time
@@ -21,8 +23,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCacheClient
-from django.db import transaction
+from django.db import connections, models, router, transaction
+from django.utils import timezone
 
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
@@ -93,3 +97,49 @@ def memo_values(*memos: LocalMemo) -> list[Any]:
     """The current values of `memos`, their versions read in one round trip."""
     versions = cache.get_many([memo.version_key for memo in memos])
     return [memo._current(versions.get(memo.version_key)) for memo in memos]
+
+
+class CountingDatabaseCache(DatabaseCache):
+    """Django's database cache whose incr() counts atomically across processes.
+
+    Django's own incr() reads, then writes the sum with a new default expiry: two processes
+    counting at once lose a hit, and a rate limit's window moves. Here the row is written first
+    (a no-op UPDATE), which takes its lock (PostgreSQL) or the database's write lock (SQLite)
+    until the commit, then read and written back with its expiry unchanged."""
+
+    def incr(self, key, delta=1, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        quote_name = connection.ops.quote_name
+        table, cache_key = quote_name(self._table), quote_name("cache_key")
+        value_col, expires = quote_name("value"), quote_name("expires")
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {expires} = {expires} WHERE {cache_key} = %s",  # noqa: S608
+                [key],
+            )
+            cursor.execute(
+                f"SELECT {value_col}, {expires} FROM {table} WHERE {cache_key} = %s",  # noqa: S608
+                [key],
+            )
+            row = cursor.fetchone()
+            expired = row is not None and self._expired(connection, row[1])
+            if row is None or expired:
+                raise ValueError(f"Key '{key}' not found")
+            value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
+            encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+            cursor.execute(
+                f"UPDATE {table} SET {value_col} = %s WHERE {cache_key} = %s",  # noqa: S608
+                [encoded, key],
+            )
+        return value
+
+    @staticmethod
+    def _expired(connection, expires) -> bool:
+        expression = models.Expression(output_field=models.DateTimeField())
+        for converter in connection.ops.get_db_converters(
+            expression
+        ) + expression.get_db_converters(connection):
+            expires = converter(expires, expression, connection)
+        return expires < timezone.now().replace(microsecond=0)

@@ -1,7 +1,8 @@
 """Settings for the Jingkou Doorstep portal, read from environment variables.
 
-With DEBUG=true and nothing else set the portal runs alone: SQLite, tasks run in-process,
-local-memory cache. DEBUG is off by default, and then SECRET_KEY must be set. Typed values are read
+With DEBUG=true and nothing else set the portal runs alone: SQLite, tasks run in-process, the
+cache in a database table; `make run` adds a Celery worker and beat on a broker folder
+(CELERY_BROKER_DIR). DEBUG is off by default, and then SECRET_KEY must be set. Typed values are read
 with core.env, which refuses a bad value naming the variable. Every variable is listed with its
 default in README.md ("Configuration").
 """
@@ -123,8 +124,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite: wait for a writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite, written by the web server and the embedded Celery worker at once (`make run`):
+    # WAL lets readers go on beside the one writer; a transaction takes the write lock when it
+    # begins (IMMEDIATE), so two processes queue for it (up to `timeout` seconds) instead of one
+    # failing with "database is locked" when it turns from reading to writing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
     # The requests' covering indexes (INCLUDE columns, for the dashboards' index-only scans)
     # are plain indexes on SQLite, which is all a portal running alone needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -134,6 +142,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # The cache may live in another Redis database than the broker (the tests empty the cache).
 REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", REDIS_URL)
+# Without Redis: a folder that the web server, a Celery worker and beat share as their broker
+# (kombu's filesystem transport; `make run` sets var/celery and starts Procfile.embedded).
+# Unset too: tasks run in-process, at once, and nothing runs the periodic tasks.
+CELERY_BROKER_DIR = os.environ.get("CELERY_BROKER_DIR", "")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -144,13 +156,24 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-else:
+elif env_bool("LOCAL_MEMORY_CACHE", False):
+    # One process only (the tests set it): each process would count rate limits on its own.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # A table in the database (`migrate` creates it, core/apps.py): one count
+    # of each rate limit however many processes serve (gunicorn workers, the Celery worker).
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.CountingDatabaseCache",
+            "LOCATION": "jingkou_cache",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or ("filesystem://" if CELERY_BROKER_DIR else "memory://")
 CELERY_RESULT_BACKEND = REDIS_URL or None
-# Without Redis the portal works alone: tasks run in-process, at once.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without Redis or a broker folder the portal works alone: tasks run in-process, at once.
+CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or CELERY_BROKER_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
@@ -186,6 +209,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_step": 0.1,
     "interval_max": 0.1,
 }
+if CELERY_BROKER_DIR and not REDIS_URL:
+    _broker_dir = Path(CELERY_BROKER_DIR).resolve()
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder in and out: every process reads and writes the same queue files.
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+    CELERY_BEAT_SCHEDULE_FILENAME = str(_broker_dir / "beat-schedule")
+    for _folder in ("queue", "control", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 # Every periodic task, in one place (celery beat; CELERY_TIMEZONE, Asia/Shanghai, for crontab).
 CELERY_BEAT_SCHEDULE = {
     # Every 30 s: re-enqueue outbox rows whose message was lost (broker down at commit time, a

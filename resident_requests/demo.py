@@ -428,6 +428,7 @@ def load(ctx):
             request.overdue = due < now
         requests.append(request)
         plans.append(escalate_to_departments)
+    about_to_miss = _about_to_miss_acceptance(requests, first_grid, now)
     # bulk_create's auto_now_add overwrites created_at: keep the spread-out dates to restore.
     created_map = {r.code: r.created_at for r in requests}
     ResidentRequest.objects.bulk_create(requests, batch_size=500)
@@ -475,6 +476,34 @@ def load(ctx):
                 escalated_at=request.escalated_at_demo
             )
     ctx.progress(f"{len(requests)} requests, {len(events)} timeline events")
+    for request in about_to_miss:
+        ctx.progress(
+            f"request {request.code} (grid {request.grid}) misses its acceptance deadline at "
+            f"{timezone.localtime(request.accept_deadline):%H:%M}: the deadlines round (every "
+            "5 minutes) escalates it to its community"
+        )
+
+
+# Submitted requests whose acceptance deadline passes this many minutes after the demo is
+# loaded: with `make run`'s worker and beat, a newcomer sees one escalate by itself (分级响应).
+ABOUT_TO_MISS_MINUTES = (2, 3, 4)
+
+
+def _about_to_miss_acceptance(requests, first_grid, now) -> list:
+    """Give a few submitted grid-level requests (the demo grid leader's first) an acceptance
+    deadline minutes away; every other open request's deadline is hours away or already past."""
+    candidates = sorted(
+        (r for r in requests if r.status == Status.SUBMITTED and r.level == HandlingLevel.GRID),
+        key=lambda r: r.grid_id != first_grid.pk,
+    )
+    chosen = candidates[: len(ABOUT_TO_MISS_MINUTES)]
+    for request, minutes in zip(chosen, ABOUT_TO_MISS_MINUTES, strict=False):
+        request.accept_deadline = now + datetime.timedelta(minutes=minutes)
+        request.created_at = request.accept_deadline - datetime.timedelta(
+            hours=request.category.hours_to_accept
+        )
+        request.overdue = False
+    return chosen
 
 
 def _fallback(departments):

@@ -5,12 +5,14 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 
+from core.forms import CleanInputMixin
+
 
 def user_has_otp_device(user) -> bool:
     return user.is_authenticated and any(devices_for_user(user, confirmed=True))
 
 
-class StaffLoginForm(AdminAuthenticationForm):
+class StaffLoginForm(CleanInputMixin, AdminAuthenticationForm):
     otp_token = forms.CharField(
         label=_("One-time code"),
         required=False,

@@ -15,13 +15,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core.api import IdFilter
+from core.api import CleanInputSerializerMixin, IdFilter, Serializer
 
 from .models import Department, DepartmentLevel, OrgUnit, UnitKind
 from .selectors import units_visible_to
 
 
-class OrgUnitSerializer(serializers.ModelSerializer):
+class OrgUnitSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     org_form_display = serializers.CharField(source="get_org_form_display", read_only=True)
 
@@ -70,7 +70,7 @@ class OrgUnitViewSet(viewsets.ReadOnlyModelViewSet):
         return units_visible_to(self.request.user).order_by("tree_id", "lft")
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     level_display = serializers.CharField(source="get_level_display", read_only=True)
 
     class Meta:
@@ -109,12 +109,12 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Department.objects.prefetch_related("paired_communities").order_by("code")
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(Serializer):
     token = serializers.CharField()
 
 

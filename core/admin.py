@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from . import forms as core_forms
 from .models import CalendarDay
 
 admin.site.site_header = _("Jingkou Doorstep · staff")
@@ -13,6 +14,8 @@ admin.site.index_title = _("Work desk")
 class CalendarDayAdmin(admin.ModelAdmin):
     """Public holidays and 调休 working days. Who may change them is the model permissions':
     superusers and the organization department (organization.roles)."""
+
+    form = core_forms.ModelForm
 
     list_display = ["date", "weekday", "kind", "name"]
     list_filter = ["kind"]

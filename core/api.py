@@ -27,6 +27,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
+from core.validators import scrub_input
 
 
 def exception_handler(exc, context):
@@ -228,7 +229,19 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class CleanInputSerializerMixin:
+    """Strips C0 control characters (but tab, newline, carriage return) from everything a
+    serializer is given (a JSON body or a form post), before any field sees it."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(scrub_input(data))
+
+
+class Serializer(CleanInputSerializerMixin, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     """A ModelSerializer whose "<relation>_id" fields are plain read-only integers.
 
     DRF would build them as ReadOnlyField, which drf-spectacular then maps through the foreign key,

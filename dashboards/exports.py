@@ -1,11 +1,11 @@
-"""A dashboard table as a CSV or XLSX file, named after the scope and the date range."""
+"""A dashboard table as a CSV or XLSX file, named after the scope and the date range (written by
+core.exports, which keeps every text cell a text)."""
 
-import csv
-import io
 import re
 
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+
+from core.exports import csv_bytes, xlsx_bytes
 
 from .tables import Table
 
@@ -22,32 +22,25 @@ def export_filename(*, scope: str, table: Table, start, end, fmt: str) -> str:
 
 
 def table_csv(table: Table) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([str(c) for c in table.columns])
-    for row in table.rows:
-        writer.writerow(row)
-    # The byte-order mark lets spreadsheet programs read the Chinese text as UTF-8.
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes([[str(c) for c in table.columns], *table.rows])
 
 
 def table_xlsx(table: Table, *, scope: str, start, end) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = table.key[:31]
-    sheet.append([str(c) for c in table.columns])
-    for row in table.rows:
-        sheet.append([cell if isinstance(cell, int | float) else str(cell) for cell in row])
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(table.columns, start=1):
-        width = max([len(str(column))] + [len(str(row[index - 1])) for row in table.rows])
-        sheet.column_dimensions[get_column_letter(index)].width = min(60, 4 + 2 * width)
-    about = book.create_sheet("about")
-    about.append([str(table.title)])
-    about.append([scope])
-    about.append([f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"])
+    about = [[str(table.title)], [scope], [f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"]]
     if table.note:
         about.append([str(table.note)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+
+    def setup(sheet, index):
+        if index:
+            return
+        sheet.freeze_panes = "A2"
+        for column_index, column in enumerate(table.columns, start=1):
+            width = max(
+                [len(str(column))] + [len(str(row[column_index - 1])) for row in table.rows]
+            )
+            sheet.column_dimensions[get_column_letter(column_index)].width = min(60, 4 + 2 * width)
+
+    return xlsx_bytes(
+        [(table.key, [[str(c) for c in table.columns], *table.rows]), ("about", about)],
+        setup=setup,
+    )

@@ -6,13 +6,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import forms as core_forms
+
 from .selectors import RequestFilter
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366 * 5
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(core_forms.Form):
     start = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
     )

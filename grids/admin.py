@@ -4,6 +4,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core import forms as core_forms
 from organization.admin_mixins import ScopedAdminMixin
 from organization.models import OrgUnit, UnitKind
 
@@ -42,6 +43,7 @@ class StationStreetFilter(StreetFilter):
 
 
 class BuildingInline(admin.TabularInline):
+    form = core_forms.ModelForm
     model = Building
     extra = 0
     fields = ["name", "address", "households", "lat", "lng"]
@@ -51,6 +53,7 @@ class BuildingInline(admin.TabularInline):
 
 @admin.register(Grid)
 class GridAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["name", "code", "community", "leader", "households", "population"]
     list_filter = [StreetFilter]
     search_fields = ["name", "code"]
@@ -73,6 +76,7 @@ class GridAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Building)
 class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["address", "name", "grid", "households"]
     list_filter = [BuildingStreetFilter]
     search_fields = ["address", "name", "grid__name"]
@@ -82,6 +86,7 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 class OpeningHoursInline(admin.TabularInline):
+    form = core_forms.ModelForm
     model = OpeningHours
     extra = 1
     fields = ["weekday", "opens", "closes"]
@@ -89,6 +94,7 @@ class OpeningHoursInline(admin.TabularInline):
 
 @admin.register(ServiceStation)
 class ServiceStationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["name", "level", "owner_unit", "phone", "is_demonstration", "active"]
     list_filter = ["level", "active", "is_demonstration", StationStreetFilter, "services"]
     search_fields = ["name", "address"]
@@ -107,5 +113,6 @@ class ServiceStationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(StationService)
 class StationServiceAdmin(admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["code", "name", "name_en"]
     search_fields = ["code", "name", "name_en"]

@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import LocalTimeField
+from core.api import CleanInputSerializerMixin, LocalTimeField, Serializer
 from core.privacy import redact_text
 from organization.models import UnitKind
 from organization.selectors import scope_root_units, units_visible_to
@@ -32,7 +32,7 @@ def _finite(value: float) -> float:
     return value
 
 
-class OpeningHoursSerializer(serializers.ModelSerializer):
+class OpeningHoursSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     weekday_display = serializers.CharField(source="get_weekday_display")
     opens = LocalTimeField(format="%H:%M")
     closes = LocalTimeField(format="%H:%M")
@@ -42,7 +42,7 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
         fields = ["weekday", "weekday_display", "opens", "closes"]
 
 
-class StationSerializer(serializers.ModelSerializer):
+class StationSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     level_display = serializers.CharField(source="get_level_display")
     services = serializers.SerializerMethodField()
     open_now = serializers.SerializerMethodField()
@@ -150,13 +150,13 @@ class StationGeoJSONView(APIView):
         )
 
 
-class NearestQuerySerializer(serializers.Serializer):
+class NearestQuerySerializer(Serializer):
     lat = serializers.FloatField(min_value=-90, max_value=90, validators=[_finite])
     lng = serializers.FloatField(min_value=-180, max_value=180, validators=[_finite])
     limit = serializers.IntegerField(min_value=1, max_value=MAX_NEAREST, default=5)
 
 
-class NearestStationSerializer(serializers.Serializer):
+class NearestStationSerializer(Serializer):
     straight_m = serializers.FloatField()
     walking_m = serializers.IntegerField(source="metres_shown")
     walking_minutes = serializers.IntegerField(source="minutes_shown")
@@ -164,7 +164,7 @@ class NearestStationSerializer(serializers.Serializer):
     station = StationSerializer()
 
 
-class NearestResponseSerializer(serializers.Serializer):
+class NearestResponseSerializer(Serializer):
     lat = serializers.FloatField()
     lng = serializers.FloatField()
     detour_factor = serializers.FloatField()
@@ -194,7 +194,7 @@ class NearestStationsView(APIView):
         )
 
 
-class BuildingSerializer(serializers.Serializer):
+class BuildingSerializer(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     address = serializers.CharField()
@@ -220,7 +220,7 @@ class BuildingSearchView(APIView):
 # --- Staff ------------------------------------------------------------------------------------
 
 
-class GridSerializer(serializers.ModelSerializer):
+class GridSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     community_name = serializers.CharField(source="community.name", read_only=True)
 
     class Meta:

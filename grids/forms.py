@@ -5,6 +5,7 @@ import math
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core import forms as core_forms
 from organization.models import OrgUnit
 
 from . import selectors
@@ -26,7 +27,7 @@ class ServiceChoiceField(forms.ModelChoiceField):
         return obj.label
 
 
-class StationFilterForm(forms.Form):
+class StationFilterForm(core_forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -81,7 +82,7 @@ def _finite(value):
     return value
 
 
-class NearestForm(forms.Form):
+class NearestForm(core_forms.Form):
     """Where the resident is: a point from the browser, a building picked, or words to find it."""
 
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)

@@ -19,6 +19,7 @@ from import_export.admin import ImportExportMixin
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 
 from core.exceptions import ApplicationError
+from core.forms import CleanInputMixin
 from grids.admin import BuildingAdmin, GridAdmin, ServiceStationAdmin
 from grids.datum import Datum
 from grids.models import Building, Grid, ServiceStation
@@ -31,7 +32,7 @@ from . import services, sheets
 from .resources import RESOURCES
 
 
-class SheetImportForm(ImportForm):
+class SheetImportForm(CleanInputMixin, ImportForm):
     datum = forms.ChoiceField(
         label=gettext_lazy("Coordinate system of the sheet"),
         choices=Datum.choices,
@@ -44,7 +45,7 @@ class SheetImportForm(ImportForm):
     )
 
 
-class SheetConfirmForm(ConfirmImportForm):
+class SheetConfirmForm(CleanInputMixin, ConfirmImportForm):
     datum = forms.CharField(widget=forms.HiddenInput(), required=False)
 
 

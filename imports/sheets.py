@@ -15,8 +15,11 @@ import tablib
 from django.conf import settings
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
+from openpyxl.styles import Font
 
 from core.exceptions import ApplicationError
+from core.exports import csv_bytes, unguard, xlsx_bytes
+from core.validators import strip_control_chars
 
 # A district's largest list (its buildings) is ~20,000 rows; beyond this a file is a mistake
 # (a whole column selected and filled down) or needs splitting, and would hold the tree's lock
@@ -46,7 +49,8 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         # Excel stores typed-in phone numbers and codes as numbers: 13812345678.0
         return str(int(value))
-    return str(value).strip()
+    # A cell the portal's own export guarded against formulas comes back as it was typed.
+    return strip_control_chars(unguard(str(value).strip()))
 
 
 def read_xlsx(data: bytes) -> tablib.Dataset:
@@ -197,14 +201,28 @@ class SpreadsheetFormat(base_formats.Format):
 
 
 class XLSXFormat(base_formats.XLSX):
-    """Exports and templates as .xlsx."""
+    """Exports and templates as .xlsx, written by core.exports: every text cell a string, none a
+    formula."""
+
+    def export_data(self, dataset, **kwargs):
+        def setup(sheet, index):
+            sheet.freeze_panes = "A2"
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+
+        return xlsx_bytes([(dataset.title or "Sheet1", _rows(dataset))], setup=setup)
 
 
 class CSVFormat(base_formats.CSV):
-    """Exports as CSV with a BOM, so that Excel opens the Chinese headers correctly."""
+    """Exports as CSV with a BOM, so that Excel opens the Chinese headers correctly, written by
+    core.exports (no cell a formula)."""
 
     def export_data(self, dataset, **kwargs):
-        return "\ufeff" + super().export_data(dataset, **kwargs)
+        return csv_bytes(_rows(dataset)).decode("utf-8")
+
+
+def _rows(dataset: tablib.Dataset) -> list:
+    return [list(dataset.headers or []), *(list(row) for row in dataset)]
 
 
 def export_bytes(dataset: tablib.Dataset, fmt: str) -> bytes:

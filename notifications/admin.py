@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import forms as core_forms
 from core.admin_mixins import PersonalDataAuditMixin
 from core.privacy import mask_phone
 
@@ -14,6 +15,7 @@ from .models import Notification, NotificationStatus
 @admin.register(Notification)
 class NotificationAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
     # The detail page shows a bare recipient's e-mail address in full (phones stay masked).
+    form = core_forms.ModelForm
     personal_data_fields = ("email",)
 
     list_display = [

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import forms as core_forms
 from core.exceptions import ApplicationError
 
 from . import services
@@ -12,6 +13,7 @@ from .models import ApiKey, Submission
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["name", "prefix", "contact", "created_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix", "contact"]
@@ -70,6 +72,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["created_at", "request", "api_key", "token"]
     list_select_related = ["request", "api_key"]
     search_fields = ["token", "request__code"]

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from core.exceptions import ApplicationError
+from core.validators import scrub_input
 from resident_requests import ratelimit
 from resident_requests.models import DESCRIPTION_MAX_LENGTH, Category
 
@@ -35,7 +36,8 @@ class BadInput(Exception):
 
 
 def _params(http_request):
-    return http_request.POST if http_request.method == "POST" else http_request.GET
+    """The request's parameters without control characters (core.validators.scrub_input)."""
+    return scrub_input(http_request.POST if http_request.method == "POST" else http_request.GET)
 
 
 def open311_view(*methods):
@@ -196,7 +198,7 @@ def _attributes(params) -> dict:
 
 
 def _request_post(http_request, fmt):
-    params = http_request.POST
+    params = _params(http_request)
     key = selectors.api_key_for(params.get("api_key", ""))
     if key is None:
         message = (

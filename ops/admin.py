@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core import forms as core_forms
+
 from .forms import StaffLoginForm, user_has_otp_device
 from .models import AuditEvent
 from .selectors import audit_log_readable_by
@@ -29,6 +31,7 @@ admin.site.has_permission = _has_permission_with_otp
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["at", "actor_username", "action", "object_type", "object_repr", "ip_address"]
     list_filter = ["action", "at"]
     search_fields = ["actor_username", "object_repr", "object_id", "request_id"]

@@ -8,12 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core import two_factor
 
+from core.forms import CleanInputMixin
+
 
 def user_has_otp_device(user) -> bool:
     return two_factor.has_device(user)
 
 
-class StaffLoginForm(AdminAuthenticationForm):
+class StaffLoginForm(CleanInputMixin, AdminAuthenticationForm):
     otp_token = forms.CharField(
         label=_("One-time code"),
         required=False,

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
+from core import forms as core_forms
 from core.admin_mixins import PersonalDataAuditMixin
 from core.exceptions import ApplicationError
 
@@ -13,6 +14,7 @@ from .selectors import unit_is_visible
 
 
 class PositionInline(admin.TabularInline):
+    form = core_forms.ModelForm
     model = Position
     extra = 0
     autocomplete_fields = ["person"]
@@ -23,6 +25,8 @@ class PositionInline(admin.TabularInline):
 class OrgUnitAdmin(ScopedAdminMixin, MPTTModelAdmin):
     """The whole district's tree (thousands of units): an indented list with paging and filters
     by level, rather than a drag-and-drop tree."""
+
+    form = core_forms.ModelForm
 
     list_display = ["name", "code", "kind", "org_form"]
     list_filter = ["kind", "org_form"]
@@ -66,6 +70,7 @@ class OrgUnitAdmin(ScopedAdminMixin, MPTTModelAdmin):
 
 @admin.register(Person)
 class PersonAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["name", "masked_phone", "political_status", "retired", "membership_unit"]
     list_filter = ["political_status", "retired"]
     search_fields = ["name", "phone"]
@@ -83,6 +88,7 @@ class PersonAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Position)
 class PositionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["person", "role", "unit", "start_date", "end_date"]
     list_filter = ["role"]
     search_fields = ["person__name", "unit__name"]
@@ -93,6 +99,7 @@ class PositionAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["name", "code", "level", "street", "contact_name"]
     personal_data_fields = ("name", "phone", "email")  # the department's contact person
     list_filter = ["level"]
@@ -102,6 +109,7 @@ class DepartmentAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
 
 @admin.register(StaffScope)
 class StaffScopeAdmin(admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["user", "role", "unit", "department"]
     list_filter = ["role"]
     autocomplete_fields = ["user", "unit", "department"]

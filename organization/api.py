@@ -17,13 +17,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core import two_factor
-from core.api import IdFilter
+from core.api import CleanInputSerializerMixin, IdFilter, Serializer
 
 from .models import Department, DepartmentLevel, OrgUnit, UnitKind
 from .selectors import units_visible_to
 
 
-class OrgUnitSerializer(serializers.ModelSerializer):
+class OrgUnitSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     org_form_display = serializers.CharField(source="get_org_form_display", read_only=True)
 
@@ -75,7 +75,7 @@ class OrgUnitViewSet(viewsets.ReadOnlyModelViewSet):
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     """A department; its contact person, phone and e-mail only for staff (a party member with a
     login reads the departments, not the people behind them)."""
 
@@ -129,7 +129,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Department.objects.prefetch_related("paired_communities").order_by("code")
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
     otp = serializers.CharField(
@@ -140,7 +140,7 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(Serializer):
     token = serializers.CharField()
 
 

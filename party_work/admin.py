@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core import forms as core_forms
 from core.admin_mixins import PersonalDataAuditMixin
 from core.exceptions import ApplicationError
 from core.privacy import mask_name, mask_phone
@@ -42,6 +43,7 @@ def _report(modeladmin, request, done: int, errors: list[str], message: str) -> 
 
 @admin.register(VolunteerTeam)
 class VolunteerTeamAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["name", "grid", "leader", "services", "n_members", "active"]
     list_filter = ["active"]
     search_fields = ["name", "grid__name", "services"]
@@ -58,6 +60,7 @@ class VolunteerTeamAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Activity)
 class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["date", "title", "team", "place", "hours", "n_participants"]
     list_filter = ["date"]
     date_hierarchy = "date"
@@ -75,6 +78,7 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(PostClaim)
 class PostClaimAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["person", "post", "grid", "start_date", "end_date"]
     list_filter = ["post", "end_date"]
     search_fields = ["person__name", "grid__name", "duty"]
@@ -111,6 +115,7 @@ class DueVisitFilter(admin.SimpleListFilter):
 
 
 class HouseholdVisitInline(admin.TabularInline):
+    form = core_forms.ModelForm
     model = HouseholdVisit
     extra = 0
     fields = ["visited_on", "visitor", "note"]
@@ -122,6 +127,7 @@ class HouseholdVisitInline(admin.TabularInline):
 
 @admin.register(HouseholdLink)
 class HouseholdLinkAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["address", "masked_name", "masked_phone", "central_household", "last_visit"]
     list_filter = [DueVisitFilter, "active"]
     search_fields = ["address", "contact_name", "central_household__name"]
@@ -158,6 +164,7 @@ class HouseholdLinkAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAd
 
 @admin.register(HouseholdVisit)
 class HouseholdVisitAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["visited_on", "link", "visitor", "note"]
     # "link" shows the household's address.
     personal_data_fields = ("address",)
@@ -184,6 +191,7 @@ class HouseholdVisitAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelA
 
 @admin.register(VanguardAward)
 class VanguardAwardAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["person", "branch", "year", "quarter", "points", "awarded_by"]
     list_filter = ["year", "quarter"]
     search_fields = ["person__name", "branch__name"]
@@ -207,6 +215,7 @@ class VanguardAwardAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Representative)
 class RepresentativeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["name", "kind", "level", "community", "workplace", "active"]
     list_filter = ["kind", "level", "active"]
     search_fields = ["name", "workplace", "community__name"]
@@ -215,6 +224,7 @@ class RepresentativeAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 class ReceptionBookingInline(admin.TabularInline):
+    form = core_forms.ModelForm
     model = ReceptionBooking
     extra = 0
     fields = ["masked_name", "masked_phone", "topic", "request_link"]
@@ -250,6 +260,7 @@ def _request_link(booking):
 
 @admin.register(ReceptionSession)
 class ReceptionSessionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["date", "community", "place", "capacity", "n_bookings", "status"]
     ordering = ["-date", "community__code"]
     list_filter = ["status", "date"]
@@ -282,6 +293,7 @@ class ReceptionSessionAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(ReceptionBooking)
 class ReceptionBookingAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["session", "masked_name", "masked_phone", "topic", "request_link"]
     list_filter = ["session__date"]
     search_fields = ["name", "topic"]
@@ -305,6 +317,7 @@ class ReceptionBookingAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.Mode
 
 @admin.register(ServiceProject)
 class ServiceProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["title", "community", "year", "status", "beneficiaries"]
     list_filter = ["year", "status"]
     search_fields = ["title", "community__name"]
@@ -313,6 +326,7 @@ class ServiceProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(CoBuildingUnit)
 class CoBuildingUnitAdmin(PersonalDataAuditMixin, ScopedAdminMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["name", "kind", "street", "contact_name"]
     personal_data_fields = ("name", "phone")  # the unit's contact person
     list_filter = ["kind"]

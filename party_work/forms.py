@@ -5,11 +5,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import forms as core_forms
 from core.validators import validate_mainland_mobile
 from grids.models import Building
 
 
-class BookingForm(forms.Form):
+class BookingForm(core_forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=50)
     phone = forms.CharField(
         label=_("Your mobile phone"),
@@ -25,7 +26,7 @@ class BookingForm(forms.Form):
     )
 
 
-class BookingToRequestForm(forms.Form):
+class BookingToRequestForm(core_forms.Form):
     building = forms.ModelChoiceField(label=_("Building"), queryset=Building.objects.none())
     category = forms.ModelChoiceField(label=_("Kind of problem"), queryset=None)
     description = forms.CharField(
@@ -46,7 +47,7 @@ class BookingToRequestForm(forms.Form):
         )
 
 
-class VisitForm(forms.Form):
+class VisitForm(core_forms.Form):
     visited_on = forms.DateField(
         label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -57,7 +58,7 @@ class VisitForm(forms.Form):
         self.fields["visited_on"].initial = timezone.localdate()
 
 
-class RankingForm(forms.Form):
+class RankingForm(core_forms.Form):
     unit = forms.ChoiceField(label=_("Street or community"))
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     quarter = forms.TypedChoiceField(

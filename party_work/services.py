@@ -115,13 +115,12 @@ def vanguard_award(
 ) -> VanguardAward:
     """Staff award the 先锋榜样 title for a quarter, to a member of their scope. The points
     earned that quarter (party_work.points) are recorded with it."""
-    if person.membership_unit_id is None:
-        raise ApplicationError(
-            _("%(name)s holds no party membership in a branch.") % {"name": person.name}
-        )
-    branch = OrgUnit.objects.get(pk=person.membership_unit_id)
-    if not unit_is_visible(actor, branch):
-        raise OutOfScope(_("%(name)s is not a member in your scope.") % {"name": person.name})
+    # Refusals name nobody: the person may be outside the caller's scope (issue 19.4a).
+    branch = (
+        OrgUnit.objects.get(pk=person.membership_unit_id) if person.membership_unit_id else None
+    )
+    if branch is None or not unit_is_visible(actor, branch):
+        raise OutOfScope(_("The chosen person is not a party member of a branch in your scope."))
     if VanguardAward.objects.filter(person=person, year=year, quarter=quarter).exists():
         raise IllegalTransition(
             _("%(name)s already holds the title for %(year)s Q%(quarter)s.")

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import forms as core_forms
 from core.admin_mixins import PersonalDataAuditMixin
 from core.exceptions import ApplicationError
 from core.privacy import mask_phone
@@ -178,6 +179,7 @@ class StreetFilter(admin.SimpleListFilter):
 
 
 class ReadOnlyInline(admin.TabularInline):
+    form = core_forms.ModelForm
     extra = 0
     can_delete = False
 
@@ -288,7 +290,7 @@ class RequestDepartmentInline(ReadOnlyInline):
 # --- Transition forms ---------------------------------------------------------------------------
 
 
-class NoteForm(forms.Form):
+class NoteForm(core_forms.Form):
     """The base of the transition forms: `build` makes the form for a request, `arguments` turns
     its data into the service's keyword arguments (transitions.Transition.arguments)."""
 
@@ -427,7 +429,7 @@ class EscalateForm(NoteForm):
         }
 
 
-class SetBuildingForm(forms.Form):
+class SetBuildingForm(core_forms.Form):
     """The building of a request whose building was not in the list, once staff know it."""
 
     def __init__(self, *args, user, admin_site, **kwargs):
@@ -505,6 +507,7 @@ def _admin_transition(name):
 
 @admin.register(ResidentRequest)
 class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = [
         "code",
         "category_name",
@@ -899,6 +902,7 @@ def _flat(row):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = [
         "__str__",
         "code",
@@ -916,6 +920,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(ReplyTemplate)
 class ReplyTemplateAdmin(admin.ModelAdmin):
+    form = core_forms.ModelForm
     list_display = ["title", "for_status", "category", "active"]
     list_filter = ["for_status", "active"]
     list_select_related = ["category__parent"]
@@ -925,6 +930,8 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
 @admin.register(PhoneDisclosure)
 class PhoneDisclosureAdmin(admin.ModelAdmin):
     """Who saw which resident's full phone number: read-only, for audits."""
+
+    form = core_forms.ModelForm
 
     list_display = ["created_at", "user", "request"]
     list_select_related = ["user", "request"]

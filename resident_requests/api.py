@@ -11,7 +11,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import ErrorSerializer, IdFilter, NewestFirstCursorPagination
+from core.api import (
+    CleanInputSerializerMixin,
+    ErrorSerializer,
+    IdFilter,
+    NewestFirstCursorPagination,
+    Serializer,
+)
 from core.privacy import mask_name, mask_phone
 from grids.models import Building
 from organization.models import Department, Person
@@ -35,7 +41,7 @@ from .transitions import Surface, Transition, transitions_on
 # --- Categories -----------------------------------------------------------------------------------
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     default_level_display = serializers.CharField(
         source="get_default_level_display", read_only=True
     )
@@ -79,7 +85,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Requests: output -------------------------------------------------------------------------------
 
 
-class RequestEventSerializer(serializers.ModelSerializer):
+class RequestEventSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     actor = serializers.CharField(source="public_actor", read_only=True)
     department = serializers.CharField(
@@ -103,7 +109,7 @@ class RequestEventSerializer(serializers.ModelSerializer):
         ]
 
 
-class RequestDepartmentSerializer(serializers.ModelSerializer):
+class RequestDepartmentSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.name", read_only=True)
 
     class Meta:
@@ -120,7 +126,7 @@ class RequestDepartmentSerializer(serializers.ModelSerializer):
         ]
 
 
-class RequestPhotoSerializer(serializers.ModelSerializer):
+class RequestPhotoSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -133,7 +139,7 @@ class RequestPhotoSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-class RequestListSerializer(serializers.ModelSerializer):
+class RequestListSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):
     """A row of the list: the resident's name and phone masked, as in the admin's list."""
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
@@ -238,7 +244,7 @@ class RequestDetailSerializer(RequestListSerializer):
 STAFF_CHANNELS = [c for c in Channel.choices if c[0] != Channel.WEB]
 
 
-class RequestCreateSerializer(serializers.Serializer):
+class RequestCreateSerializer(Serializer):
     """A request entered by staff (walk-in, phone, patrol, reception day), as in the admin."""
 
     channel = serializers.ChoiceField(choices=STAFF_CHANNELS, default=Channel.WALK_IN)
@@ -262,7 +268,7 @@ class RequestCreateSerializer(serializers.Serializer):
             )
 
 
-class TransitionInput(serializers.Serializer):
+class TransitionInput(Serializer):
     """The input of a transition: `arguments()` gives the service's keyword arguments
     (transitions.Transition.arguments); by default the fields as they are named."""
 

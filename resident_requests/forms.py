@@ -14,6 +14,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core import forms as core_forms
 from core.cache import memo_values
 from core.validators import validate_mainland_mobile
 from grids.models import Building
@@ -215,7 +216,7 @@ def _clean_phone(value: str) -> str:
     return value
 
 
-class RequestForm(forms.Form):
+class RequestForm(core_forms.Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=50,
@@ -480,7 +481,7 @@ class RequestForm(forms.Form):
             cleaned["building_text"] = building.address
 
 
-class TrackForm(forms.Form):
+class TrackForm(core_forms.Form):
     code = forms.CharField(
         label=_("Tracking code"),
         # Room for spaces typed between the parts; the code itself is 21 characters.
@@ -507,7 +508,7 @@ class TrackForm(forms.Form):
         return digits
 
 
-class PhoneForm(forms.Form):
+class PhoneForm(core_forms.Form):
     """ "My requests": the phone number to send a code to."""
 
     phone = forms.CharField(
@@ -523,7 +524,7 @@ class PhoneForm(forms.Form):
         return _clean_phone(unicodedata.normalize("NFKC", self.cleaned_data["phone"]))
 
 
-class PhoneCodeForm(forms.Form):
+class PhoneCodeForm(core_forms.Form):
     """ "My requests": the 6-digit code from the SMS."""
 
     code = forms.CharField(
@@ -545,7 +546,7 @@ class PhoneCodeForm(forms.Form):
         return code
 
 
-class RatingForm(forms.Form):
+class RatingForm(core_forms.Form):
     rating = forms.ChoiceField(
         label=_("How satisfied are you with the result?"),
         choices=Rating.choices,
@@ -559,7 +560,7 @@ class RatingForm(forms.Form):
     )
 
 
-class SupportForm(forms.Form):
+class SupportForm(core_forms.Form):
     ref = forms.CharField(max_length=40, widget=forms.HiddenInput)
     building = forms.IntegerField(widget=forms.HiddenInput)
     category = forms.IntegerField(widget=forms.HiddenInput)
@@ -573,7 +574,7 @@ class SupportForm(forms.Form):
         return _clean_phone(self.cleaned_data["phone"])
 
 
-class NoteForm(forms.Form):
+class NoteForm(core_forms.Form):
     note = forms.CharField(
         label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
     )

@@ -563,11 +563,12 @@ def request_dispatch(
             from .teams import teams_for_request
 
             if not teams_for_request(request).filter(pk=team.pk).exists():
+                # Named by neither team nor person: the caller may not see them (issue 19.4a).
                 raise OutOfScope(
                     _(
-                        "%(team)s is not an active volunteer team of the unit handling request %(code)s."
+                        "The chosen team is not an active volunteer team of the unit handling request %(code)s."
                     )
-                    % {"team": team.name, "code": request.code}
+                    % {"code": request.code}
                 )
             if team.leader_id is None:
                 raise ApplicationError(
@@ -577,8 +578,8 @@ def request_dispatch(
             assignee = team.leader
         elif not members_for_dispatch(request).filter(pk=assignee.pk).exists():
             raise OutOfScope(
-                _("%(name)s is not a party member of the unit handling request %(code)s.")
-                % {"name": assignee.name, "code": request.code}
+                _("The chosen person is not a party member of the unit handling request %(code)s.")
+                % {"code": request.code}
             )
         request.status = Status.DISPATCHED
         request.assignee = assignee

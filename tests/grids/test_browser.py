@@ -60,3 +60,24 @@ def test_pick_my_building_from_suggestions_on_a_phone(phone_page, live_server):
     assert first.locator("h3").inner_text() == near.name
     assert "2" in first.locator(".station-walk").inner_text()  # 111 m × 1.3 / 80 → 2 minutes
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_station_named_like_markup_shows_its_name_as_text_on_the_map(desktop_page, live_server):
+    """Leaflet puts a string tooltip in as HTML: the name must arrive as text (issue 19.4b)."""
+    _, _, [c1], _ = chain(communities=1, grids=0)
+    name = '<b>x</b><img src="/nope.png" onerror="window.__pwned=1">'
+    station(c1, name=name)
+    page = desktop_page
+    page.goto(f"{live_server.url}/stations/")
+    marker = page.locator("#station-map .leaflet-interactive").first
+    marker.hover()
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.wait_for()
+    assert tooltip.inner_text() == name
+    assert tooltip.locator("b, img").count() == 0
+    marker.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert popup.locator("a").inner_text() == name
+    assert popup.locator("b, img").count() == 0
+    assert page.evaluate("window.__pwned === undefined")

@@ -1,5 +1,6 @@
 """The public pages (reception days, honour page, a grid's members on duty) and the staff pages."""
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from organization.models import StaffRole
 from party_work import services
 from party_work.models import HouseholdVisit, PostKind, ReceptionBooking, VanguardAward
-from tests.organization.factories import staff_user
+from tests.organization.factories import PersonFactory, staff_user
 
 from .factories import link, session, team
 
@@ -182,3 +183,23 @@ def test_a_stations_page_links_to_the_party_members_of_the_grids_it_serves(clien
     s = station(p.communities[0], grids=[p.grids[0]])
     response = client.get(reverse("grids:station_detail", args=[s.pk]))
     assert reverse("party_work:grid_duty", args=[p.grids[0].pk]) in response.text
+
+
+@pytest.mark.parametrize("who", ["other_street", "no_branch"])
+def test_refusing_an_award_names_nobody_out_of_scope(client, p, who):
+    from django.conf import settings
+    from django.utils import translation
+
+    person = p.other_member if who == "other_street" else PersonFactory(name="邓建国")
+    client.force_login(staff_user(StaffRole.STREET_STAFF, unit=p.street))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override(settings.LANGUAGE_CODE):  # the request's English stays in it
+        response = client.post(
+            reverse("party_work:ranking_award"),
+            {"person": person.pk, "year": 2026, "quarter": 1},
+            follow=True,
+        )
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("not a party member" in m for m in shown), shown
+    assert person.name not in response.text
+    assert not VanguardAward.objects.exists()

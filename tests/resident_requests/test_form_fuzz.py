@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, event, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from core.validators import CONTROL_CHARS_RE
 from resident_requests import selectors
 from resident_requests.forms import new_form_token
 from resident_requests.models import RequestSupporter, ResidentRequest
@@ -132,7 +133,11 @@ def request_form_posts(draw, w):
             "address": ("2单元门口", text_value),
             "category_group": (str(category.parent_id), id_value),
             "category": (str(category.pk), id_value),
-            "description": ("楼下路灯坏了一个星期，晚上很黑。", text_value),
+            "description": (
+                "楼下路灯坏了一个星期，晚上很黑。",
+                # Valid text with control characters in it (issue 19.3): stored without them.
+                st.one_of(text_value, st.builds("楼下路灯{}坏了一个星期。".format, control_text)),
+            ),
             "consent": ("on", st.sampled_from(["", "off", "0", "false", "是"])),
             "website": ("", text_value),
             "form_token": (FRESH_TOKEN, text_value),
@@ -172,6 +177,21 @@ def test_request_form_never_fails_and_stores_exactly_what_it_claims(fuzz_world):
 
     @FUZZ
     @given(data=request_form_posts(w))
+    @example(  # a valid post whose description holds control characters (issue 19.3)
+        data={
+            "name": "李阿姨",
+            "phone": PHONE,
+            "building_text": w.buildings[0].address,
+            "building": str(w.buildings[0].pk),
+            "address": "2单元\x1b门口",
+            "category": str(w.category.pk),
+            "description": "楼下路灯\x0b坏了一个星期\x1b[31m。",
+            "consent": "on",
+            "website": "",
+            "form_token": new_form_token(),
+            "confirm_new": "1",
+        }
+    )
     def post(data):
         before = set(ResidentRequest.objects.values_list("pk", flat=True))
         response = client.post(NEW, data)
@@ -180,6 +200,10 @@ def test_request_form_never_fails_and_stores_exactly_what_it_claims(fuzz_world):
         created = ResidentRequest.objects.exclude(pk__in=before)
         if response.status_code == 302:
             assert created.count() == 1
+            stored = created.get()
+            assert not CONTROL_CHARS_RE.search(
+                stored.description + stored.address + stored.submitter_name
+            )
             assert response["Location"] == reverse(
                 "resident_requests:submitted", args=[created.get().access_token]
             )

@@ -9,12 +9,15 @@ from PIL import Image
 
 from resident_requests.forms import RequestForm, ResolveForm
 from resident_requests.photos import (
+    MAX_DECODE_MB,
+    MAX_FORM_DECODE_MB,
     MAX_PHOTO_BYTES,
     MAX_PHOTO_MB,
     MAX_PHOTOS,
     STORED_LONGEST_SIDE,
     PhotoRejected,
     photo_clean,
+    photos_clean,
 )
 
 from .factories import image_bytes, noise_jpeg, png_bomb, upload
@@ -80,3 +83,86 @@ def test_the_limits_agree_from_nginx_to_the_help_text(settings):
         help_text = str(RequestForm().fields["photos"].help_text)
         assert f"at most {MAX_PHOTO_MB} MB" in help_text and f"Up to {MAX_PHOTOS}" in help_text
         assert str(ResolveForm().fields["photos"].help_text) == help_text
+
+
+# --- Memory before decoding, and no metadata after (issue 19.4c, 19.4d) -------------------------
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """The names of the photos Pillow decoded (ImageFile.load), in order."""
+    from PIL import ImageFile
+
+    names = []
+    real = ImageFile.ImageFile.load
+
+    def load(self):
+        names.append(self.size)
+        return real(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return names
+
+
+def test_a_tiny_1_bit_png_that_would_take_too_much_memory_is_refused_before_decoding(decoded):
+    buf = io.BytesIO()
+    Image.new("1", (7000, 7000)).save(buf, format="PNG", optimize=True)
+    assert len(buf.getvalue()) < 10_000  # 6 KB that decode to 49 megapixels (~250 MB in RGB)
+    with translation.override("en"), pytest.raises(PhotoRejected) as refused:
+        photo_clean(upload("bits.png", buf.getvalue(), "image/png"))
+    message = refused.value.message
+    assert "bits.png" in message and "7000 × 7000" in message
+    assert f"at most {MAX_DECODE_MB} MB" in message
+    assert decoded == []
+
+
+def test_a_forms_photos_together_are_held_to_a_memory_budget_before_any_is_decoded(decoded):
+    buf = io.BytesIO()
+    Image.new("RGBA", (4000, 3000), (200, 30, 30, 128)).save(buf, format="PNG")
+    one = buf.getvalue()
+    cost = 4000 * 3000 * 12  # RGBA decoded, its RGBA copy, the RGB background
+    assert cost <= MAX_DECODE_MB * 2**20
+    assert 3 * cost > MAX_FORM_DECODE_MB * 2**20
+    assert len(photos_clean([upload("a.png", one, "image/png")])) == 1
+    decoded.clear()
+    with translation.override("en"), pytest.raises(PhotoRejected, match="together"):
+        photos_clean([upload(f"{n}.png", one, "image/png") for n in "abc"])
+    assert decoded == []
+
+
+def jpeg_markers(data: bytes) -> list[tuple[int, bytes]]:
+    """The segments of a JPEG up to the image data: (marker, payload)."""
+    assert data[:2] == b"\xff\xd8"
+    segments, at = [], 2
+    while True:
+        assert data[at] == 0xFF
+        marker = data[at + 1]
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        segments.append((marker, data[at + 4 : at + 2 + length]))
+        if marker == 0xDA:  # start of scan: the pixels follow
+            return segments
+        at += 2 + length
+
+
+def test_the_stored_jpeg_has_no_metadata_segment_at_all():
+    exif = Image.Exif()
+    exif[0x010F] = "Phone maker"
+    exif[0x0112] = 1
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(
+        buf,
+        format="JPEG",
+        comment=b"<script>alert(1)</script>",
+        exif=exif.tobytes(),
+        icc_profile=b"\0" * 128,
+        xmp=b"<x:xmpmeta>secret</x:xmpmeta>",
+    )
+    sent = buf.getvalue()
+    assert {m for m, _ in jpeg_markers(sent)} >= {0xFE, 0xE1, 0xE2}  # COM, EXIF/XMP, ICC
+    stored = photo_clean(upload("IMG.jpg", sent)).content.read()
+    markers = jpeg_markers(stored)
+    kinds = {m for m, _ in markers}
+    assert 0xFE not in kinds  # no comment
+    assert not kinds & set(range(0xE1, 0xF0))  # no APP1..APP15: EXIF, XMP, ICC, Adobe…
+    assert [p[:5] for m, p in markers if m == 0xE0] == [b"JFIF\0"]  # only the JFIF header
+    assert b"<script>" not in stored and b"Phone maker" not in stored and b"secret" not in stored

@@ -6,6 +6,14 @@
 
   var COLOURS = { district: "#8e1010", street: "#b71c1c", community: "#d84315", grid: "#1565c0" };
 
+  // Popups and tooltips get an element with textContent, never a string: Leaflet puts a string
+  // in as HTML, and a station's name is data (a name "<img src=x onerror=…>" must stay text).
+  function textOnly(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   function readMarkers() {
     var node = document.getElementById("station-markers");
     if (!node) { return []; }
@@ -46,7 +54,7 @@
       popup.appendChild(link);
       popup.appendChild(state);
       marker.bindPopup(popup);
-      marker.bindTooltip(m.name);
+      marker.bindTooltip(textOnly(m.name));
       points.push(show(m.lat, m.lng));
     });
     var hereLat = parseFloat(el.getAttribute("data-here-lat"));
@@ -54,7 +62,7 @@
     if (!isNaN(hereLat) && !isNaN(hereLng)) {
       L.circleMarker(show(hereLat, hereLng), {
         radius: 10, color: "#1b5e20", weight: 4, fillColor: "#fff", fillOpacity: 1
-      }).addTo(map).bindTooltip(el.getAttribute("data-here-label"), { permanent: true, direction: "top" });
+      }).addTo(map).bindTooltip(textOnly(el.getAttribute("data-here-label")), { permanent: true, direction: "top" });
       points.push(show(hereLat, hereLng));
     }
     if (points.length === 1) {

@@ -78,6 +78,12 @@
 
   function shown(lat, lng) { return window.JKMap ? window.JKMap.toDisplay(lat, lng) : [lat, lng]; }
 
+  function pinLabel() {  // text, never HTML (Leaflet puts a string in as HTML)
+    var span = document.createElement("span");
+    span.textContent = mapEl.dataset.pinLabel || "";
+    return span;
+  }
+
   function placePin(lat, lng) {  // a WGS-84 point
     latInput.value = lat.toFixed(6);
     lngInput.value = lng.toFixed(6);
@@ -85,7 +91,7 @@
     if (pin) { pin.setLatLng(shown(lat, lng)); return; }
     pin = L.circleMarker(shown(lat, lng), { radius: 14, color: "#fff", weight: 4, fillColor: "#c62828", fillOpacity: 0.95 })
       .addTo(pinMap)
-      .bindTooltip(mapEl.dataset.pinLabel, { permanent: true, direction: "top", offset: [0, -12] });
+      .bindTooltip(pinLabel(), { permanent: true, direction: "top", offset: [0, -12] });
   }
 
   function drawPinMap() {

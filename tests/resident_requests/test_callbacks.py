@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -170,6 +172,28 @@ def test_the_to_do_lists_requests_to_call_back_until_someone_reached_the_residen
     assert request.code not in {r.code for r in todo_for(w.users["community"]).rows}
 
 
+def test_the_to_do_s_call_backs_cost_the_same_queries_however_many(client, w):
+    user = w.users["community"]
+    client.force_login(user)
+    todo = reverse("resident_requests:todo")
+    resolved(w)
+    client.get(todo)
+    with CaptureQueriesContext(connection) as few:
+        assert len(todo_for(user).rows) == 1
+    with CaptureQueriesContext(connection) as page_few:
+        client.get(todo)
+    for _ in range(5):
+        request = resolved(w)
+        callback(w, request, reached=False)  # still to call back
+        callback(w, resolved(w), satisfaction=Rating.SATISFIED)  # done
+    with CaptureQueriesContext(connection) as many:
+        assert len(todo_for(user).rows) == 6
+    with CaptureQueriesContext(connection) as page_many:
+        client.get(todo)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(page_many.captured_queries) == len(page_few.captured_queries)
+
+
 def test_a_reopened_then_resolved_request_is_to_call_back_again(w):
     """Its first resolution's rating does not count for the second."""
     request = resolved(w)
@@ -273,3 +297,37 @@ def test_the_reminder_runs_hourly_in_the_daytime():
     entry = settings.CELERY_BEAT_SCHEDULE["requests-rating-reminders"]
     assert entry["task"] == "resident_requests.tasks.send_rating_reminders"
     assert entry["schedule"].hour == set(range(9, 21))
+
+
+# --- The data migration: ratings from the timelines ----------------------------------------------
+
+
+def test_the_migration_rebuilds_each_resolution_s_rating_from_the_timeline(w):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("resident_requests.migrations.0013_ratings_from_history")
+    twice = resolved(w)
+    services.request_rate(request=twice, rating=Rating.DISSATISFIED)
+    services.request_resolve(request=twice, actor=w.users["community"], note="重新处理了。")
+    services.request_rate(request=twice, rating=Rating.BASICALLY_SATISFIED)
+    once = resolved(w)
+    services.request_rate(request=once, rating=Rating.SATISFIED)
+    unrated = resolved(w)
+    # As before the migration: only the latest rating, on the request.
+    RequestRating.objects.all().delete()
+    ResidentRequest.objects.update(rated_count=0, satisfied_count=0)
+
+    migration.ratings_from_history(apps, None)
+
+    def kept(request):
+        return list(request.ratings.values_list("resolution", "rating", "source"))
+
+    assert kept(twice) == [
+        (0, Rating.DISSATISFIED, RatingSource.RESIDENT),
+        (1, Rating.BASICALLY_SATISFIED, RatingSource.RESIDENT),
+    ]
+    assert kept(once) == [(0, Rating.SATISFIED, RatingSource.RESIDENT)]
+    assert kept(unrated) == []
+    assert [counters(r) for r in (twice, once, unrated)] == [(2, 1), (1, 1), (0, 0)]

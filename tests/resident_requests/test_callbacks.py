@@ -221,6 +221,9 @@ def test_the_admin_offers_the_call_back_and_runs_it(client, w):
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == Status.ACCEPTED and request.reopened_count == 1
+    # The staff's timeline has the call-back with its note.
+    page = client.get(change).content.decode()
+    assert "The community called back" in page and "李阿姨说灯修好了" in page
     # An accepted request offers no call-back.
     assert url not in client.get(change).content.decode()
 
@@ -244,6 +247,20 @@ def test_the_tracking_page_says_the_community_called_back_without_the_note(clien
     assert "The community called back" in page
     assert "李阿姨说灯修好了" not in page and "13912345678" not in page
     assert "not reached" not in page
+
+
+def test_open311_updates_leave_out_a_call_back_that_reached_nobody(client, w):
+    request = resolved(w)
+    callback(w, request, reached=False)
+    callback(w, request, satisfaction=Rating.SATISFIED)
+    url = reverse("open311:updates", kwargs={"fmt": "json"})
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    kinds = {
+        update["description"]
+        for update in client.get(url, {"service_request_id": request.code}).json()
+    }
+    assert "The community called back" in kinds
+    assert not any("not reached" in kind for kind in kinds)
 
 
 # --- The reminder to rate ------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 24 hours before a deadline → whoever must act; a deadline passed → the request is flagged
 overdue (its OVERDUE event tells the handler and the staff one level up, 督办), and a missed
 acceptance deadline escalates it one level (分级响应); departments that have not reported in
-or done in time → them and the street; a resolved request nobody rated in 7 days closes by
-itself; 8:00 every morning → each community secretary. Status changes go through the
+or done in time → them and the street; a resident who has not rated 48 hours after the
+resolution → one reminder (rating_reminders_send, its own daytime task); a resolved request
+nobody rated in 7 days closes by itself; 8:00 every morning → each community secretary. Status changes go through the
 workflow's own services, as any other transition.
 """
 

@@ -62,7 +62,7 @@ INSERT INTO resident_requests_residentrequest (
   access_token, channel, submitter_name, submitter_phone, address, description, status, level,
   accept_deadline, resolve_deadline, overdue, accepted_at, resolved_at, closed_at,
   resolution_note, reject_reason, supporters_count, reopened_count, rating, rating_comment,
-  rated_at, building_id, category_id, grid_id)
+  rated_at, rated_count, satisfied_count, building_id, category_id, grid_id)
 SELECT t.created, t.created, 'B-' || lpad(s::text, 12, '0'), 'P-' || lpad(s::text, 12, '0'),
   'help', false, true, 'bench-' || s::text,
   (ARRAY['web','web','walk_in','patrol','phone','reception_day'])[1 + (s %% 6)],
@@ -74,6 +74,9 @@ SELECT t.created, t.created, 'B-' || lpad(s::text, 12, '0'), 'P-' || lpad(s::tex
   '', '', 0, 0,
   CASE WHEN u.status = 'closed' THEN t.rating ELSE '' END, '',
   CASE WHEN u.status = 'closed' AND t.rating <> '' THEN t.created + t.resolve + interval '1 day' END,
+  CASE WHEN u.status = 'closed' AND t.rating <> '' THEN 1 ELSE 0 END,
+  CASE WHEN u.status = 'closed' AND t.rating IN ('satisfied', 'basically_satisfied') THEN 1
+       ELSE 0 END,
   b.id, c.id, b.grid_id
 FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS s
 CROSS JOIN LATERAL (

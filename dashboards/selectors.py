@@ -50,7 +50,6 @@ from resident_requests.models import (
     Category,
     Channel,
     HandlingLevel,
-    Rating,
     RequestDepartment,
     ResidentRequest,
     Status,
@@ -378,16 +377,24 @@ def _handling_counters() -> dict:
             output_field=DurationField(),
             filter=Q(resolved_at__isnull=False),
         ),
-        "rated": Count("pk", filter=~Q(rating="")),
-        # 满意率 counts "satisfied" and "basically satisfied" over all ratings.
-        "satisfied": Count(
-            "pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
-        ),
+        # 满意率: the resolutions rated "satisfied" or "basically satisfied" over the resolutions
+        # rated, each resolution by its own rating (RequestRating): a 不满意 that reopened a
+        # request stays counted when a later resolution is rated 满意.
+        **_rating_counters(),
         **{
             f"level_{level}": Count("pk", filter=Q(level=level))
             for level in LEVEL_ORDER
             if level != HandlingLevel.GRID
         },
+    }
+
+
+def _rating_counters() -> dict:
+    """Resolutions rated, and rated satisfied: the requests' own counters (services keep them
+    with RequestRating), summed in the database."""
+    return {
+        "rated": Coalesce(Sum("rated_count"), 0),
+        "satisfied": Coalesce(Sum("satisfied_count"), 0),
     }
 
 
@@ -797,10 +804,7 @@ def public_summary() -> dict:
         )
         resolved = ResidentRequest.objects.filter(resolved_at__gte=month_start).aggregate(
             resolved=Count("pk"),
-            rated=Count("pk", filter=~Q(rating="")),
-            satisfied=Count(
-                "pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
-            ),
+            **_rating_counters(),
         )
         figures = {
             "month": today.replace(day=1),

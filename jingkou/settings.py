@@ -243,6 +243,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "resident_requests.tasks.send_daily_digests",
         "schedule": crontab(hour=8, minute=0),
     },
+    # Hourly from 9:20 to 20:20 (no SMS at night): one reminder to rate to residents whose
+    # request was resolved 48 hours ago and who have not rated it, well before it closes
+    # unrated after 7 days (requests-deadlines). Each resolution is reminded once (outbox key).
+    "requests-rating-reminders": {
+        "task": "resident_requests.tasks.send_rating_reminders",
+        "schedule": crontab(hour="9-20", minute=20),
+    },
     # Hourly from 8:10 to 20:10: reminders for tomorrow's 温暖20 reception sessions. A booking
     # made late the day before is still reminded; each booking is reminded once (outbox key).
     "party-work-reception-reminders": {

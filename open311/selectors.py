@@ -168,8 +168,9 @@ def request_updates(
     queryset = RequestEvent.objects.filter(created_at__gte=start, created_at__lte=end)
     if public_ids:
         queryset = queryset.filter(request__public_id__in=public_ids)
-    # Deadlines and "me too" change nothing a client follows.
-    queryset = queryset.exclude(kind__in=["overdue", "supported"])
+    # Deadlines and "me too" change nothing a client follows; a call-back (回访) that reached
+    # nobody is the staff's business (as on the resident's own page).
+    queryset = queryset.exclude(kind__in=["overdue", "supported", "callback_not_reached"])
     return list(
         queryset.select_related("request", "department")
         .only(

@@ -37,6 +37,7 @@ from .models import (
     Category,
     HandlingLevel,
     PhoneDisclosure,
+    Rating,
     ReplyTemplate,
     RequestDepartment,
     RequestEvent,
@@ -483,6 +484,47 @@ class DepartmentForm(NoteForm):
         return {"department": self.cleaned_data["department"], "note": self.cleaned_data["note"]}
 
 
+class CallbackForm(forms.Form):
+    """回访: reached or not; reached, how satisfied the resident is (不满意 reopens it)."""
+
+    reached = forms.TypedChoiceField(
+        label=_("Did you reach the resident?"),
+        choices=[("1", _("Reached")), ("0", _("Not reached"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("How satisfied is the resident? (when reached)"),
+        choices=[("", "---------"), *Rating.choices],
+        required=False,
+        help_text=_("Dissatisfied reopens the request one level up."),
+    )
+    note = forms.CharField(
+        label=_("Note (internal, never shown to the public)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+    )
+
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        return cls(data)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reached") and not cleaned.get("satisfaction"):
+            self.add_error("satisfaction", _("Say how satisfied the resident is."))
+        return cleaned
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "reached": data["reached"],
+            "satisfaction": data["satisfaction"] if data["reached"] else "",
+            "note": data["note"],
+        }
+
+
 # The form of each input shape of the transitions table (transitions.Transition.form); the
 # transitions themselves, their order and who may run them come from the table.
 FORMS = {
@@ -495,6 +537,7 @@ FORMS = {
     "department": DepartmentForm,
     "department_done": DepartmentForm,
     "building": SetBuildingForm,
+    "callback": CallbackForm,
 }
 
 

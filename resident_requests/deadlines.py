@@ -3,8 +3,9 @@
 24 hours before a deadline → whoever must act; a deadline passed → the request is flagged
 overdue (its OVERDUE event tells the handler and the staff one level up, 督办), and a missed
 acceptance deadline escalates it one level (分级响应); departments that have not reported in
-or done in time → them and the street; a resolved request nobody rated in 7 days closes by
-itself; 8:00 every morning → each community secretary. Status changes go through the
+or done in time → them and the street; a resident who has not rated 48 hours after the
+resolution → one reminder (rating_reminders_send, its own daytime task); a resolved request
+nobody rated in 7 days closes by itself; 8:00 every morning → each community secretary. Status changes go through the
 workflow's own services, as any other transition.
 """
 
@@ -23,8 +24,9 @@ from organization.models import OrgUnit, UnitKind
 
 from . import recipients as who
 from . import selectors, services
-from .messages import current_deadline, request_context
+from .messages import current_deadline, private_link, request_context
 from .models import OPEN_STATUSES, ResidentRequest, Status
+from .transitions import AUTO_CLOSE_AFTER
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +153,47 @@ def close_unrated(now: datetime.datetime) -> int:
         except ApplicationError as exc:
             logger.info("deadlines: %s not closed: %s", request.code, exc)
     return closed
+
+
+# A resident who has not rated gets one reminder this long after the resolution: well before
+# the request closes unrated (transitions.AUTO_CLOSE_AFTER), never in its last day.
+RATE_REMINDER_AFTER = datetime.timedelta(hours=48)
+
+
+def rating_reminders_send(*, now: datetime.datetime | None = None) -> int:
+    """One SMS to each resident whose request was resolved 48 hours ago or more and who has not
+    rated it yet (nor turned progress messages off). Once per resolution: the outbox's cause
+    key refuses a second row, and the query skips requests already reminded."""
+    now = now or timezone.now()
+    reminded = Notification.objects.filter(
+        request_id=OuterRef("pk"),
+        template_key="request.rate_reminder",
+        created_at__gte=OuterRef("resolved_at"),
+    )
+    candidates = (
+        ResidentRequest.objects.filter(
+            status=Status.RESOLVED,
+            progress_sms=True,
+            resolved_at__lte=now - RATE_REMINDER_AFTER,
+            resolved_at__gt=now - AUTO_CLOSE_AFTER + datetime.timedelta(days=1),
+        )
+        .exclude(submitter_phone="")
+        .filter(~Exists(reminded))
+        .select_related("grid", "category")
+        .order_by("pk")[:ROUND_LIMIT]
+    )
+    sent = 0
+    for request in candidates:
+        with transaction.atomic():
+            written = notifications_create(
+                cause=f"rate-reminder:{request.pk}:{request.reopened_count}",
+                template_key="request.rate_reminder",
+                context=request_context(request, link=private_link(request)),
+                recipients=[who.resident(request)],
+                request_id=request.pk,
+            )
+        sent += bool(written)
+    return sent
 
 
 def deadlines_check(*, now: datetime.datetime | None = None) -> dict:

@@ -15,6 +15,7 @@ from organization.models import Department, Person, PoliticalStatus, StaffRole
 
 from .models import (
     OPEN_STATUSES,
+    SATISFIED_RATINGS,
     ActorRole,
     Category,
     Channel,
@@ -24,6 +25,7 @@ from .models import (
     ReplyTemplate,
     RequestDepartment,
     RequestEvent,
+    RequestRating,
     ResidentRequest,
     Status,
     new_tracking_code,
@@ -420,6 +422,11 @@ def load(ctx):
             request.rated_at = request.resolved_at if request.rating else None
             request.closed_at = request.resolved_at + datetime.timedelta(hours=rng.uniform(1, 160))
             request.closed_at = min(request.closed_at, now)
+            if request.rating and i % 6 == 1:
+                # Rated 不满意 first, reopened and resolved again: the 满意率 counts both.
+                request.reopened_count = 1
+        request.rated_count = request.reopened_count + 1 if request.rating else 0
+        request.satisfied_count = int(request.rating in SATISFIED_RATINGS)
         if status == Status.REJECTED:
             request.reject_reason = REPLY_TEMPLATES[3][3]
             request.closed_at = created + datetime.timedelta(hours=3)
@@ -470,6 +477,20 @@ def load(ctx):
             ResidentRequest.objects.filter(pk=request.pk).update(merged_into=target.pk)
     RequestEvent.objects.bulk_create(events, batch_size=1000)
     RequestDepartment.objects.bulk_create(links, batch_size=500)
+    RequestRating.objects.bulk_create(
+        [
+            RequestRating(
+                request_id=request.pk,
+                resolution=resolution,
+                rating=request.rating if resolution == request.reopened_count else "dissatisfied",
+                created_at=request.rated_at,
+            )
+            for request in requests
+            if request.rating
+            for resolution in range(request.reopened_count + 1)
+        ],
+        batch_size=1000,
+    )
     for request in requests:
         if request.escalated_at_demo:
             ResidentRequest.objects.filter(pk=request.pk).update(
@@ -524,6 +545,52 @@ def _event(request, kind, at, role, surname, from_status, to_status, from_level,
         public_note=note,
         created_at=at,
     )
+
+
+def _first_resolution(request, surname, level):
+    """A first resolution rated 不满意 and reopened, between the start and the last one."""
+    start = request.taken_at or request.accepted_at
+    first = start + (request.resolved_at - start) / 3
+    rated = start + (request.resolved_at - start) / 2
+    role = ActorRole.PARTY_MEMBER if request.assignee_id else StaffRole.GRID_LEADER
+    return [
+        _event(
+            request,
+            EventKind.RESOLVED,
+            first,
+            role,
+            surname,
+            Status.ACCEPTED,
+            Status.RESOLVED,
+            level,
+            level,
+            PUBLIC_NOTES[EventKind.RESOLVED],
+        ),
+        _event(
+            request,
+            EventKind.RATED,
+            rated,
+            ActorRole.RESIDENT,
+            "",
+            Status.RESOLVED,
+            Status.RESOLVED,
+            level,
+            level,
+            RATING_NOTES[Rating.DISSATISFIED],
+        ),
+        _event(
+            request,
+            EventKind.REOPENED,
+            rated,
+            ActorRole.SYSTEM,
+            "",
+            Status.RESOLVED,
+            Status.ACCEPTED,
+            level,
+            level,
+            "居民不满意，重新办理。",
+        ),
+    ]
 
 
 def _timeline(request, to_departments, departments, rng, now):
@@ -670,6 +737,8 @@ def _timeline(request, to_departments, departments, rng, now):
                     PUBLIC_NOTES[EventKind.TAKEN],
                 )
             )
+    if request.resolved_at and request.reopened_count:
+        events += _first_resolution(request, surname, level)
     if request.resolved_at:
         events.append(
             _event(

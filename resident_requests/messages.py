@@ -130,6 +130,11 @@ TEMPLATES: dict[str, MessageTemplate] = {
         _("Your request is resolved"),
         _("The problem you reported has been resolved. Please rate it: %(link)s"),
     ),
+    # → the resident who has not rated 48 hours after the resolution, once (deadlines.py)
+    "request.rate_reminder": _template(
+        _("Please rate the result"),
+        _("The problem you reported was resolved 2 days ago. Please rate it: %(link)s"),
+    ),
     # → the residents who said "me too"
     "request.resolved_follower": _template(
         _("Your request is resolved"),

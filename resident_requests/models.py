@@ -105,6 +105,10 @@ class Rating(models.TextChoices):
     DISSATISFIED = "dissatisfied", _("Dissatisfied (不满意)")
 
 
+# 满意 and 基本满意: what the satisfaction rate (满意率) counts as satisfied.
+SATISFIED_RATINGS = [Rating.SATISFIED, Rating.BASICALLY_SATISFIED]
+
+
 class Category(TimeStampedModel):
     """Two levels (环境卫生 › 垃圾清运); requests use second-level categories."""
 
@@ -292,6 +296,13 @@ class ResidentRequest(TimeStampedModel):
     )
     rating_comment = models.TextField(_("rating comment"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    # The resolutions rated and those rated satisfied (RequestRating, one per resolution), kept
+    # here by the services so that the dashboards count them without a join: `rating` above is
+    # only the latest, and a 不满意 followed by a 满意 after reopening counts 1 of 2.
+    rated_count = models.PositiveSmallIntegerField(_("resolutions rated"), default=0, db_default=0)
+    satisfied_count = models.PositiveSmallIntegerField(
+        _("resolutions rated satisfied"), default=0, db_default=0
+    )
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -336,7 +347,8 @@ class ResidentRequest(TimeStampedModel):
                     "accepted_at",
                     "resolved_at",
                     "resolve_deadline",
-                    "rating",
+                    "rated_count",
+                    "satisfied_count",
                     "id",
                 ],
                 name="rr_category_created_idx",
@@ -524,6 +536,9 @@ class EventKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     RATED = "rated", _("Rated by the resident")
     REOPENED = "reopened", _("Reopened after a dissatisfied rating")
+    # 回访: staff called the resident after the resolution (their note is internal).
+    CALLED_BACK = "called_back", _("The community called back")
+    CALLBACK_NOT_REACHED = "callback_not_reached", _("Call-back: the resident was not reached")
     CLOSED = "closed", pgettext_lazy("request event", "Closed")
     OVERDUE = "overdue", _("Deadline passed")
     # Staff set the building of a request whose building was not in the list.
@@ -620,6 +635,42 @@ class RequestEvent(models.Model):
     def public_actor(self) -> str:
         """ "网格长 王": role and surname, never a full name."""
         return f"{self.actor_role_display} {self.actor_surname}".strip()
+
+
+class RatingSource(models.TextChoices):
+    RESIDENT = "resident", _("The resident")
+    CALLBACK = "callback", _("The community's call-back (回访)")
+
+
+class RequestRating(models.Model):
+    """How satisfied the resident was with one resolution of a request (满意度): their own
+    rating, or what they said on a call-back (回访) when they have not rated. One row per
+    resolution, never overwritten by a later resolution's: the satisfaction rate counts each.
+    The resident's rating replaces the call-back's of the same resolution."""
+
+    request = models.ForeignKey(
+        ResidentRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="ratings"
+    )
+    # Which resolution: the request's reopened_count while it was resolved (0: the first).
+    resolution = models.PositiveSmallIntegerField(_("resolution"))
+    rating = models.CharField(_("rating"), max_length=24, choices=Rating.choices)
+    source = models.CharField(
+        _("given by"), max_length=16, choices=RatingSource.choices, default=RatingSource.RESIDENT
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        ordering = ["request", "resolution"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "resolution"], name="rr_one_rating_per_resolution"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} · {self.resolution} · {self.rating}"
 
 
 class ReplyTemplate(TimeStampedModel):

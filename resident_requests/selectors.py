@@ -28,6 +28,7 @@ from .models import (
     OPEN_STATUSES,
     ActorRole,
     Category,
+    EventKind,
     HandlingLevel,
     RequestDepartment,
     RequestEvent,
@@ -233,7 +234,9 @@ def _who(actor, request: ResidentRequest, transition: Transition, facts) -> tupl
         if facts.is_assignee:
             return Who.ASSIGNEE, ActorRole.PARTY_MEMBER
         who = tuple(w for w in who if w != Who.ASSIGNEE)  # then as staff
-    kind = next(w for w in who if w in _WHO_CHECKS)
+    kind = next((w for w in who if w in _WHO_CHECKS), None)
+    if kind is None:  # the system's own (reopen): no person runs it
+        raise OutOfScope(_("Nobody runs this by hand: it follows from another step."))
     return kind, _WHO_CHECKS[kind](actor, request, facts)
 
 
@@ -381,9 +384,20 @@ def public_timeline(request: ResidentRequest) -> QuerySet[RequestEvent]:
     """The events a resident may see: their public notes, the actor by role and surname."""
     # "request" (its id) stays loaded: the related manager compares each row's request_id with
     # `request`, and a deferred request_id would cost one query per event.
-    return request.events.only(
-        "request", "kind", "actor_role", "actor_surname", "to_status", "public_note", "created_at"
-    ).order_by("created_at", "id")
+    # A call-back that did not reach the resident is the staff's business only.
+    return (
+        request.events.exclude(kind=EventKind.CALLBACK_NOT_REACHED)
+        .only(
+            "request",
+            "kind",
+            "actor_role",
+            "actor_surname",
+            "to_status",
+            "public_note",
+            "created_at",
+        )
+        .order_by("created_at", "id")
+    )
 
 
 # The form's two-level picker is read on every view of the public form; categories change a few

@@ -40,6 +40,7 @@ from .models import (
     FINAL_STATUSES,
     MAX_PHOTOS_PER_STAGE,
     OPEN_STATUSES,
+    SATISFIED_RATINGS,
     ActorRole,
     Category,
     Channel,
@@ -48,9 +49,11 @@ from .models import (
     PhoneVerification,
     PhotoStage,
     Rating,
+    RatingSource,
     RequestDepartment,
     RequestEvent,
     RequestPhoto,
+    RequestRating,
     RequestSupporter,
     RequestType,
     ResidentRequest,
@@ -912,7 +915,19 @@ def request_rate(
         request.status = Status.CLOSED if rating != Rating.DISSATISFIED else Status.RESOLVED
         if request.status == Status.CLOSED:
             request.closed_at = now
-        _save(request, ["rating", "rating_comment", "rated_at", "status", "closed_at"])
+        _rating_record(request, rating, RatingSource.RESIDENT, now)
+        _save(
+            request,
+            [
+                "rating",
+                "rating_comment",
+                "rated_at",
+                "status",
+                "closed_at",
+                "rated_count",
+                "satisfied_count",
+            ],
+        )
         _record(
             request,
             kind=EventKind.RATED,
@@ -926,7 +941,77 @@ def request_rate(
         return request
 
 
+def _rating_record(request: ResidentRequest, rating: str, source: str, now) -> None:
+    """Keep `rating` as the current resolution's (RequestRating) and the request's counters
+    (the caller saves them): the resident's replaces a call-back's, a call-back never replaces
+    anything."""
+    current = request.ratings.filter(resolution=request.reopened_count).first()
+    if current is not None:
+        if source == RatingSource.CALLBACK or current.source == RatingSource.RESIDENT:
+            return
+        request.satisfied_count -= current.rating in SATISFIED_RATINGS
+        current.rating, current.source, current.created_at = rating, source, now
+        current.save(update_fields=["rating", "source", "created_at"])
+    else:
+        RequestRating.objects.create(
+            request=request,
+            resolution=request.reopened_count,
+            rating=rating,
+            source=source,
+            created_at=now,
+        )
+        request.rated_count += 1
+    request.satisfied_count += rating in SATISFIED_RATINGS
+
+
+def request_callback(
+    *, request: ResidentRequest, actor, reached: bool, satisfaction: str = "", note: str = ""
+) -> ResidentRequest:
+    """回访: staff of the area called the resident about a resolved request. Reached, what the
+    resident said counts as their rating unless they rate themselves; 不满意 reopens the
+    request one level up, as the resident's own rating does. The note stays internal."""
+    with transaction.atomic():
+        request = _lock(request)
+        try:
+            role = _allowed(actor, request, "callback")
+        except IllegalTransition:
+            if request.status not in OPEN_STATUSES:
+                raise
+            raise IllegalTransition(
+                _("Request %(code)s is not resolved yet: call the resident back once it is.")
+                % {"code": request.code}
+            ) from None
+        note = (note or "").strip()
+        if len(note) > 2000:
+            raise ApplicationError(_("Keep the note under 2,000 characters."))
+        if not reached:
+            satisfaction = ""
+        elif satisfaction not in Rating.values:
+            raise ApplicationError(
+                _("Say how satisfied the resident is: choose one of the ratings.")
+            )
+        now = timezone.now()
+        outcome = Rating(satisfaction).label if reached else _("Not reached.")
+        if reached:
+            _rating_record(request, satisfaction, RatingSource.CALLBACK, now)
+            _save(request, ["rated_count", "satisfied_count"])
+        _record(
+            request,
+            kind=EventKind.CALLED_BACK if reached else EventKind.CALLBACK_NOT_REACHED,
+            actor=actor,
+            actor_role=role,
+            from_status=request.status,
+            internal_note=f"{outcome}\n{note}".strip(),
+        )
+        if satisfaction == Rating.DISSATISFIED:
+            _reopen(request, now)
+        return request
+
+
 def _reopen(request: ResidentRequest, now) -> None:
+    """The resident is not satisfied (their rating, or a call-back): back to accepted, one
+    level up (the table's "reopen")."""
+    _require_status(request, "reopen")
     from_level = request.level
     target = next_level(request.level) or request.level
     request.status = Status.ACCEPTED

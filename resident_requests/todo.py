@@ -10,8 +10,9 @@ act now", computed in SQL (one query per kind, whatever the number of requests):
   every level above. Escalate: an order with a party member past its resolve deadline.
 - acknowledge (报到), department_done: department staff, per department called in.
 - take, resolve: the party member the request is dispatched to.
-- call back (回访): community staff, for resolved requests the resident has not rated yet (until
-  they close unrated).
+- callback (回访): community staff, for resolved requests of their community whose current
+  resolution has no rating yet (neither the resident's nor a reached call-back's), until they
+  close unrated. A call-back that did not reach the resident leaves it here.
 
 Superusers act as every handler and every department (as transitions_available says). Every row
 is one the user may run now: tests/resident_requests/test_todo.py checks each against
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +38,14 @@ from core.views import TwoStepLoginMixin
 from organization.models import StaffScope, UnitKind
 from organization.selectors import department_ids_of, person_for_user, unit_within_q
 
-from .models import OPEN_STATUSES, HandlingLevel, RequestDepartment, ResidentRequest, Status
+from .models import (
+    OPEN_STATUSES,
+    HandlingLevel,
+    RequestDepartment,
+    RequestRating,
+    ResidentRequest,
+    Status,
+)
 from .transitions import AUTO_CLOSE_AFTER, TRANSITIONS
 
 # The page lists at most this many rows (the title counts them all).
@@ -50,8 +58,6 @@ _LEVELS_HANDLED = {
     UnitKind.COMMUNITY: (HandlingLevel.COMMUNITY,),
     UnitKind.STREET: (HandlingLevel.STREET, HandlingLevel.DEPARTMENT),
 }
-
-CALLBACK_LABEL = gettext_lazy("Call back (回访)")
 
 # The request columns a row shows (and the querysets load).
 _REQUEST_FIELDS = (
@@ -93,7 +99,7 @@ def deadline_marker(deadline: datetime.datetime | None, now: datetime.datetime |
 
 @dataclass
 class TodoRow:
-    action: str  # a transition's name, or "callback"
+    action: str  # a transition's name
     label: str
     url: str
     request_id: int
@@ -229,7 +235,13 @@ def _kinds(actor: _Actor, now: datetime.datetime) -> list[tuple[str, QuerySet]]:
             (
                 "callback",
                 _requests(
-                    community & Q(status=Status.RESOLVED, rating=""),
+                    community
+                    & Q(status=Status.RESOLVED)
+                    & ~Exists(
+                        RequestRating.objects.filter(
+                            request_id=OuterRef("pk"), resolution=OuterRef("reopened_count")
+                        )
+                    ),
                     F("resolved_at") + AUTO_CLOSE_AFTER,
                 ),
             )
@@ -241,13 +253,13 @@ def _row(action: str, obj, now) -> TodoRow:
     request = obj.request if isinstance(obj, RequestDepartment) else obj
     if action in ("take", "resolve"):
         url = reverse("resident_requests:member_order", args=[request.code])
-    elif action in ("accept", "callback"):  # accept is one click on the change page
+    elif action == "accept":  # one click on the change page
         url = reverse("admin:resident_requests_residentrequest_change", args=[request.pk])
     else:  # the transition's own page, with its form
         url = reverse(
             "admin:resident_requests_residentrequest_transition", args=[request.pk, action]
         )
-    label = CALLBACK_LABEL if action == "callback" else TRANSITIONS[action].label
+    label = TRANSITIONS[action].label
     category = request.category.name
     if request.category.parent_id:
         category = f"{request.category.parent.name} › {category}"

@@ -328,6 +328,32 @@ _ROWS = [
         form="rating",
         arguments=("rating", "comment"),
     ),
+    # 回访: staff of the area call the resident once the request is resolved; 不满意 reopens it
+    # as the resident's rating does (the "reopen" row below).
+    Transition(
+        name="callback",
+        label=_("Call back (回访)"),
+        verb=_("called back"),
+        sources=(Status.RESOLVED,),
+        target=None,  # reopened one level up when the resident is not satisfied
+        who=(Who.STAFF,),
+        event=EventKind.CALLED_BACK,
+        service="request_callback",
+        form="callback",
+        arguments=("reached", "satisfaction", "note"),
+        surfaces=frozenset({Surface.ADMIN}),
+    ),
+    # Run by `rate` and `callback` when the resident is not satisfied (services._reopen).
+    Transition(
+        name="reopen",
+        label=_("Reopen"),
+        verb=_("reopened"),
+        sources=(Status.RESOLVED,),
+        target=Status.ACCEPTED,
+        who=(Who.SYSTEM,),
+        event=EventKind.REOPENED,
+        service="_reopen",
+    ),
     Transition(
         name="support",
         label=_("Me too"),

@@ -7,7 +7,12 @@ from django.utils import timezone
 
 from grids.models import Building, Grid
 from organization.models import OrgUnit
-from resident_requests.models import Category, RequestDepartment, ResidentRequest
+from resident_requests.models import (
+    SATISFIED_RATINGS,
+    Category,
+    RequestDepartment,
+    ResidentRequest,
+)
 
 _n = itertools.count(1)
 TZ = datetime.timezone(datetime.timedelta(hours=8))  # Asia/Shanghai, no DST
@@ -66,6 +71,11 @@ def request(
         resolved_at=later(resolved_after),
         resolve_deadline=later(deadline_after),
         rated_at=timezone.now() if fields.get("rating") else None,
+        # One rated resolution (RequestRating's counters), unless the test says otherwise.
+        rated_count=fields.pop("rated_count", int(bool(fields.get("rating")))),
+        satisfied_count=fields.pop(
+            "satisfied_count", int(fields.get("rating", "") in SATISFIED_RATINGS)
+        ),
         **fields,
     )
     # created_at is set on insert (auto_now_add): put it where the test wants it.

@@ -283,6 +283,7 @@ def _admin_payload(w, transition, request, user):
         "department_done": {"department": department, "note": "已处理。"},
         "building": {"building": w.buildings[0].pk},
         "decline": {"note": "出差了"},
+        "callback": {"reached": "1", "satisfaction": "satisfied", "note": "已回访"},
     }[transition.form]
 
 

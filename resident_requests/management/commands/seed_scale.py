@@ -62,7 +62,8 @@ INSERT INTO resident_requests_residentrequest (
     code, public_id, request_type, public_allowed, progress_sms, access_token, channel, submitter_name, submitter_phone, building_id, grid_id, address,
     category_id, description, status, level, accept_deadline, resolve_deadline, overdue,
     accepted_at, resolved_at, closed_at, resolution_note, reject_reason, supporters_count,
-    reopened_count, rating, rating_comment, rated_at, created_at, updated_at
+    reopened_count, rating, rating_comment, rated_at, rated_count, satisfied_count, created_at,
+    updated_at
 )
 SELECT
     'JK-' || to_char(created, 'YYYYMMDD') || '-'
@@ -95,6 +96,8 @@ SELECT
          ELSE '' END,
     '',
     CASE WHEN status = 'closed' AND r_more < 0.95 THEN created + interval '5 days' END,
+    CASE WHEN status = 'closed' AND r_more < 0.95 THEN 1 ELSE 0 END,
+    CASE WHEN status = 'closed' AND r_more < 0.90 THEN 1 ELSE 0 END,
     created, created
 FROM shaped
 """

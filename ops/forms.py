@@ -7,7 +7,6 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from core import two_factor
-
 from core.forms import CleanInputMixin
 
 

@@ -402,6 +402,8 @@ class EscalateForm(NoteForm):
 
     def __init__(self, *args, request_obj, **kwargs):
         super().__init__(*args, **kwargs)
+        # Required by the service (transitions: note_required), which says so when it is empty.
+        self.fields["note"].label = _("Reason for escalating (shown to the resident)")
         target = next_level(request_obj.level)
         if target != HandlingLevel.DEPARTMENT and request_obj.level != HandlingLevel.DEPARTMENT:
             del self.fields["departments"]
@@ -745,7 +747,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         return [
             {
                 "name": t.name,
-                "label": t.label,
+                "label": t.label_for(obj),
                 "one_click": t.one_click,
                 "url": reverse(
                     "admin:resident_requests_residentrequest_transition", args=[obj.pk, t.name]
@@ -833,7 +835,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
                 self.message_user(
                     request,
                     gettext("Request %(code)s: %(action)s done.")
-                    % {"code": obj.code, "action": transition.label},
+                    % {"code": obj.code, "action": transition.label_for(obj)},
                     level=messages.SUCCESS,
                 )
                 return redirect(change_url)
@@ -843,10 +845,10 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": obj,
-            "title": f"{transition.label} · {obj.code}",
+            "title": f"{transition.label_for(obj)} · {obj.code}",
             "form": form,
             "change_url": change_url,
-            "action_label": transition.label,
+            "action_label": transition.label_for(obj),
             "template_texts": getattr(form, "template_texts", {}),
             "has_view_permission": True,
         }

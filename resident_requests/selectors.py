@@ -193,6 +193,25 @@ def request_handler_role(actor, request: ResidentRequest, facts=None) -> str:
     return role
 
 
+def request_level_holder_role(actor, request: ResidentRequest, facts=None) -> str:
+    """Like request_handler_role, and the actor's unit must hold exactly the request's handling
+    level: escalation is run from the level that holds the request (a grid leader submits to
+    the community, the street blows the whistle), never by a level below or above it."""
+    facts = _facts(actor, request, facts)
+    role = request_handler_role(actor, request, facts)
+    if role == ActorRole.ADMINISTRATOR:
+        return role
+    if not any(_UNIT_RANK[kind] == _LEVEL_RANK[request.level] for _role, kind in facts.scopes):
+        raise OutOfScope(
+            _(
+                "Request %(code)s is held at the %(level)s level: only the staff of that level "
+                "can escalate it."
+            )
+            % {"code": request.code, "level": request.get_level_display()}
+        )
+    return role
+
+
 def request_assignee_role(actor, request: ResidentRequest, facts=None) -> str:
     """OutOfScope unless the request is dispatched to the actor (a party member)."""
     if not _facts(actor, request, facts).is_assignee:
@@ -215,6 +234,7 @@ def request_department_role(actor, request: ResidentRequest, facts=None) -> str:
 
 _WHO_CHECKS = {
     Who.HANDLER: request_handler_role,
+    Who.LEVEL_HOLDER: request_level_holder_role,
     Who.STAFF: request_staff_role,
     Who.DEPARTMENT: request_department_role,
     Who.ASSIGNEE: request_assignee_role,

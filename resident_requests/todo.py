@@ -246,7 +246,7 @@ def _row(action: str, obj, now) -> TodoRow:
         url = reverse(
             "admin:resident_requests_residentrequest_transition", args=[request.pk, action]
         )
-    label = CALLBACK_LABEL if action == "callback" else TRANSITIONS[action].label
+    label = CALLBACK_LABEL if action == "callback" else TRANSITIONS[action].label_for(request)
     category = request.category.name
     if request.category.parent_id:
         category = f"{request.category.parent.name} › {category}"

@@ -77,9 +77,9 @@ def test_dispatch_tells_the_member_with_a_short_link_to_the_order(w, client):
 
 def test_escalation_tells_the_staff_of_the_new_level(w):
     request = submit(w)
-    workflow.request_escalate(request=request, actor=w.grid_leader_user)
+    workflow.request_escalate(request=request, actor=w.grid_leader_user, note="需上级协调")
     assert phones("request.escalated") == {"13900000003"}  # community staff
-    workflow.request_escalate(request=request, actor=w.community_user)
+    workflow.request_escalate(request=request, actor=w.community_user, note="需上级协调")
     assert phones("request.escalated") == {"13900000003", "13900000004"}  # + street staff
 
 
@@ -207,7 +207,7 @@ def a_full_life(w, **extra):
         request=request, actor=w.grid_leader_user, assignee=w.member, note="找李党员"
     )
     workflow.request_escalate(request=request, actor=w.grid_leader_user, note="网格处理不了")
-    workflow.request_escalate(request=request, actor=w.community_user)
+    workflow.request_escalate(request=request, actor=w.community_user, note="需上级协调")
     workflow.request_resolve(request=request, actor=w.street_user, note="已清运，张三满意")
     return request
 

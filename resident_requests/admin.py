@@ -8,6 +8,7 @@ scope resolved to a list of grids first so PostgreSQL can use the (grid, created
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -30,6 +31,7 @@ from organization.models import Department, OrgUnit, UnitKind
 from organization.selectors import department_ids_of, scope_q, subtree_q
 
 from . import selectors, services
+from .dispatch_picker import dispatch_candidates
 from .forms import MultiplePhotoField
 from .models import (
     OPEN_STATUSES,
@@ -370,8 +372,14 @@ class DispatchForm(NoteForm):
         from .teams import teams_for_request
 
         super().__init__(*args, **kwargs)
-        self.fields["note"].label = _("Internal note for the member")
-        self.fields["assignee"].queryset = services.members_for_dispatch(request_obj)
+        self.fields["note"].label = _("Note for the member (sent to them, not shown in public)")
+        members = services.members_for_dispatch(request_obj)
+        self.fields["assignee"].queryset = members
+        # Best suggestion first, with what helps to choose (dispatch_picker: one query).
+        self.picker = dispatch_candidates(request_obj, members)
+        self.fields["assignee"].choices = [("", "---------")] + [
+            (c.person.pk, c.label) for c in self.picker
+        ]
         self.fields["team"].queryset = teams_for_request(request_obj)
 
     @classmethod
@@ -538,7 +546,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
     search_fields = ["code"]
     search_help_text = _("A tracking code, a whole phone number or its last 4 digits.")
     ordering = ["-created_at", "-id"]
-    actions = ["accept_selected"]
+    actions = ["accept_selected", "dispatch_selected"]
     change_form_template = "admin/resident_requests/residentrequest/change_form.html"
     personal_data_fields = ("name", "phone", "address")
 
@@ -739,6 +747,10 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         extra_context = extra_context or {}
         if obj is not None:
             extra_context["transitions"] = self._available(request, obj)
+            if any(t["name"] == "dispatch" for t in extra_context["transitions"]):
+                extra_context["dispatch_picker"] = dispatch_candidates(
+                    obj, services.members_for_dispatch(obj)
+                )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _available(self, request, obj):
@@ -850,6 +862,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             "change_url": change_url,
             "action_label": transition.label_for(obj),
             "template_texts": getattr(form, "template_texts", {}),
+            "dispatch_picker": getattr(form, "picker", None),
             "has_view_permission": True,
         }
         return TemplateResponse(
@@ -890,6 +903,85 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             )
         for message in failed[:10]:
             self.message_user(request, message, level=messages.WARNING)
+
+    @admin.action(
+        description=_("Dispatch the selected requests to one member or team"),
+        permissions=["change"],
+    )
+    def dispatch_selected(self, request, queryset):
+        """Each selected request through the dispatch service (the same checks as one by one);
+        the page then says, per request, what was done and what was refused and why."""
+        form = BulkDispatchForm(
+            request.POST if "apply" in request.POST else None, user=request.user
+        )
+        if "apply" not in request.POST or not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": gettext("Dispatch the selected requests"),
+                "form": form,
+                "requests": list(queryset.select_related(None).only("pk", "code")),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/resident_requests/residentrequest/bulk_dispatch.html", context
+            )
+        arguments = {
+            "assignee": form.cleaned_data.get("assignee"),
+            "team": form.cleaned_data.get("team"),
+            "note": form.cleaned_data.get("note", ""),
+        }
+        for obj in queryset.select_related("grid__unit", "grid__community").order_by("pk"):
+            try:
+                services.transition_run(
+                    name="dispatch", request=obj, actor=request.user, arguments=arguments
+                )
+            except ApplicationError as exc:
+                self.message_user(
+                    request,
+                    gettext("%(code)s refused: %(reason)s")
+                    % {"code": obj.code, "reason": exc.message},
+                    level=messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request, gettext("%(code)s dispatched.") % {"code": obj.code}, messages.SUCCESS
+                )
+        return None
+
+
+class BulkDispatchForm(forms.Form):
+    """One party member or one volunteer team for every selected request (each dispatch is
+    checked by the service as if made alone)."""
+
+    assignee = forms.ModelChoiceField(label=_("Party member"), queryset=None, required=False)
+    team = forms.ModelChoiceField(label=_("or a volunteer team"), queryset=None, required=False)
+    note = forms.CharField(
+        label=_("Note for the member (sent to them, not shown in public)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        from organization.models import PARTY_MEMBER_STATUSES, Person
+
+        from .teams import team_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = Person.objects.filter(
+            scope_q(user, "membership_unit"), political_status__in=PARTY_MEMBER_STATUSES
+        ).order_by("name")
+        teams = team_model()
+        self.fields["team"].queryset = teams.objects.filter(
+            scope_q(user, getattr(teams, "SCOPE_PATH", "grid__unit")), active=True
+        ).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("assignee")) == bool(data.get("team")):
+            raise forms.ValidationError(_("Choose either a party member or a volunteer team."))
+        return data
 
 
 def _flat(row):

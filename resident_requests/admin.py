@@ -12,7 +12,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -99,6 +99,34 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(overdue=True, status__in=OPEN_STATUSES)
         return queryset
+
+
+class DepartmentReportFilter(admin.SimpleListFilter):
+    """For department staff: the open requests their departments were called in on and have
+    not reported in on yet (部门报到), or reported in on but not yet done."""
+
+    title = _("our department")
+    parameter_name = "report"
+
+    def lookups(self, request, model_admin):
+        if not request.user.is_superuser and not department_ids_of(request.user):
+            return []
+        return [
+            ("waiting", _("Waiting for our 报到")),
+            ("working", _("Reported in, our part not done")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("waiting", "working"):
+            return queryset
+        links = RequestDepartment.objects.filter(
+            request_id=OuterRef("pk"),
+            reported_done_at__isnull=True,
+            acknowledged_at__isnull=self.value() == "waiting",
+        )
+        if not request.user.is_superuser:
+            links = links.filter(department_id__in=department_ids_of(request.user))
+        return queryset.filter(Exists(links), status__in=OPEN_STATUSES)
 
 
 class LocationFilter(admin.SimpleListFilter):
@@ -533,6 +561,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         "level",
         CategoryFilter,
         OverdueFilter,
+        DepartmentReportFilter,
         LocationFilter,
         StreetFilter,
         GridFilter,

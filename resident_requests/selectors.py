@@ -28,6 +28,7 @@ from .models import (
     OPEN_STATUSES,
     ActorRole,
     Category,
+    EventKind,
     HandlingLevel,
     RequestDepartment,
     RequestEvent,
@@ -548,6 +549,18 @@ def support_ref(request: ResidentRequest) -> str:
         settings.SECRET_KEY.encode(), f"support:{request.pk}".encode(), "sha256"
     ).hexdigest()
     return digest[:20]
+
+
+def dispatch_note_for(request: ResidentRequest, person: Person) -> str:
+    """The note written for `person` when `request` was last dispatched to them (the internal
+    note of that DISPATCHED event): the member reads it on their order page."""
+    note = (
+        request.events.filter(kind=EventKind.DISPATCHED, assignee=person)
+        .order_by("-created_at", "-id")
+        .values_list("internal_note", flat=True)
+        .first()
+    )
+    return note or ""
 
 
 def requests_for_member(person: Person) -> QuerySet[ResidentRequest]:

@@ -334,6 +334,12 @@ def todo_page(http_request):
             "todo": todo,
             "shown": len(todo.rows),
             "due_soon_hours": due_soon_hours(),
+            # Department staff: the whole list of requests waiting for their 报到, in the admin.
+            "waiting_report_url": (
+                reverse("admin:resident_requests_residentrequest_changelist") + "?report=waiting"
+                if user.is_staff and (user.is_superuser or department_ids_of(user))
+                else ""
+            ),
         },
     )
 

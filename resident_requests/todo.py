@@ -6,8 +6,9 @@ act now", computed in SQL (one query per kind, whatever the number of requests):
 - accept, dispatch, escalate: staff whose scope unit is the one handling the request's current
   level (分级响应: a grid leader for a grid-level request, community staff for a community-level
   one, street staff for a street-level one). Rank is enough to run these transitions
-  (selectors.request_handler_role), but the request waits on the level that holds it, not on
-  every level above. Escalate: an order with a party member past its resolve deadline.
+  (selectors.request_handler_role; escalating needs the unit that holds the level,
+  Who.LEVEL_HOLDER), but the request waits on the level that holds it, not on every level
+  above. Escalate: an order with a party member past its resolve deadline.
 - acknowledge (报到), department_done: department staff, per department called in.
 - take, resolve: the party member the request is dispatched to.
 - call back (回访): community staff, for resolved requests the resident has not rated yet (until

@@ -65,7 +65,12 @@ def inbox(request):
     or all with `all`)."""
     user = request.user
     if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+        # The to-do's sign-in takes staff and party members alike (by URL name: no import).
+        try:
+            login_url = reverse("resident_requests:todo_login")
+        except NoReverseMatch:
+            login_url = None
+        return redirect_to_login(request.get_full_path(), login_url)
     # Staff who set up two-factor login pass it in the admin's login first (ops.admin).
     if user.is_staff and not admin.site.has_permission(request):
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))

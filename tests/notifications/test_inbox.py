@@ -110,3 +110,16 @@ def test_escalation_reaches_the_community_staffs_inbox(w):
         channel=Channel.INBOX,
         template_key="request.escalated",
     ).exists()
+
+
+def test_a_party_member_signs_in_and_reads_their_order_in_the_inbox(client, w):
+    member = w.members[0]
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_dispatch(request=request, actor=w.users["leader"], assignee=member)
+    response = client.get(INBOX)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("resident_requests:todo_login"))
+    client.force_login(member.user)
+    page = _english(client).get(INBOX).content.decode()
+    assert "A new order for you" in page

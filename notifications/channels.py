@@ -275,7 +275,16 @@ def sms_backend() -> ChannelBackend:
     return HttpSmsBackend() if settings.SMS_HTTP_URL else ConsoleSmsBackend()
 
 
+class InboxBackend(ChannelBackend):
+    """The in-portal inbox: the row is the message, there is nothing to deliver."""
+
+    def send(self, message: OutgoingMessage) -> None:
+        return None
+
+
 def backend_for(channel: str) -> ChannelBackend:
+    if channel == Channel.INBOX:
+        return InboxBackend()
     if channel == Channel.SMS:
         return sms_backend()
     if channel == Channel.EMAIL:

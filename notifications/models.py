@@ -18,6 +18,9 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     WECOM = "wecom", _("WeCom group robot (企业微信)")
     DINGTALK = "dingtalk", _("DingTalk group robot (钉钉)")
+    # The portal's own inbox (/inbox/): every message to a staff or member login gets a row
+    # here too, so staff without a phone or an e-mail address still read it. Stored, not sent.
+    INBOX = "inbox", _("In-portal inbox")
 
 
 class NotificationStatus(models.TextChoices):
@@ -76,6 +79,8 @@ class Notification(TimeStampedModel):
     claimed_at = models.DateTimeField(_("claimed by a worker at"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Inbox rows: when the recipient marked it read (empty: unread).
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -89,6 +94,12 @@ class Notification(TimeStampedModel):
                 condition=~Q(status="sent"),
             ),
             models.Index(fields=["channel", "status"], name="notification_channel_idx"),
+            # A user's inbox, newest first, and its unread count.
+            models.Index(
+                fields=["recipient_user", "-created_at"],
+                name="notification_inbox_idx",
+                condition=Q(channel="inbox"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import Notification, NotificationStatus, ShortLink
+from .models import Channel, Notification, NotificationStatus, ShortLink
 
 # The app whose objects rows are about (Notification.request_id) says which of them a staff user
 # may see: resident_requests registers its visibility rule when Django starts
@@ -37,3 +37,16 @@ def outbox_counts() -> dict[str, int]:
         Notification.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
     )
     return {status: counts.get(status, 0) for status in NotificationStatus.values}
+
+
+def inbox_for(user) -> QuerySet[Notification]:
+    """The messages addressed to `user` in the in-portal inbox, newest first."""
+    return Notification.objects.filter(recipient_user_id=user.pk, channel=Channel.INBOX).order_by(
+        "-created_at", "-id"
+    )
+
+
+def inbox_unread_count(user) -> int:
+    if user is None or not user.is_authenticated:
+        return 0
+    return inbox_for(user).filter(read_at__isnull=True).count()

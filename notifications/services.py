@@ -170,6 +170,24 @@ def notifications_create_many(
                         idempotency_key=key,
                     ),
                 )
+            if recipient.user is not None and recipient.audience != "resident":
+                # The inbox copy: whatever the routes and addresses, a login reads it there.
+                key = f"{cause}|{recipient.key}|{Channel.INBOX}"[:200]
+                rows.setdefault(
+                    key,
+                    Notification(
+                        recipient_user=recipient.user,
+                        recipient_person=recipient.person,
+                        channel=Channel.INBOX,
+                        template_key=template_key,
+                        context={**context, **recipient.extra},
+                        language=recipient.language or default_language,
+                        request_id=request_id,
+                        idempotency_key=key,
+                        status=NotificationStatus.SENT,
+                        sent_at=timezone.now(),
+                    ),
+                )
     for key, phones in mentions.items():
         rows[key].context["mention"] = sorted(set(phones))
     if not rows:
@@ -188,7 +206,8 @@ def notifications_create_many(
                 idempotency_key__in=missing, status=NotificationStatus.PENDING
             ).values_list("pk", flat=True)
         )
-    enqueue_on_commit(sorted([row.pk for row in written] + again))
+    sent = [row.pk for row in written if row.channel != Channel.INBOX]  # the inbox is stored
+    enqueue_on_commit(sorted(sent + again))
     return written
 
 
@@ -625,3 +644,18 @@ def notifications_forget_finished(*, template_key: str, before: datetime.datetim
         .filter(~Q(phone="") | ~Q(email="") | ~Q(context={}))
         .update(phone="", email="", context={})
     )
+
+
+# --- The in-portal inbox ------------------------------------------------------------------------
+
+
+def inbox_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    """Mark `user`'s inbox rows read (`ids`: those only, else all); how many changed. Rows of
+    other users are never touched, whatever ids are given."""
+    rows = Notification.objects.filter(
+        recipient_user_id=user.pk, channel=Channel.INBOX, read_at__isnull=True
+    )
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    now = timezone.now()
+    return rows.update(read_at=now, updated_at=now)

@@ -8,10 +8,11 @@ scope resolved to a list of grids first so PostgreSQL can use the (grid, created
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -31,6 +32,7 @@ from organization.models import Department, OrgUnit, UnitKind
 from organization.selectors import department_ids_of, scope_q, subtree_q
 
 from . import selectors, services
+from .dispatch_picker import dispatch_candidates
 from .forms import MultiplePhotoField
 from .models import (
     OPEN_STATUSES,
@@ -99,6 +101,34 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(overdue=True, status__in=OPEN_STATUSES)
         return queryset
+
+
+class DepartmentReportFilter(admin.SimpleListFilter):
+    """For department staff: the open requests their departments were called in on and have
+    not reported in on yet (部门报到), or reported in on but not yet done."""
+
+    title = _("our department")
+    parameter_name = "report"
+
+    def lookups(self, request, model_admin):
+        if not request.user.is_superuser and not department_ids_of(request.user):
+            return []
+        return [
+            ("waiting", _("Waiting for our 报到")),
+            ("working", _("Reported in, our part not done")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("waiting", "working"):
+            return queryset
+        links = RequestDepartment.objects.filter(
+            request_id=OuterRef("pk"),
+            reported_done_at__isnull=True,
+            acknowledged_at__isnull=self.value() == "waiting",
+        )
+        if not request.user.is_superuser:
+            links = links.filter(department_id__in=department_ids_of(request.user))
+        return queryset.filter(Exists(links), status__in=OPEN_STATUSES)
 
 
 class LocationFilter(admin.SimpleListFilter):
@@ -373,8 +403,14 @@ class DispatchForm(NoteForm):
         from .teams import teams_for_request
 
         super().__init__(*args, **kwargs)
-        self.fields["note"].label = _("Internal note for the member")
-        self.fields["assignee"].queryset = services.members_for_dispatch(request_obj)
+        self.fields["note"].label = _("Note for the member (sent to them, not shown in public)")
+        members = services.members_for_dispatch(request_obj)
+        self.fields["assignee"].queryset = members
+        # Best suggestion first, with what helps to choose (dispatch_picker: one query).
+        self.picker = dispatch_candidates(request_obj, members)
+        self.fields["assignee"].choices = [("", "---------")] + [
+            (c.person.pk, c.label) for c in self.picker
+        ]
         self.fields["team"].queryset = teams_for_request(request_obj)
 
     @classmethod
@@ -405,6 +441,8 @@ class EscalateForm(NoteForm):
 
     def __init__(self, *args, request_obj, **kwargs):
         super().__init__(*args, **kwargs)
+        # Required by the service (transitions: note_required), which says so when it is empty.
+        self.fields["note"].label = _("Reason for escalating (shown to the resident)")
         target = next_level(request_obj.level)
         if target != HandlingLevel.DEPARTMENT and request_obj.level != HandlingLevel.DEPARTMENT:
             del self.fields["departments"]
@@ -569,6 +607,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         "level",
         CategoryFilter,
         OverdueFilter,
+        DepartmentReportFilter,
         LocationFilter,
         StreetFilter,
         GridFilter,
@@ -584,7 +623,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         "A tracking code, an Open311 id, a whole phone number or its last 4 digits."
     )
     ordering = ["-created_at", "-id"]
-    actions = ["accept_selected"]
+    actions = ["accept_selected", "dispatch_selected"]
     change_form_template = "admin/resident_requests/residentrequest/change_form.html"
     personal_data_fields = ("name", "phone", "address")
 
@@ -786,6 +825,10 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         extra_context = extra_context or {}
         if obj is not None:
             extra_context["transitions"] = self._available(request, obj)
+            if any(t["name"] == "dispatch" for t in extra_context["transitions"]):
+                extra_context["dispatch_picker"] = dispatch_candidates(
+                    obj, services.members_for_dispatch(obj)
+                )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _available(self, request, obj):
@@ -794,7 +837,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         return [
             {
                 "name": t.name,
-                "label": t.label,
+                "label": t.label_for(obj),
                 "one_click": t.one_click,
                 "url": reverse(
                     "admin:resident_requests_residentrequest_transition", args=[obj.pk, t.name]
@@ -882,7 +925,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
                 self.message_user(
                     request,
                     gettext("Request %(code)s: %(action)s done.")
-                    % {"code": obj.code, "action": transition.label},
+                    % {"code": obj.code, "action": transition.label_for(obj)},
                     level=messages.SUCCESS,
                 )
                 return redirect(change_url)
@@ -892,11 +935,12 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": obj,
-            "title": f"{transition.label} · {obj.code}",
+            "title": f"{transition.label_for(obj)} · {obj.code}",
             "form": form,
             "change_url": change_url,
-            "action_label": transition.label,
+            "action_label": transition.label_for(obj),
             "template_texts": getattr(form, "template_texts", {}),
+            "dispatch_picker": getattr(form, "picker", None),
             "has_view_permission": True,
         }
         return TemplateResponse(
@@ -937,6 +981,85 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
             )
         for message in failed[:10]:
             self.message_user(request, message, level=messages.WARNING)
+
+    @admin.action(
+        description=_("Dispatch the selected requests to one member or team"),
+        permissions=["change"],
+    )
+    def dispatch_selected(self, request, queryset):
+        """Each selected request through the dispatch service (the same checks as one by one);
+        the page then says, per request, what was done and what was refused and why."""
+        form = BulkDispatchForm(
+            request.POST if "apply" in request.POST else None, user=request.user
+        )
+        if "apply" not in request.POST or not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": gettext("Dispatch the selected requests"),
+                "form": form,
+                "requests": list(queryset.select_related(None).only("pk", "code")),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/resident_requests/residentrequest/bulk_dispatch.html", context
+            )
+        arguments = {
+            "assignee": form.cleaned_data.get("assignee"),
+            "team": form.cleaned_data.get("team"),
+            "note": form.cleaned_data.get("note", ""),
+        }
+        for obj in queryset.select_related("grid__unit", "grid__community").order_by("pk"):
+            try:
+                services.transition_run(
+                    name="dispatch", request=obj, actor=request.user, arguments=arguments
+                )
+            except ApplicationError as exc:
+                self.message_user(
+                    request,
+                    gettext("%(code)s refused: %(reason)s")
+                    % {"code": obj.code, "reason": exc.message},
+                    level=messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request, gettext("%(code)s dispatched.") % {"code": obj.code}, messages.SUCCESS
+                )
+        return None
+
+
+class BulkDispatchForm(forms.Form):
+    """One party member or one volunteer team for every selected request (each dispatch is
+    checked by the service as if made alone)."""
+
+    assignee = forms.ModelChoiceField(label=_("Party member"), queryset=None, required=False)
+    team = forms.ModelChoiceField(label=_("or a volunteer team"), queryset=None, required=False)
+    note = forms.CharField(
+        label=_("Note for the member (sent to them, not shown in public)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        from organization.models import PARTY_MEMBER_STATUSES, Person
+
+        from .teams import team_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = Person.objects.filter(
+            scope_q(user, "membership_unit"), political_status__in=PARTY_MEMBER_STATUSES
+        ).order_by("name")
+        teams = team_model()
+        self.fields["team"].queryset = teams.objects.filter(
+            scope_q(user, getattr(teams, "SCOPE_PATH", "grid__unit")), active=True
+        ).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("assignee")) == bool(data.get("team")):
+            raise forms.ValidationError(_("Choose either a party member or a volunteer team."))
+        return data
 
 
 def _flat(row):

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.privacy import redact_text
 from notifications.messages import MessageTemplate, register_templates, seal_code
 from notifications.models import Notification
 from notifications.services import (
@@ -85,6 +86,17 @@ TEMPLATES: dict[str, MessageTemplate] = {
     "request.dispatched": _template(
         _("New order for you"),
         _("A new order for you (%(category)s): %(link)s"),
+    ),
+    # → the party member, when the grid leader wrote a note for them (redacted, shortened):
+    # two SMS parts, like the receipt (a link and a note cannot both fit in one)
+    "request.dispatched_note": _template(
+        _("New order for you"),
+        _("New order %(code)s (%(category)s). Note: %(note)s %(link)s"),
+    ),
+    # → the grid leader (the staff of the level) and whoever dispatched it: give it to another
+    "request.declined": _template(
+        _("Order given back"),
+        _("Order %(code)s (%(category)s) was given back: %(reason)s Dispatch it again."),
     ),
     # → the staff of the new level, or each department called in (吹哨 / 报到)
     "request.escalated": _template(
@@ -240,14 +252,59 @@ def _on_dispatched(event, request):
         "handler_role": "party_member" if member.is_party_member else "volunteer",
         "handler_surname": (member.name or "").strip()[:1],
     }
+    note = member_note(event, request)
+    to_member = ("request.dispatched", {"link": link})
+    if note:
+        to_member = ("request.dispatched_note", {"link": link, "note": _sms_excerpt(note, request)})
     return [
-        (
-            "request.dispatched",
-            [Recipient(audience="staff", person=member)],
-            {"link": link},
-        ),
+        (to_member[0], [Recipient(audience="staff", person=member)], to_member[1]),
         ("request.progress_dispatched", who.progress_recipients(request), handler),
     ]
+
+
+# Staff's text quoted in a message: a dispatch note (the message is two SMS parts anyway), a
+# member's reason for giving an order back (the message stays one SMS).
+NOTE_EXCERPT_LENGTH = 30
+REASON_EXCERPT_LENGTH = 20
+
+
+def member_note(event, request) -> str:
+    """The grid leader's note to the member in a DISPATCHED event (without the line naming the
+    team and its leader, which the dispatch service puts first for a team)."""
+    note = (event.internal_note or "").strip()
+    if request.assignee_team_id and "\n" in note:
+        return note.split("\n", 1)[1].strip()
+    return "" if request.assignee_team_id else note
+
+
+def _sms_excerpt(text: str, request, length: int = NOTE_EXCERPT_LENGTH) -> str:
+    """Free text staff wrote, as a message may quote it: personal data redacted (phones, ID
+    numbers, rooms, the resident's name: core.privacy.redact_text), then shortened."""
+    text = " ".join(redact_text(text, names=[request.submitter_name]).split())
+    if len(text) > length:
+        text = text[: length - 1] + "…"
+    return text
+
+
+def _on_declined(event, request):
+    recipients = who.handlers(request)
+    dispatcher = (
+        request.events.filter(kind=EventKind.DISPATCHED, created_at__lte=event.created_at)
+        .exclude(actor=None)
+        .order_by("-created_at", "-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    if dispatcher is not None:
+        recipients.append(Recipient(audience="staff", user=_user(dispatcher)))
+    reason = {"reason": _sms_excerpt(event.internal_note, request, REASON_EXCERPT_LENGTH)}
+    return [("request.declined", recipients, reason)]
+
+
+def _user(pk):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=pk)
 
 
 def _on_escalated(event, request):
@@ -329,6 +386,7 @@ EVENT_RULES = {
     EventKind.SUBMITTED: _on_submitted,
     EventKind.ACCEPTED: _on_accepted,
     EventKind.DISPATCHED: _on_dispatched,
+    EventKind.DECLINED: _on_declined,
     EventKind.ESCALATED: _on_escalated,
     EventKind.REOPENED: _on_escalated,
     EventKind.DEPARTMENT_CALLED: _on_department_called,

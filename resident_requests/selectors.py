@@ -194,6 +194,25 @@ def request_handler_role(actor, request: ResidentRequest, facts=None) -> str:
     return role
 
 
+def request_level_holder_role(actor, request: ResidentRequest, facts=None) -> str:
+    """Like request_handler_role, and the actor's unit must hold exactly the request's handling
+    level: escalation is run from the level that holds the request (a grid leader submits to
+    the community, the street blows the whistle), never by a level below or above it."""
+    facts = _facts(actor, request, facts)
+    role = request_handler_role(actor, request, facts)
+    if role == ActorRole.ADMINISTRATOR:
+        return role
+    if not any(_UNIT_RANK[kind] == _LEVEL_RANK[request.level] for _role, kind in facts.scopes):
+        raise OutOfScope(
+            _(
+                "Request %(code)s is held at the %(level)s level: only the staff of that level "
+                "can escalate it."
+            )
+            % {"code": request.code, "level": request.get_level_display()}
+        )
+    return role
+
+
 def request_assignee_role(actor, request: ResidentRequest, facts=None) -> str:
     """OutOfScope unless the request is dispatched to the actor (a party member)."""
     if not _facts(actor, request, facts).is_assignee:
@@ -216,6 +235,7 @@ def request_department_role(actor, request: ResidentRequest, facts=None) -> str:
 
 _WHO_CHECKS = {
     Who.HANDLER: request_handler_role,
+    Who.LEVEL_HOLDER: request_level_holder_role,
     Who.STAFF: request_staff_role,
     Who.DEPARTMENT: request_department_role,
     Who.ASSIGNEE: request_assignee_role,
@@ -542,6 +562,18 @@ def support_ref(request: ResidentRequest) -> str:
         settings.SECRET_KEY.encode(), f"support:{request.pk}".encode(), "sha256"
     ).hexdigest()
     return digest[:20]
+
+
+def dispatch_note_for(request: ResidentRequest, person: Person) -> str:
+    """The note written for `person` when `request` was last dispatched to them (the internal
+    note of that DISPATCHED event): the member reads it on their order page."""
+    note = (
+        request.events.filter(kind=EventKind.DISPATCHED, assignee=person)
+        .order_by("-created_at", "-id")
+        .values_list("internal_note", flat=True)
+        .first()
+    )
+    return note or ""
 
 
 def requests_for_member(person: Person) -> QuerySet[ResidentRequest]:

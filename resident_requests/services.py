@@ -735,6 +735,10 @@ def request_escalate(
     with transaction.atomic():
         request = _lock(request)
         role = _allowed(actor, request, "escalate")
+        if actor is not None:
+            note = _require_text(
+                note, TRANSITIONS["escalate"].note_required % {"code": request.code}
+            )
         now = timezone.now()
         target = next_level(request.level)
         if target == HandlingLevel.DEPARTMENT or request.level == HandlingLevel.DEPARTMENT:

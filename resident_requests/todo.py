@@ -6,8 +6,9 @@ act now", computed in SQL (one query per kind, whatever the number of requests):
 - accept, dispatch, escalate: staff whose scope unit is the one handling the request's current
   level (分级响应: a grid leader for a grid-level request, community staff for a community-level
   one, street staff for a street-level one). Rank is enough to run these transitions
-  (selectors.request_handler_role), but the request waits on the level that holds it, not on
-  every level above. Escalate: an order with a party member past its resolve deadline.
+  (selectors.request_handler_role; escalating needs the unit that holds the level,
+  Who.LEVEL_HOLDER), but the request waits on the level that holds it, not on every level
+  above. Escalate: an order with a party member past its resolve deadline.
 - acknowledge (报到), department_done: department staff, per department called in.
 - take, resolve: the party member the request is dispatched to.
 - callback (回访): community staff, for resolved requests of their community whose current
@@ -259,7 +260,7 @@ def _row(action: str, obj, now) -> TodoRow:
         url = reverse(
             "admin:resident_requests_residentrequest_transition", args=[request.pk, action]
         )
-    label = TRANSITIONS[action].label
+    label = TRANSITIONS[action].label_for(request)
     category = request.category.name
     if request.category.parent_id:
         category = f"{request.category.parent.name} › {category}"
@@ -348,6 +349,12 @@ def todo_page(http_request):
             "todo": todo,
             "shown": len(todo.rows),
             "due_soon_hours": due_soon_hours(),
+            # Department staff: the whole list of requests waiting for their 报到, in the admin.
+            "waiting_report_url": (
+                reverse("admin:resident_requests_residentrequest_changelist") + "?report=waiting"
+                if user.is_staff and (user.is_superuser or department_ids_of(user))
+                else ""
+            ),
         },
     )
 

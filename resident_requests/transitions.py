@@ -35,6 +35,10 @@ class Who(StrEnum):
 
     # Staff whose scope unit reaches the request's current handling level (分级响应), superusers.
     HANDLER = "handler"
+    # Staff whose scope unit holds exactly the request's current handling level (a grid leader
+    # for a grid-level request, the street for a street-level one), superusers: escalation is
+    # run from the level that holds the request, never from below nor for another level.
+    LEVEL_HOLDER = "level_holder"
     # Staff whose area holds the request, at any level; superusers.
     STAFF = "staff"
     # The party member the request is dispatched to (党员接单).
@@ -55,8 +59,10 @@ class Surface(StrEnum):
 
 # Whom each surface serves: a transition is offered there to these actors only.
 SURFACE_WHO = {
-    Surface.ADMIN: frozenset({Who.HANDLER, Who.STAFF, Who.DEPARTMENT}),
-    Surface.API: frozenset({Who.HANDLER, Who.STAFF, Who.DEPARTMENT, Who.ASSIGNEE}),
+    Surface.ADMIN: frozenset({Who.HANDLER, Who.LEVEL_HOLDER, Who.STAFF, Who.DEPARTMENT}),
+    Surface.API: frozenset(
+        {Who.HANDLER, Who.LEVEL_HOLDER, Who.STAFF, Who.DEPARTMENT, Who.ASSIGNEE}
+    ),
     Surface.MEMBER: frozenset({Who.ASSIGNEE}),
 }
 
@@ -99,6 +105,16 @@ class Transition:
     url_path: str = ""
     summary: str = ""  # the API's one-line description
     done_message: str = ""  # what the member page says once it ran
+    # The button's text by the request's handling level, where it says more than `label`.
+    labels_by_level: dict = field(default_factory=dict)
+    # The input's `note` must be given (by a person; the system needs none).
+    note_required: str = ""  # the message when it is empty
+
+    def label_for(self, request: ResidentRequest | None = None) -> str:
+        """The button's text for `request` (what it does at the request's level)."""
+        if request is not None and request.level in self.labels_by_level:
+            return self.labels_by_level[request.level]
+        return self.label
 
     def sources_for(self, who: Who) -> tuple[str, ...]:
         return self.sources_by_who.get(who, self.sources)
@@ -232,13 +248,24 @@ _ROWS = [
         verb=_("escalated"),
         sources=tuple(OPEN_STATUSES),
         target=None,  # accepted when a member's order ends, else unchanged
-        who=(Who.HANDLER, Who.SYSTEM),
+        who=(Who.LEVEL_HOLDER, Who.SYSTEM),
         event=EventKind.ESCALATED,
         service="request_escalate",
         form="escalate",
         arguments=("note", "internal_note", "departments"),
         surfaces=_STAFF_SURFACES,
         summary=_("Escalate one level up (吹哨), or call in departments"),
+        # 网格发现、社区收集、街道吹哨、部门报到: what the button does at each level.
+        labels_by_level={
+            HandlingLevel.GRID: _("Submit to the community (提交社区)"),
+            HandlingLevel.COMMUNITY: _("Submit to the street (提交街道)"),
+            HandlingLevel.STREET: _("Blow the whistle: call in departments (街道吹哨)"),
+            HandlingLevel.DEPARTMENT: _("Call in more departments (部门报到)"),
+        },
+        note_required=_(
+            "Give the reason for escalating request %(code)s: the level above and the "
+            "resident read it."
+        ),
     ),
     Transition(
         name="resolve",

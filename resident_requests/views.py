@@ -587,6 +587,8 @@ def member_order(http_request, code):
             "show_phone": show_phone,
             "photos": request.photos.all(),
             "events": selectors.public_timeline(request),
+            # The grid leader's note to this member when dispatching (never public).
+            "dispatch_note": selectors.dispatch_note_for(request, person),
             "resolve_form": ResolveForm(),
             "decline_form": NoteForm(),
             # The buttons: what the member may do now (selectors.transitions_available).

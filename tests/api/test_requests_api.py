@@ -243,7 +243,8 @@ def test_departments_report_in_and_done(w, client_for):
 def test_escalate_calls_in_departments(w, client_for):
     request = at_level(w, HandlingLevel.STREET)
     response = client_for(w.users["street"]).post(
-        f"{URL}{request.code}/escalate/", {"departments": [w.other_department.pk]}
+        f"{URL}{request.code}/escalate/",
+        {"note": "需部门协同", "departments": [w.other_department.pk]},
     )
     assert response.status_code == 200, response.content
     assert response.json()["level"] == "department"

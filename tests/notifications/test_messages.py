@@ -29,12 +29,15 @@ WORST_CASE = {
     # Who handles a dispatched request, as residents read it: a role and a surname.
     "handler_role": "volunteer",
     "handler_surname": "欧",
+    # Staff's free text quoted in a message, redacted and cut to its excerpt length.
+    "note": "请今天下午去看一下，住户白天在家，联系物业一起处理。谢谢配合",
+    "reason": "这周在外地出差，回不来，请派给别人处理吧",
 }
 SIGNATURE = "【京口党建】"
 # This app's own templates (other apps register theirs in the same dict and test them).
 OWN_KEYS = sorted(key for key in TEMPLATES if key.startswith(("request.", "digest.")))
 # The receipt carries the tracking code (21 characters) and a link (48): two SMS parts.
-TWO_PART_KEYS = ["request.receipt"]
+TWO_PART_KEYS = ["request.receipt", "request.dispatched_note"]
 
 
 @pytest.mark.parametrize("key", [k for k in OWN_KEYS if k not in TWO_PART_KEYS])

@@ -34,7 +34,9 @@ def w(sms_only):
 
 def phones(template_key: str) -> set[str]:
     return set(
-        Notification.objects.filter(template_key=template_key).values_list("phone", flat=True)
+        Notification.objects.filter(template_key=template_key)
+        .exclude(channel="inbox")
+        .values_list("phone", flat=True)
     )
 
 
@@ -45,7 +47,11 @@ def texts() -> list[str]:
 def test_a_new_request_tells_its_grid_leader_and_the_communitys_duty_staff(w):
     request = submit(w)
     assert phones("request.submitted") == {w.leader.phone, "13900000003"}
-    row = Notification.objects.filter(template_key="request.submitted").first()
+    row = (
+        Notification.objects.filter(template_key="request.submitted")
+        .exclude(channel="inbox")
+        .first()
+    )
     assert row.request_id == request.pk and request.code in services.message_for(row).text
 
 
@@ -66,7 +72,7 @@ def test_dispatch_tells_the_member_with_a_short_link_to_the_order(w, client):
     request = submit(w)
     workflow.request_accept(request=request, actor=w.grid_leader_user)
     workflow.request_dispatch(request=request, actor=w.grid_leader_user, assignee=w.member)
-    (row,) = Notification.objects.filter(template_key="request.dispatched")
+    (row,) = Notification.objects.filter(template_key="request.dispatched").exclude(channel="inbox")
     assert row.phone == w.member.phone and row.recipient_person == w.member
     link = row.context["link"]
     assert link.startswith("https://jk.example.cn/n/")
@@ -77,9 +83,9 @@ def test_dispatch_tells_the_member_with_a_short_link_to_the_order(w, client):
 
 def test_escalation_tells_the_staff_of_the_new_level(w):
     request = submit(w)
-    workflow.request_escalate(request=request, actor=w.grid_leader_user)
+    workflow.request_escalate(request=request, actor=w.grid_leader_user, note="需上级协调")
     assert phones("request.escalated") == {"13900000003"}  # community staff
-    workflow.request_escalate(request=request, actor=w.community_user)
+    workflow.request_escalate(request=request, actor=w.community_user, note="需上级协调")
     assert phones("request.escalated") == {"13900000003", "13900000004"}  # + street staff
 
 
@@ -87,7 +93,7 @@ def test_resolved_tells_the_resident_with_a_link_to_rate_it(w, client):
     request = submit(w)
     workflow.request_accept(request=request, actor=w.grid_leader_user)
     workflow.request_resolve(request=request, actor=w.grid_leader_user, note="已清运")
-    (row,) = Notification.objects.filter(template_key="request.resolved")
+    (row,) = Notification.objects.filter(template_key="request.resolved").exclude(channel="inbox")
     assert row.phone == RESIDENT_PHONE and row.recipient_person is None
     response = client.get(row.context["link"].removeprefix("https://jk.example.cn"))
     assert response["Location"] == f"/requests/t/{request.access_token}/"
@@ -159,7 +165,7 @@ def test_the_morning_digest_goes_to_each_community_secretary(w):
     late = submit(w)
     ResidentRequest.objects.filter(pk=late.pk).update(overdue=True)
     assert deadlines.daily_digests_send() == 1
-    (row,) = Notification.objects.filter(template_key="digest.daily")
+    (row,) = Notification.objects.filter(template_key="digest.daily").exclude(channel="inbox")
     assert row.phone == secretary.phone
     assert services.message_for(row).text.endswith("未办结诉求2件，其中超期1件。")
     assert deadlines.daily_digests_send() == 0  # once a day
@@ -207,7 +213,7 @@ def a_full_life(w, **extra):
         request=request, actor=w.grid_leader_user, assignee=w.member, note="找李党员"
     )
     workflow.request_escalate(request=request, actor=w.grid_leader_user, note="网格处理不了")
-    workflow.request_escalate(request=request, actor=w.community_user)
+    workflow.request_escalate(request=request, actor=w.community_user, note="需上级协调")
     workflow.request_resolve(request=request, actor=w.street_user, note="已清运，张三满意")
     return request
 

@@ -77,9 +77,11 @@ def test_departments_show_as_an_internal_referral(w, client, filing):
     code = json.loads(response.content)[0]["service_request_id"]
     request = ResidentRequest.objects.get(public_id=code)
     services.request_accept(request=request, actor=w.users["leader"])
-    services.request_escalate(request=request, actor=w.users["leader"])
-    services.request_escalate(request=request, actor=w.users["community"])
-    services.request_escalate(request=request, actor=w.users["street"], departments=[w.department])
+    services.request_escalate(request=request, actor=w.users["leader"], note="需上级协调")
+    services.request_escalate(request=request, actor=w.users["community"], note="需上级协调")
+    services.request_escalate(
+        request=request, actor=w.users["street"], departments=[w.department], note="需上级协调"
+    )
     request.refresh_from_db()
     assert request.level == HandlingLevel.DEPARTMENT
     data = record(client, code)

@@ -133,14 +133,15 @@ def at_level(w: World, level: str, *, building_index: int = 0) -> ResidentReques
     community = w.users["community" if grid_index < 2 else "community2"]
     services.request_accept(request=request, actor=leader)
     if level in (HandlingLevel.COMMUNITY, HandlingLevel.STREET, HandlingLevel.DEPARTMENT):
-        services.request_escalate(request=request, actor=leader)
+        services.request_escalate(request=request, actor=leader, note="需上级协调")
     if level in (HandlingLevel.STREET, HandlingLevel.DEPARTMENT):
-        services.request_escalate(request=request, actor=community)
+        services.request_escalate(request=request, actor=community, note="需上级协调")
     if level == HandlingLevel.DEPARTMENT:
         services.request_escalate(
             request=request,
             actor=w.users["street"],
             departments=[w.department, w.other_department],
+            note="需上级协调",
         )
     request.refresh_from_db()
     return request

@@ -20,10 +20,12 @@ def _street_level(w, building_index=0):
 
 def test_department_staff_see_only_the_requests_their_department_was_called_in_on(w):
     ours = _street_level(w, building_index=0)
-    services.request_escalate(request=ours, actor=w.users["street"], departments=[w.department])
+    services.request_escalate(
+        request=ours, actor=w.users["street"], departments=[w.department], note="需上级协调"
+    )
     theirs = _street_level(w, building_index=1)
     services.request_escalate(
-        request=theirs, actor=w.users["street"], departments=[w.other_department]
+        request=theirs, actor=w.users["street"], departments=[w.other_department], note="需上级协调"
     )
 
     seen = set(selectors.requests_visible_to(w.users["dept"]).values_list("code", flat=True))

@@ -43,6 +43,8 @@ STATES = [
     "resolved",
     "unrated_a_week",
     "community",
+    # Escalation is run from the level that holds the request: the street's from here.
+    "street",
     "departments",
     "no_building",
 ]
@@ -103,13 +105,16 @@ def _prepare(w, state: str, *, far: bool) -> ResidentRequest:
         ResidentRequest.objects.filter(pk=request.pk).update(
             resolved_at=timezone.now() - datetime.timedelta(days=8)
         )
-    if state in ("community", "departments"):
-        services.request_escalate(request=request, actor=root)
+    if state in ("community", "street", "departments"):
+        services.request_escalate(request=request, actor=root, note="需上级协调")
+    if state in ("street", "departments"):
+        services.request_escalate(request=request, actor=root, note="需上级协调")
     if state == "departments":
-        services.request_escalate(request=request, actor=root)
         # Near: both departments called in; far: only the other one (not `dept`'s).
         departments = [w.other_department] if far else [w.department, w.other_department]
-        services.request_escalate(request=request, actor=root, departments=departments)
+        services.request_escalate(
+            request=request, actor=root, departments=departments, note="需上级协调"
+        )
     request.refresh_from_db()
     return request
 

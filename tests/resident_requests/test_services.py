@@ -117,7 +117,9 @@ TRANSITIONS = {
     ),
     "escalate": (
         [Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN],
-        lambda w, r: services.request_escalate(request=r, actor=w.users["leader"]),
+        lambda w, r: services.request_escalate(
+            request=r, actor=w.users["leader"], note="需上级协调"
+        ),
     ),
     "rate": (
         [Status.RESOLVED],
@@ -229,12 +231,12 @@ def test_escalation_climbs_one_level_at_a_time_and_ends_with_departments(w, noti
     for link in request.department_links.all():
         assert link.acknowledge_deadline > timezone.now()
     with pytest.raises(IllegalTransition):
-        services.request_escalate(request=request, actor=w.users["street"])
+        services.request_escalate(request=request, actor=w.users["street"], note="需上级协调")
 
 
 def test_escalating_to_departments_defaults_to_the_categorys_department(w):
     request = at_level(w, HandlingLevel.STREET)
-    services.request_escalate(request=request, actor=w.users["street"])
+    services.request_escalate(request=request, actor=w.users["street"], note="需上级协调")
     assert list(request.department_links.values_list("department", flat=True)) == [w.department.pk]
 
 

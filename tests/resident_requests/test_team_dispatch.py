@@ -58,7 +58,7 @@ def test_declining_or_escalating_clears_the_team(w, team_a):
     assert request.assignee is None and request.assignee_team is None
 
     services.request_dispatch(request=request, actor=w.users["leader"], team=team_a)
-    services.request_escalate(request=request, actor=w.users["leader"])
+    services.request_escalate(request=request, actor=w.users["leader"], note="需上级协调")
     request.refresh_from_db()
     assert request.status == Status.ACCEPTED
     assert request.assignee is None and request.assignee_team is None

@@ -115,7 +115,10 @@ def test_public_timeline_shows_staff_by_role_and_surname_and_no_internal_notes(c
     request = submit(w)
     services.request_accept(request=request, actor=w.users["leader"], note="马上处理")
     services.request_escalate(
-        request=request, actor=w.users["leader"], internal_note="内部备注：住户难缠"
+        request=request,
+        actor=w.users["leader"],
+        note="需社区协调",
+        internal_note="内部备注：住户难缠",
     )
     page = client.get(
         reverse("resident_requests:token", args=[request.access_token])

@@ -1,4 +1,5 @@
-"""The dashboard's filter: a date range, a category and the trend's step."""
+"""The dashboard's filter (a date range, a category and the trend's step) and the month of
+the monthly topics page."""
 
 import datetime
 
@@ -60,3 +61,31 @@ class DashboardFilterForm(core_forms.Form):
             category_id=data.get("category"),
             period=data.get("period") or "week",
         )
+
+
+class MonthForm(forms.Form):
+    """每月一题's month, as YYYY-MM (an <input type="month">)."""
+
+    month = forms.CharField(
+        label=_("Month"), required=False, widget=forms.TextInput({"type": "month"})
+    )
+
+    def clean_month(self) -> datetime.date:
+        text = (self.cleaned_data.get("month") or "").strip()
+        if not text:
+            return default_month()
+        try:
+            year, month = (int(part) for part in text.split("-"))
+            if not (2000 <= year <= 2100):
+                raise ValueError
+            return datetime.date(year, month, 1)
+        except ValueError:
+            raise forms.ValidationError(
+                _("“%(value)s” is not a month: write it as YYYY-MM, for example 2026-05."),
+                params={"value": text[:20]},
+            ) from None
+
+
+def default_month() -> datetime.date:
+    """The last whole month."""
+    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)

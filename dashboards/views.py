@@ -1,23 +1,29 @@
-"""The organization department's dashboards: /dashboard/, its drill-down, exports and the
-printable one-page summary."""
+"""The organization department's dashboards: /dashboard/, its drill-down, exports, the
+printable one-page summary and the planning pages (每月一题, the station planner)."""
 
 import dataclasses
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from . import selectors
+from core.exceptions import ApplicationError
+from organization.models import UnitKind
+from party_work import services as party_services
+
+from . import planning, selectors
 from .boards import build_dashboard
 from .exports import FORMATS, export_filename, table_csv, table_xlsx
-from .forms import DashboardFilterForm
+from .forms import DashboardFilterForm, MonthForm, default_month
 from .services import summaries_refresh_if_stale
 
 
@@ -141,5 +147,89 @@ def dashboard_summary(request, unit_id):
             "board": board,
             "sections": sections,
             "generated_at": timezone.localtime(),
+        },
+    )
+
+
+# --- Planning pages: 每月一题 and the station planner ---------------------------------------------
+
+
+@staff_member_required
+def monthly_topics(request, unit_id):
+    """Per community in scope, the request categories that recur in a month, with the
+    suggestion to answer the top one with a service project, and how earlier projects did."""
+    unit = _unit(request.user, unit_id)
+    form = MonthForm(request.GET or None)
+    month = default_month()
+    communities = None  # bad month: the form shows why, and no figures
+    if form.is_bound and form.is_valid():
+        month = form.cleaned_data["month"]
+    if not form.is_bound or form.is_valid():
+        communities = planning.monthly_topics(unit, month)
+    months = [planning.add_months(month, -n) for n in range(planning.MONTHS_COMPARED, -1, -1)]
+    return render(
+        request,
+        "dashboards/topics.html",
+        {
+            "unit": unit,
+            "form": form,
+            "month": month,
+            "months": months,
+            "communities": communities,
+            "breadcrumb": selectors.breadcrumb_for(request.user, unit),
+        },
+        status=200 if communities is not None else 400,
+    )
+
+
+@staff_member_required
+@require_POST
+def monthly_topic_project(request, unit_id):
+    """One click: a draft service project for a community's recurring category in a month."""
+    unit = _unit(request.user, unit_id)
+    community = planning.topic_community(unit, request.POST.get("community"))
+    if community is None:
+        raise Http404(_("No such community in your scope."))
+    form = MonthForm({"month": request.POST.get("month", "")})
+    category = planning.topic_category(request.POST.get("category"))
+    back = reverse("dashboards:topics", args=[unit.pk])
+    if not form.is_valid() or category is None:
+        messages.error(request, _("Choose a month and a category from the list."))
+        return redirect(back)
+    month = form.cleaned_data["month"]
+    try:
+        project = party_services.service_project_from_topic(
+            community=community,
+            category=category,
+            month=month,
+            requests_count=planning.topic_requests_count(community, category, month),
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Draft service project “%(title)s” created for %(community)s.")
+            % {"title": project.title, "community": community.name},
+        )
+    return redirect(f"{back}?{urlencode({'month': month.strftime('%Y-%m')})}")
+
+
+@staff_member_required
+def station_planner(request, unit_id):
+    """Where new stations would bring the most households within a 15-minute walk."""
+    unit = _unit(request.user, unit_id)
+    plan = None
+    if unit.kind in (UnitKind.STREET, UnitKind.COMMUNITY):
+        plan = planning.station_plan(unit)
+    return render(
+        request,
+        "dashboards/stations.html",
+        {
+            "unit": unit,
+            "plan": plan,
+            "children": selectors.child_units(unit) if plan is None else [],
+            "breadcrumb": selectors.breadcrumb_for(request.user, unit),
         },
     )

@@ -509,6 +509,8 @@ class BuildingMinutes:
     street_ids: np.ndarray
     minutes: np.ndarray
     nearest_station_ids: np.ndarray
+    lats: np.ndarray
+    lngs: np.ndarray
 
     @property
     def covered(self) -> np.ndarray:
@@ -553,6 +555,8 @@ def building_walking_minutes(unit: OrgUnit | None = None) -> BuildingMinutes:
         street_ids=ids[:, 6],
         minutes=geo.walking_minutes(metres),
         nearest_station_ids=np.asarray(nearest, dtype=np.int64),
+        lats=data[:, 1],
+        lngs=data[:, 2],
     )
 
 
@@ -633,6 +637,16 @@ def _uncovered(minutes: BuildingMinutes, limit: int | None) -> list[UncoveredBui
         for pk, m, sid in zip(ids, mins, station_ids, strict=True)
         if pk in buildings
     ]
+
+
+def coverage_summary_of(minutes: BuildingMinutes, unit: OrgUnit | None) -> CoverageRow:
+    """The summary row of an already computed building_walking_minutes (no query)."""
+    return _summary(minutes, unit)
+
+
+def buildings_with_grid(ids: list[int]) -> dict[int, Building]:
+    """Buildings by id with their grid: one query."""
+    return Building.objects.select_related("grid").in_bulk(ids)
 
 
 def coverage_summary(unit: OrgUnit | None = None) -> CoverageRow:

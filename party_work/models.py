@@ -500,11 +500,39 @@ class ServiceProject(TimeStampedModel):
     )
     beneficiaries = models.PositiveIntegerField(_("residents who benefit"), default=0)
     description = models.TextField(_("description"), max_length=2000, blank=True)
+    # 每月一题: the request category and month this project answers (both empty for projects
+    # not started from the monthly topics page); the requests are those of the community in
+    # that category and month, and the page compares their number before and after.
+    topic_category = models.ForeignKey(
+        "resident_requests.Category",
+        verbose_name=_("request category it answers"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="service_projects",
+    )
+    topic_month = models.DateField(_("month of the requests it answers"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("service project (为民服务项目)")
         verbose_name_plural = _("service projects (为民服务项目)")
         ordering = ["-year", "community_id", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "topic_category", "topic_month"],
+                condition=Q(topic_category__isnull=False),
+                name="pw_project_one_per_topic",
+                violation_error_message=_(
+                    "This community already has a project for this category and month."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(topic_category__isnull=True, topic_month__isnull=True)
+                | Q(topic_category__isnull=False, topic_month__isnull=False),
+                name="pw_project_topic_month_complete",
+                violation_error_message=_("A project's topic needs both a category and a month."),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.year} · {self.title}"

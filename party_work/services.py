@@ -1,6 +1,7 @@
 """Writes of party members' work: claiming posts, logging household visits, awarding the
 先锋榜样 title, booking reception-day places, their reminders, and turning what a resident raised
-at a session into a request (through resident_requests.services).
+at a session into a request (through resident_requests.services), and starting a draft service
+project from a month's recurring requests (每月一题).
 """
 
 import datetime
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from grids.models import Building, Grid
-from organization.models import OrgUnit, Person
+from organization.models import OrgUnit, Person, UnitKind
 from organization.selectors import filter_visible, unit_is_visible
 
 from . import selectors
@@ -20,8 +21,10 @@ from .models import (
     HouseholdLink,
     HouseholdVisit,
     PostClaim,
+    ProjectStatus,
     ReceptionBooking,
     ReceptionSession,
+    ServiceProject,
     SessionStatus,
     VanguardAward,
 )
@@ -275,3 +278,53 @@ def reception_booking_to_request(
         booking.request = request
         booking.save(update_fields=["request", "updated_at"])
     return request
+
+
+# --- Service projects (为民服务项目) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def service_project_from_topic(
+    *,
+    community: OrgUnit,
+    category,
+    month: datetime.date,
+    requests_count: int = 0,
+    actor=None,
+) -> ServiceProject:
+    """A planned (draft) service project for a community answering one category of requests
+    in one month (每月一题, 未诉先办): the page that suggests it links it by category and month."""
+    if community.kind != UnitKind.COMMUNITY:
+        raise ApplicationError(_("A service project belongs to a community."))
+    if actor is not None and not unit_is_visible(actor, community):
+        raise OutOfScope(_("This community is not in your scope."))
+    month = month.replace(day=1)
+    if ServiceProject.objects.filter(
+        community=community, topic_category=category, topic_month=month
+    ).exists():
+        raise ApplicationError(
+            _("This community already has a project for this category and month.")
+        )
+    project = ServiceProject(
+        community=community,
+        year=month.year,
+        title=_("Monthly topic %(month)s: %(category)s")
+        % {"month": month.strftime("%Y-%m"), "category": category.name},
+        status=ProjectStatus.PLANNED,
+        description=_(
+            "Started from the monthly topics page: %(count)s requests about %(category)s "
+            "in %(month)s. Draft: set the goal, the people in charge and the dates."
+        )
+        % {"count": requests_count, "category": category.name, "month": month.strftime("%Y-%m")},
+        topic_category=category,
+        topic_month=month,
+    )
+    _full_clean(project)
+    try:
+        with transaction.atomic():
+            project.save()
+    except IntegrityError as exc:  # a second click at the same moment
+        raise ApplicationError(
+            _("This community already has a project for this category and month.")
+        ) from exc
+    return project

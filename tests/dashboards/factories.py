@@ -63,7 +63,7 @@ def request(
         code=f"T-{next(_n):08d}",
         submitter_name="张三",
         submitter_phone="13800000000",
-        building=grid.buildings.first(),
+        building=fields.pop("building") if "building" in fields else grid.buildings.first(),
         grid=grid,
         category=cat,
         description="路灯坏了",

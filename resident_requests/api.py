@@ -331,6 +331,17 @@ class DepartmentDoneSerializer(RequiredNoteSerializer):
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
 
 
+class ExtensionSerializer(TransitionInput):
+    working_days = serializers.IntegerField(
+        min_value=1, help_text=_("More working days asked for (at most the setting's limit)")
+    )
+    reason = serializers.CharField(max_length=500)
+
+
+class SuspensionSerializer(TransitionInput):
+    reason = serializers.CharField(max_length=500)
+
+
 # The serializer of each input shape of the transitions table (transitions.Transition.form);
 # the action endpoints themselves are made from the table, below the view set.
 SERIALIZERS = {
@@ -344,6 +355,9 @@ SERIALIZERS = {
     "escalate": EscalateSerializer,
     "department": DepartmentNoteSerializer,
     "department_done": DepartmentDoneSerializer,
+    "extension": ExtensionSerializer,
+    "suspension": SuspensionSerializer,
+    "decision": NoteSerializer,
 }
 
 

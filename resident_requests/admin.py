@@ -794,6 +794,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         if due is None:
             return "—"
         text = timezone.localtime(due).strftime("%m-%d %H:%M")
+        if obj.suspended_since is not None:  # 挂起: the clock is stopped
+            return format_html("{} ({})", text, gettext("suspended"))
         if obj.overdue or due < timezone.now():
             return format_html('<strong class="rr-overdue">⚠ {}</strong>', text)
         return text

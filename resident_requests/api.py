@@ -174,6 +174,7 @@ class RequestListSerializer(serializers.ModelSerializer):
             "accept_deadline",
             "resolve_deadline",
             "overdue",
+            "suspended_since",
             "supporters_count",
             "created_at",
             "updated_at",

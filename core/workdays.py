@@ -1,4 +1,5 @@
-"""Working days and deadlines: the one function that computes a deadline (`deadline_add`).
+"""Working days and deadlines: the one function that computes a deadline (`deadline_add`), and
+the hours a span counts (`hours_between`, for a deadline paused by a suspension).
 
 A deadline counts either clock hours or working hours (DeadlineBasis, chosen per request
 category). Working hours are the hours of working days, whole days of 24 hours, as 12345
@@ -94,6 +95,36 @@ def deadline_add(
             remaining -= available
         cursor = midnight.astimezone(datetime.UTC)
         day += ONE_DAY
+
+
+def hours_between(
+    start: datetime.datetime, end: datetime.datetime, basis: str = DeadlineBasis.CLOCK
+) -> float:
+    """The hours from `start` to `end` that a deadline counts: every hour (clock) or only
+    working days' hours (working); 0 when `end` is not after `start`. A deadline moved by a
+    paused span is `deadline_add(deadline, hours_between(paused, resumed, basis), basis)`."""
+    if timezone.is_naive(start):
+        start = timezone.make_aware(start)
+    if timezone.is_naive(end):
+        end = timezone.make_aware(end)
+    if end <= start:
+        return 0.0
+    if basis != DeadlineBasis.WORKING:
+        return (end - start).total_seconds() / 3600
+    days = calendar_days()
+    tz = timezone.get_default_timezone()
+    counted = datetime.timedelta(0)
+    cursor = start.astimezone(datetime.UTC)
+    end = end.astimezone(datetime.UTC)
+    day = start.astimezone(tz).date()
+    while cursor < end:
+        midnight = datetime.datetime.combine(day + ONE_DAY, datetime.time.min, tzinfo=tz)
+        stop = min(midnight.astimezone(datetime.UTC), end)
+        if is_working_day(day, days):
+            counted += stop - cursor
+        cursor = midnight.astimezone(datetime.UTC)
+        day += ONE_DAY
+    return counted.total_seconds() / 3600
 
 
 # --- Seeding from the chinese-calendar library ------------------------------------------------

@@ -346,7 +346,13 @@ def requests_received(
 
 
 RESOLVED_LATE = Q(resolved_at__gt=F("resolve_deadline"))
-OPEN_LATE = Q(status__in=OPEN_STATUSES, resolve_deadline__lt=Now())
+# Past the deadline now. A suspended request's clock stopped when it was suspended (挂起; its
+# deadline moves by the paused span when it resumes, so a resolved one is compared with the
+# moved deadline above): it is late only if it was late already then.
+PAST_DEADLINE_NOW = Q(resolve_deadline__lt=Now()) & (
+    Q(suspended_since__isnull=True) | Q(resolve_deadline__lt=F("suspended_since"))
+)
+OPEN_LATE = Q(status__in=OPEN_STATUSES) & PAST_DEADLINE_NOW
 
 
 def _handling_counters() -> dict:
@@ -579,13 +585,13 @@ def open_by_grid(
     only the columns that index holds (the rows are open already, so no status test in them)."""
     counters = {
         "open_now": Count("pk"),
-        "overdue_now": Count("pk", filter=Q(overdue=True) | Q(resolve_deadline__lt=Now())),
+        "overdue_now": Count("pk", filter=Q(overdue=True) | PAST_DEADLINE_NOW),
     }
     if flt.uses_summaries:
         start, end = flt.bounds()
         counters["late"] = Count(
             "pk",
-            filter=Q(resolve_deadline__lt=Now(), created_at__gte=start, created_at__lt=end),
+            filter=PAST_DEADLINE_NOW & Q(created_at__gte=start, created_at__lt=end),
         )
     rows = (
         ResidentRequest.objects.filter(

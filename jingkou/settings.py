@@ -456,6 +456,15 @@ DASHBOARD_SCORE_WEIGHTS = {
     "party_work": 0.25,
     "party_work_targets": {"claimed_posts": 3, "visits_per_30_days": 10, "hours_per_30_days": 20},
 }
+# Request deadlines (resident_requests): the limits of 延期. An extension is asked by whoever
+# handles the request and approved by the level above; a request has at most `extensions_max`
+# approved extensions, each of at most `extension_working_days_max` working days. Beyond them
+# the application is refused with a message and nothing changes. (挂起, a suspension, has no
+# limit: it pauses the clock until handling resumes.)
+REQUEST_DEADLINES = {
+    "extensions_max": 2,
+    "extension_working_days_max": 5,
+}
 # The dashboards read pre-aggregated daily rows (dashboards.models), kept current by Celery beat
 # and refreshed by the page itself when older than DASHBOARD_SUMMARY_MAX_AGE seconds (so the
 # portal stays current without a worker too). False: every figure is computed live.

@@ -37,6 +37,7 @@ from .forms import MultiplePhotoField
 from .models import (
     OPEN_STATUSES,
     Category,
+    DeadlineChange,
     HandlingLevel,
     PhoneDisclosure,
     Rating,
@@ -47,6 +48,7 @@ from .models import (
     RequestType,
     ResidentRequest,
     Status,
+    actor_role_label,
     next_level,
 )
 from .photos import PhotoRejected, photos_clean
@@ -318,6 +320,25 @@ class RequestDepartmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class DeadlineChangeInline(ReadOnlyInline):
+    """延期 and 挂起: each application, its decision and what it changed."""
+
+    model = DeadlineChange
+    fields = [
+        "kind",
+        "status",
+        "reason",
+        "working_days",
+        "asked_at",
+        "asked_role",
+        "decided_at",
+        "decision_note",
+        "new_deadline",
+        "resumed_at",
+    ]
+    readonly_fields = fields
+
+
 # --- Transition forms ---------------------------------------------------------------------------
 
 
@@ -563,6 +584,71 @@ class CallbackForm(forms.Form):
         }
 
 
+class ExtensionForm(forms.Form):
+    """延期: how many more working days, and why (the level above decides)."""
+
+    working_days = forms.IntegerField(label=_("More working days"), min_value=1)
+    reason = forms.CharField(
+        label=_("Reason (the resident reads it, without personal data)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        form = cls(data)
+        _most, days = services.extension_limits()
+        form.fields["working_days"].max_value = days
+        form.fields["working_days"].widget.attrs["max"] = days
+        form.fields["working_days"].help_text = _(
+            "At most %(days)s working days; at most %(count)s extensions per request."
+        ) % {"days": days, "count": _most}
+        return form
+
+    def arguments(self) -> dict:
+        return {
+            "working_days": self.cleaned_data["working_days"],
+            "reason": self.cleaned_data["reason"],
+        }
+
+
+class SuspensionForm(forms.Form):
+    """挂起: why handling must wait (for parts, for the resident)."""
+
+    reason = forms.CharField(
+        label=_("Reason (the resident reads it, without personal data)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        return cls(data)
+
+    def arguments(self) -> dict:
+        return {"reason": self.cleaned_data["reason"]}
+
+
+class DecisionForm(NoteForm):
+    """The level above decides on the pending application, which the form shows."""
+
+    @classmethod
+    def build(cls, data, files, *, request_obj, user, admin_site):
+        form = cls(data)
+        form.fields["note"].label = _("Note (staff read it; required to refuse)")
+        change = selectors.pending_change_of(request_obj)
+        if change is not None:
+            asked = _("%(kind)s asked by %(role)s: %(reason)s") % {
+                "kind": change.get_kind_display(),
+                "role": actor_role_label(change.asked_role),
+                "reason": change.reason,
+            }
+            if change.working_days:
+                asked += " " + _("(%(days)s working days)") % {"days": change.working_days}
+            form.fields["note"].help_text = asked
+        return form
+
+
 # The form of each input shape of the transitions table (transitions.Transition.form); the
 # transitions themselves, their order and who may run them come from the table.
 FORMS = {
@@ -576,6 +662,9 @@ FORMS = {
     "department_done": DepartmentForm,
     "building": SetBuildingForm,
     "callback": CallbackForm,
+    "extension": ExtensionForm,
+    "suspension": SuspensionForm,
+    "decision": DecisionForm,
 }
 
 
@@ -630,7 +719,12 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["resident_requests/admin.css"]}
 
-    inlines = [RequestDepartmentInline, RequestPhotoInline, RequestEventInline]
+    inlines = [
+        RequestDepartmentInline,
+        DeadlineChangeInline,
+        RequestPhotoInline,
+        RequestEventInline,
+    ]
     fieldsets = [
         (
             None,
@@ -646,7 +740,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
                     "channel",
                     ("submitter_name", "full_phone"),
                     ("assignee", "assignee_team"),
-                    ("accept_deadline", "resolve_deadline", "overdue"),
+                    ("accept_deadline", "resolve_deadline", "overdue", "suspended_since"),
                     "supporters_count",
                 ]
             },
@@ -788,6 +882,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         if due is None:
             return "—"
         text = timezone.localtime(due).strftime("%m-%d %H:%M")
+        if obj.suspended_since is not None:  # 挂起: the clock is stopped
+            return format_html("{} ({})", text, gettext("suspended"))
         if obj.overdue or due < timezone.now():
             return format_html('<strong class="rr-overdue">⚠ {}</strong>', text)
         return text

@@ -184,6 +184,7 @@ class RequestListSerializer(CleanInputSerializerMixin, serializers.ModelSerializ
             "accept_deadline",
             "resolve_deadline",
             "overdue",
+            "suspended_since",
             "supporters_count",
             "created_at",
             "updated_at",
@@ -343,6 +344,17 @@ class DepartmentDoneSerializer(RequiredNoteSerializer):
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
 
 
+class ExtensionSerializer(TransitionInput):
+    working_days = serializers.IntegerField(
+        min_value=1, help_text=_("More working days asked for (at most the setting's limit)")
+    )
+    reason = serializers.CharField(max_length=500)
+
+
+class SuspensionSerializer(TransitionInput):
+    reason = serializers.CharField(max_length=500)
+
+
 # The serializer of each input shape of the transitions table (transitions.Transition.form);
 # the action endpoints themselves are made from the table, below the view set.
 SERIALIZERS = {
@@ -356,6 +368,9 @@ SERIALIZERS = {
     "escalate": EscalateSerializer,
     "department": DepartmentNoteSerializer,
     "department_done": DepartmentDoneSerializer,
+    "extension": ExtensionSerializer,
+    "suspension": SuspensionSerializer,
+    "decision": NoteSerializer,
 }
 
 

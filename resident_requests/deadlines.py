@@ -52,7 +52,10 @@ def remind_due_soon(now: datetime.datetime) -> int:
     )
     window = (now, now + REMIND_BEFORE)
     candidates = (
-        ResidentRequest.objects.filter(status__in=OPEN_STATUSES, overdue=False)
+        # A suspended request's clock is stopped (挂起): no reminder until it resumes.
+        ResidentRequest.objects.filter(
+            status__in=OPEN_STATUSES, overdue=False, suspended_since__isnull=True
+        )
         .filter(
             Q(status=Status.SUBMITTED, accept_deadline__range=window)
             | (~Q(status=Status.SUBMITTED) & Q(resolve_deadline__range=window))

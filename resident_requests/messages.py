@@ -3,7 +3,8 @@
 new request → its grid leader and the community's duty staff; dispatched → the party member;
 escalated → the staff of the new level, or the departments called in; a deadline passed → them
 and the staff one level up (督办, the OVERDUE event; the deadline rounds are in deadlines.py);
-resolved → the resident, with the link to rate it. The resident also gets a receipt with the
+resolved → the resident, with the link to rate it; an approved extension (延期) or a suspension
+(挂起) → the resident, as progress. The resident also gets a receipt with the
 tracking code and the private link, and (unless they turned them off) progress messages:
 accepted, dispatched, escalated; "me too" supporters get the same progress.
 
@@ -136,6 +137,18 @@ TEMPLATES: dict[str, MessageTemplate] = {
     "request.progress_escalated": _template(
         _("Your request was handed up"),
         _("Request %(code)s (%(category)s) was handed to %(handled_by)s to handle."),
+    ),
+    # → the resident (unless they turned progress off) and "me too" residents: an approved
+    # 延期 and a 挂起. No reason in them: staff type it, and an SMS carries no free text.
+    "request.progress_extended": _template(
+        _("Your request needs more time"),
+        _("Request %(code)s (%(category)s) needs more time: it will be handled by %(deadline)s."),
+    ),
+    "request.progress_suspended": _template(
+        _("Your request is on hold"),
+        _(
+            "Request %(code)s (%(category)s) is on hold; its time limit is paused until work resumes."
+        ),
     ),
     # → the resident, with the link to rate the result
     "request.resolved": _template(
@@ -360,6 +373,20 @@ def _on_resolved(event, request):
     ]
 
 
+def _on_extended(event, request):
+    return [
+        (
+            "request.progress_extended",
+            who.progress_recipients(request),
+            {"deadline": event.deadline or request.resolve_deadline},
+        )
+    ]
+
+
+def _on_suspended(event, request):
+    return [("request.progress_suspended", who.progress_recipients(request), {})]
+
+
 def _on_supported(event, request):
     """The resident who said "me too" gets the request's public view: never the original
     resident's private link (their name, phone and rating form)."""
@@ -394,6 +421,8 @@ EVENT_RULES = {
     EventKind.RESOLVED: _on_resolved,
     EventKind.REJECTED: _on_rejected,
     EventKind.SUPPORTED: _on_supported,
+    EventKind.EXTENDED: _on_extended,
+    EventKind.SUSPENDED: _on_suspended,
 }
 
 

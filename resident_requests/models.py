@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -280,6 +281,9 @@ class ResidentRequest(TimeStampedModel):
     )
     accept_deadline = models.DateTimeField(_("accept by"), null=True, blank=True)
     resolve_deadline = models.DateTimeField(_("resolve by"), null=True, blank=True)
+    # 挂起: set while an approved suspension pauses the resolve deadline's clock (the deadline
+    # moves by the paused span when handling resumes); empty otherwise.
+    suspended_since = models.DateTimeField(_("suspended since"), null=True, blank=True)
     overdue = models.BooleanField(_("overdue"), default=False)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
@@ -363,7 +367,7 @@ class ResidentRequest(TimeStampedModel):
             # category filter).
             models.Index(
                 fields=["grid", "resolve_deadline"],
-                include=["id", "created_at", "overdue", "category"],
+                include=["id", "created_at", "overdue", "category", "suspended_since"],
                 name="rr_open_grid_idx",
                 condition=Q(status__in=["submitted", "accepted", "dispatched", "taken"]),
             ),
@@ -474,6 +478,99 @@ class RequestDepartment(models.Model):
         return f"{self.request} · {self.department}"
 
 
+class ChangeKind(models.TextChoices):
+    EXTENSION = "extension", _("Extension (延期)")
+    SUSPENSION = "suspension", _("Suspension (挂起)")
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    # Asked while the request was at another level or status it has since left.
+    LAPSED = "lapsed", _("Lapsed (the request moved on)")
+
+
+class DeadlineChange(models.Model):
+    """An application for more time (延期) or a pause (挂起), asked by whoever handles the
+    request and decided by the level above (services.request_change_decide)."""
+
+    request = models.ForeignKey(
+        ResidentRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="deadline_changes",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ChangeKind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ChangeStatus.choices, default=ChangeStatus.PENDING
+    )
+    reason = models.TextField(_("reason"), max_length=500)
+    working_days = models.PositiveSmallIntegerField(_("working days"), null=True, blank=True)
+    # The request's level and status when asked: a decision needs them unchanged.
+    level = models.CharField(_("handling level"), max_length=16, choices=HandlingLevel.choices)
+    request_status = models.CharField(_("request status"), max_length=16, choices=Status.choices)
+    # The lowest rank (0 grid, 1 community, 2 street, 3 district) of a unit whose staff may
+    # decide: the level above the applicant's.
+    approver_rank = models.PositiveSmallIntegerField(_("decided from rank"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    asked_role = models.CharField(_("asked as"), max_length=60, blank=True)
+    asked_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), max_length=2000, blank=True)
+    # An extension: the resolve deadline before and after it.
+    previous_deadline = models.DateTimeField(_("deadline before"), null=True, blank=True)
+    new_deadline = models.DateTimeField(_("deadline after"), null=True, blank=True)
+    # A suspension: when handling resumed.
+    resumed_at = models.DateTimeField(_("resumed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("extension or suspension")
+        verbose_name_plural = _("extensions and suspensions")
+        ordering = ["asked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status="pending"),
+                name="rr_change_one_pending",
+            ),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(kind="suspension", status="approved", resumed_at__isnull=True),
+                name="rr_change_one_suspension",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="suspension") | Q(working_days__gte=1),
+                name="rr_change_extension_days",
+            ),
+        ]
+        indexes = [
+            # The approvers' to-do: the pending ones (few) by rank.
+            models.Index(
+                fields=["approver_rank", "asked_at"],
+                condition=Q(status="pending"),
+                name="rr_change_pending_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} · {self.get_kind_display()} · {self.get_status_display()}"
+
+
 class PhotoStage(models.TextChoices):
     SUBMISSION = "submission", _("Submitted by the resident")
     RESOLUTION = "resolution", _("Taken when resolved")
@@ -543,6 +640,21 @@ class EventKind(models.TextChoices):
     OVERDUE = "overdue", _("Deadline passed")
     # Staff set the building of a request whose building was not in the list.
     LOCATED = "located", _("Place checked: building set")
+    # 延期 and 挂起: asked by the handler, decided by the level above (DeadlineChange).
+    EXTENSION_ASKED = "extension_asked", _("Extension asked (延期申请)")
+    SUSPENSION_ASKED = "suspension_asked", _("Suspension asked (挂起申请)")
+    CHANGE_REFUSED = "change_refused", _("Extension or suspension refused")
+    EXTENDED = "extended", _("Time to handle extended (延期)")
+    SUSPENDED = "suspended", _("Handling paused (挂起)")
+    RESUMED = "resumed", _("Handling resumed")
+
+
+# Staff-only steps: not on the resident's pages (the decision is, when it is a yes).
+INTERNAL_EVENT_KINDS = [
+    EventKind.EXTENSION_ASKED,
+    EventKind.SUSPENSION_ASKED,
+    EventKind.CHANGE_REFUSED,
+]
 
 
 class ActorRole(models.TextChoices):
@@ -611,6 +723,9 @@ class RequestEvent(models.Model):
     )
     public_note = models.TextField(_("public note"), max_length=2000, blank=True)
     internal_note = models.TextField(_("internal note"), max_length=2000, blank=True)
+    # The resolve deadline this step set (an extension, a resumption): the resident's timeline
+    # names it in the reader's language.
+    deadline = models.DateTimeField(_("new deadline"), null=True, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -635,6 +750,27 @@ class RequestEvent(models.Model):
     def public_actor(self) -> str:
         """ "网格长 王": role and surname, never a full name."""
         return f"{self.actor_role_display} {self.actor_surname}".strip()
+
+    @property
+    def public_text(self) -> str:
+        """The note a resident reads, in the reader's language: an extension, a suspension and
+        a resumption in plain words ("处理时间延长到 12月10日：等待配件"). Their reason is stored
+        already redacted (core.privacy.redact_text) by the services."""
+        day = ""
+        if self.deadline is not None:
+            day = date_format(timezone.localtime(self.deadline), "MONTH_DAY_FORMAT")
+        if self.kind == EventKind.EXTENDED:
+            return _("Time to handle extended to %(day)s: %(reason)s") % {
+                "day": day,
+                "reason": self.public_note,
+            }
+        if self.kind == EventKind.SUSPENDED:
+            return _("Handling paused, the time limit stopped: %(reason)s") % {
+                "reason": self.public_note
+            }
+        if self.kind == EventKind.RESUMED:
+            return _("Handling resumed: to be done by %(day)s.") % {"day": day}
+        return self.public_note
 
 
 class RatingSource(models.TextChoices):

@@ -25,9 +25,12 @@ from organization.models import OrgUnit, Person, StaffRole, UnitKind
 from organization.selectors import department_ids_of, person_for_user, scope_q, scopes_covering
 
 from .models import (
+    INTERNAL_EVENT_KINDS,
     OPEN_STATUSES,
     ActorRole,
     Category,
+    ChangeStatus,
+    DeadlineChange,
     EventKind,
     HandlingLevel,
     RequestDepartment,
@@ -152,6 +155,12 @@ class ActorOnRequest:
         mine = set(department_ids_of(self.actor))
         return [link for link in links if link.department_id in mine]
 
+    @cached_property
+    def pending_change(self) -> DeadlineChange | None:
+        """The extension or suspension waiting for a decision, if it still applies (asked at
+        the request's current level and status)."""
+        return pending_change_of(self.request)
+
 
 def _facts(actor, request, facts: ActorOnRequest | None) -> ActorOnRequest:
     if facts is not None and facts.actor is actor and facts.request is request:
@@ -233,12 +242,69 @@ def request_department_role(actor, request: ResidentRequest, facts=None) -> str:
     return StaffRole.DEPARTMENT_STAFF
 
 
+def change_applies(change: DeadlineChange, request: ResidentRequest) -> bool:
+    """Whether a pending application still fits the request: asked at its current level (an
+    escalation or a reopening ends it), and a party member's while the order is still theirs."""
+    if change.level != request.level:
+        return False
+    if change.asked_role == ActorRole.PARTY_MEMBER:
+        return request.status == Status.TAKEN
+    return True
+
+
+def pending_change_of(request: ResidentRequest) -> DeadlineChange | None:
+    """The request's pending extension or suspension, if it still applies (change_applies)."""
+    change = DeadlineChange.objects.filter(
+        request_id=request.pk, status=ChangeStatus.PENDING
+    ).first()
+    return change if change is not None and change_applies(change, request) else None
+
+
+def actor_rank(actor, request: ResidentRequest, facts=None) -> int:
+    """How far up the chain the actor's scopes over the request reach (0 grid … 3 district);
+    a superuser reaches the top. -1: no scope over it."""
+    if actor is not None and actor.is_superuser:
+        return max(_UNIT_RANK.values())
+    scopes = _facts(actor, request, facts).scopes if actor is not None else []
+    return max((_UNIT_RANK[kind] for _role, kind in scopes), default=-1)
+
+
+def level_rank(level: str) -> int:
+    return _LEVEL_RANK[level]
+
+
+def request_approver_role(actor, request: ResidentRequest, facts=None) -> str:
+    """The actor may decide the request's pending extension or suspension: staff whose scope
+    over the request reaches the rank the application needs (the level above the applicant's),
+    never the applicant. IllegalTransition when nothing waits for a decision."""
+    facts = _facts(actor, request, facts)
+    role = request_staff_role(actor, request, facts)
+    change = facts.pending_change
+    if change is None:
+        raise IllegalTransition(
+            _("No extension or suspension of request %(code)s waits for a decision.")
+            % {"code": request.code}
+        )
+    if change.asked_by_id == actor.pk:
+        raise OutOfScope(
+            _("You asked for this %(kind)s yourself: the level above decides on it.")
+            % {"kind": change.get_kind_display()}
+        )
+    if actor_rank(actor, request, facts) < change.approver_rank:
+        raise OutOfScope(
+            _("The %(kind)s of request %(code)s is decided by the level above: not by you.")
+            % {"kind": change.get_kind_display(), "code": request.code}
+        )
+    return role
+
+
 _WHO_CHECKS = {
     Who.HANDLER: request_handler_role,
     Who.LEVEL_HOLDER: request_level_holder_role,
     Who.STAFF: request_staff_role,
     Who.DEPARTMENT: request_department_role,
     Who.ASSIGNEE: request_assignee_role,
+    Who.APPROVER: request_approver_role,
 }
 
 
@@ -254,10 +320,17 @@ def _who(actor, request: ResidentRequest, transition: Transition, facts) -> tupl
         if facts.is_assignee:
             return Who.ASSIGNEE, ActorRole.PARTY_MEMBER
         who = tuple(w for w in who if w != Who.ASSIGNEE)  # then as staff
-    kind = next((w for w in who if w in _WHO_CHECKS), None)
-    if kind is None:  # the system's own (reopen): no person runs it
+    # The first of the checkable kinds the actor passes (e.g. the level's staff, else a
+    # department called in); the first one's refusal when none.
+    first_error = None
+    for kind in (w for w in who if w in _WHO_CHECKS):
+        try:
+            return kind, _WHO_CHECKS[kind](actor, request, facts)
+        except ApplicationError as exc:
+            first_error = first_error or exc
+    if first_error is None:  # the system's own (reopen): no person runs it
         raise OutOfScope(_("Nobody runs this by hand: it follows from another step."))
-    return kind, _WHO_CHECKS[kind](actor, request, facts)
+    raise first_error
 
 
 def transition_status_check(request: ResidentRequest, name: str, who: Who | None = None) -> None:
@@ -283,7 +356,11 @@ def _check(actor, request: ResidentRequest, name: str, facts) -> tuple[Who, str]
     who, role = _who(actor, request, transition, facts)
     transition_status_check(request, name, who)
     for refusal in transition.refusals:
-        if (not refusal.who or who in refusal.who) and refusal.when(request):
+        if not refusal.who or who in refusal.who:
+            refused = refusal.when(request, facts) if refusal.with_facts else refusal.when(request)
+        else:
+            refused = False
+        if refused:
             building = request.building.address if request.building_id else ""
             raise IllegalTransition(refusal.message % {"code": request.code, "building": building})
     return who, role
@@ -318,7 +395,7 @@ def transitions_available(
             continue
         if surface is not None and who not in SURFACE_WHO[surface]:
             continue  # e.g. staff resolve in the admin, the member on the member pages
-        if Who.DEPARTMENT in transition.who:
+        if who == Who.DEPARTMENT and transition.name in ("acknowledge", "department_done"):
             pending = [link for link in facts.department_links if not link.reported_done_at]
             if transition.name == "acknowledge":
                 pending = [link for link in pending if not link.acknowledged_at]
@@ -404,9 +481,10 @@ def public_timeline(request: ResidentRequest) -> QuerySet[RequestEvent]:
     """The events a resident may see: their public notes, the actor by role and surname."""
     # "request" (its id) stays loaded: the related manager compares each row's request_id with
     # `request`, and a deferred request_id would cost one query per event.
-    # A call-back that did not reach the resident is the staff's business only.
+    # Staff-only steps (an extension or suspension asked, or refused; a call-back that did not
+    # reach the resident) stay off it.
     return (
-        request.events.exclude(kind=EventKind.CALLBACK_NOT_REACHED)
+        request.events.exclude(kind__in=[*INTERNAL_EVENT_KINDS, EventKind.CALLBACK_NOT_REACHED])
         .only(
             "request",
             "kind",
@@ -414,6 +492,7 @@ def public_timeline(request: ResidentRequest) -> QuerySet[RequestEvent]:
             "actor_surname",
             "to_status",
             "public_note",
+            "deadline",
             "created_at",
         )
         .order_by("created_at", "id")
@@ -599,9 +678,10 @@ def unit_of_level(request: ResidentRequest) -> OrgUnit:
 def requests_overdue(now: datetime.datetime | None = None) -> QuerySet[ResidentRequest]:
     """Open requests past a deadline that are not flagged overdue yet."""
     now = now or timezone.now()
-    return ResidentRequest.objects.filter(status__in=OPEN_STATUSES, overdue=False).filter(
-        Q(status=Status.SUBMITTED, accept_deadline__lt=now) | Q(resolve_deadline__lt=now)
-    )
+    # A suspended request's clock is stopped (挂起): not overdue while it is.
+    return ResidentRequest.objects.filter(
+        status__in=OPEN_STATUSES, overdue=False, suspended_since__isnull=True
+    ).filter(Q(status=Status.SUBMITTED, accept_deadline__lt=now) | Q(resolve_deadline__lt=now))
 
 
 def requests_unrated_due(now: datetime.datetime | None = None) -> QuerySet[ResidentRequest]:
@@ -615,7 +695,9 @@ def requests_unrated_due(now: datetime.datetime | None = None) -> QuerySet[Resid
 def department_links_overdue(now: datetime.datetime | None = None) -> QuerySet[RequestDepartment]:
     """Departments that have not reported in (报到) or not reported done in time."""
     now = now or timezone.now()
-    return RequestDepartment.objects.filter(request__status__in=OPEN_STATUSES).filter(
+    return RequestDepartment.objects.filter(
+        request__status__in=OPEN_STATUSES, request__suspended_since__isnull=True
+    ).filter(
         Q(acknowledged_at__isnull=True, acknowledge_deadline__lt=now)
         | Q(reported_done_at__isnull=True, done_deadline__lt=now)
     )

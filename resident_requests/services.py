@@ -25,9 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
-from core.privacy import scrub_phones
+from core.models import DeadlineBasis
+from core.privacy import redact_text, scrub_phones
 from core.validators import validate_mainland_mobile
-from core.workdays import deadline_add
+from core.workdays import deadline_add, hours_between
 from grids import selectors as grid_selectors
 from grids.models import Building, Grid
 from notifications import services as notification_services
@@ -43,7 +44,10 @@ from .models import (
     SATISFIED_RATINGS,
     ActorRole,
     Category,
+    ChangeKind,
+    ChangeStatus,
     Channel,
+    DeadlineChange,
     EventKind,
     HandlingLevel,
     PhoneVerification,
@@ -148,6 +152,7 @@ def _record(
     internal_note: str = "",
     department: Department | None = None,
     assignee: Person | None = None,
+    deadline: datetime.datetime | None = None,
 ) -> RequestEvent:
     event = RequestEvent.objects.create(
         request=request,
@@ -163,6 +168,7 @@ def _record(
         internal_note=internal_note,
         department=department,
         assignee=assignee,
+        deadline=deadline,
     )
     request_messages.notify_request_event(event=event)
     return event
@@ -895,6 +901,288 @@ def department_report_done(
                 public_note=_("Every department has reported its part done."),
             )
         return link
+
+
+# --- 延期 and 挂起: extensions and suspensions of the resolve deadline ----------------------------
+
+DEFAULT_EXTENSIONS_MAX = 2
+DEFAULT_EXTENSION_WORKING_DAYS_MAX = 5
+REASON_MAX_LENGTH = 500
+
+
+def extension_limits() -> tuple[int, int]:
+    """(approved extensions a request may have, working days each): settings.REQUEST_DEADLINES."""
+    limits = getattr(settings, "REQUEST_DEADLINES", {}) or {}
+    return (
+        int(limits.get("extensions_max", DEFAULT_EXTENSIONS_MAX)),
+        int(limits.get("extension_working_days_max", DEFAULT_EXTENSION_WORKING_DAYS_MAX)),
+    )
+
+
+def _extensions_left(request: ResidentRequest) -> int:
+    most, _days = extension_limits()
+    done = DeadlineChange.objects.filter(
+        request_id=request.pk, kind=ChangeKind.EXTENSION, status=ChangeStatus.APPROVED
+    ).count()
+    return most - done
+
+
+def _no_more_extensions(request: ResidentRequest) -> ApplicationError:
+    most, _days = extension_limits()
+    return ApplicationError(
+        _(
+            "Request %(code)s has had its %(count)s extensions, the most a request may have: "
+            "escalate it, or suspend it if it waits for something."
+        )
+        % {"code": request.code, "count": most}
+    )
+
+
+def _approver_rank(actor, request: ResidentRequest, role: str) -> int:
+    """The level above the applicant's: a party member's or a department's application is
+    decided by the staff of the request's level (the grid leader for a grid's member; the
+    street for departments), staff's by the level above their own."""
+    level = selectors.level_rank(request.level)
+    top = selectors.actor_rank(actor, request) if actor is not None else -1
+    if role in (ActorRole.PARTY_MEMBER, StaffRole.DEPARTMENT_STAFF):
+        return level
+    if role == ActorRole.ADMINISTRATOR:
+        return min(level + 1, 3)
+    return min(max(level, top) + 1, 3)
+
+
+def _change_ask(
+    *, request: ResidentRequest, actor, name: str, kind: str, reason: str, working_days=None
+) -> ResidentRequest:
+    with transaction.atomic():
+        request = _lock(request)
+        role = _allowed(actor, request, name)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ApplicationError(
+                _(
+                    "Give the reason (waiting for parts, for the resident…): the level above reads it."
+                )
+            )
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ApplicationError(_("Keep the reason under 500 characters."))
+        internal = reason
+        if kind == ChangeKind.EXTENSION:
+            _most, days_max = extension_limits()
+            try:
+                working_days = int(working_days)
+            except (TypeError, ValueError):
+                working_days = 0
+            if not 1 <= working_days <= days_max:
+                raise ApplicationError(
+                    _("Ask for 1 to %(max)s working days: that is the most one extension gives.")
+                    % {"max": days_max}
+                )
+            if _extensions_left(request) <= 0:
+                raise _no_more_extensions(request)
+            internal = _("%(days)s working days: %(reason)s") % {
+                "days": working_days,
+                "reason": reason,
+            }
+        else:
+            working_days = None
+        waiting = (
+            DeadlineChange.objects.select_for_update()
+            .filter(request_id=request.pk, status=ChangeStatus.PENDING)
+            .first()
+        )
+        if waiting is not None:
+            if selectors.change_applies(waiting, request):
+                raise ApplicationError(
+                    _(
+                        "Request %(code)s already has an application (%(kind)s) waiting for a "
+                        "decision: wait for it."
+                    )
+                    % {"code": request.code, "kind": waiting.get_kind_display()}
+                )
+            waiting.status = ChangeStatus.LAPSED
+            waiting.save(update_fields=["status"])
+        change = DeadlineChange(
+            request=request,
+            kind=kind,
+            reason=reason,
+            working_days=working_days,
+            level=request.level,
+            request_status=request.status,
+            approver_rank=_approver_rank(actor, request, role),
+            asked_by=actor,
+            asked_role=role,
+        )
+        try:
+            change.full_clean(exclude=["request", "asked_by"], validate_constraints=False)
+        except ValidationError as exc:
+            raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
+        change.save()
+        _record(
+            request,
+            kind=TRANSITIONS[name].event,
+            actor=actor,
+            actor_role=role,
+            from_status=request.status,
+            from_level=request.level,
+            internal_note=internal,
+        )
+        return request
+
+
+def request_extension_ask(
+    *, request: ResidentRequest, actor, working_days, reason: str
+) -> ResidentRequest:
+    """延期: the handler asks for `working_days` more working days, saying why; the level above
+    decides (request_change_approve). At most settings.REQUEST_DEADLINES["extensions_max"]
+    approved extensions, each of at most ["extension_working_days_max"] working days."""
+    return _change_ask(
+        request=request,
+        actor=actor,
+        name="extend",
+        kind=ChangeKind.EXTENSION,
+        reason=reason,
+        working_days=working_days,
+    )
+
+
+def request_suspension_ask(*, request: ResidentRequest, actor, reason: str) -> ResidentRequest:
+    """挂起: the handler asks to pause the deadline's clock (waiting for parts, for the
+    resident), saying why; the level above decides."""
+    return _change_ask(
+        request=request, actor=actor, name="suspend", kind=ChangeKind.SUSPENSION, reason=reason
+    )
+
+
+def _pending_for_decision(actor, request: ResidentRequest, name: str):
+    facts = selectors.ActorOnRequest(actor, request)
+    role = selectors.transition_role(actor, request, name, facts=facts)
+    change = DeadlineChange.objects.select_for_update().get(pk=facts.pending_change.pk)
+    return role, change
+
+
+def _decided(change: DeadlineChange, actor, status: str, note: str, now) -> None:
+    change.status = status
+    change.decided_by = actor
+    change.decided_at = now
+    change.decision_note = note
+    change.save()
+
+
+def _move_department_deadlines(request: ResidentRequest, move) -> None:
+    """The departments still at work get the request's deadline moved the same way."""
+    links = request.department_links.filter(reported_done_at__isnull=True)
+    for link in links.select_for_update():
+        link.done_deadline = move(link.done_deadline)
+        link.save(update_fields=["done_deadline"])
+
+
+def request_change_approve(*, request: ResidentRequest, actor, note: str = "") -> ResidentRequest:
+    """The level above approves the pending application: an extension moves the resolve
+    deadline by its working days (from the deadline, or from now if that has passed); a
+    suspension stops the clock until request_resume. The resident is told either way."""
+    with transaction.atomic():
+        request = _lock(request)
+        role, change = _pending_for_decision(actor, request, "approve_change")
+        note = (note or "").strip()[:2000]
+        now = timezone.now()
+        public_reason = redact_text(change.reason, names=[request.submitter_name])
+        if change.kind == ChangeKind.EXTENSION:
+            if _extensions_left(request) <= 0:
+                raise _no_more_extensions(request)
+            previous = request.resolve_deadline
+            start = max(previous, now) if previous else now
+            new = deadline_add(start, change.working_days * 24, DeadlineBasis.WORKING)
+            request.resolve_deadline = new
+            request.overdue = request.overdue and new <= now
+            _save(request, ["resolve_deadline", "overdue"])
+            _move_department_deadlines(request, lambda due: max(due, new))
+            change.previous_deadline, change.new_deadline = previous, new
+            _decided(change, actor, ChangeStatus.APPROVED, note, now)
+            _record(
+                request,
+                kind=EventKind.EXTENDED,
+                actor=actor,
+                actor_role=role,
+                from_status=request.status,
+                from_level=request.level,
+                public_note=public_reason,
+                internal_note=note,
+                deadline=new,
+            )
+            return request
+        request.suspended_since = now
+        _save(request, ["suspended_since"])
+        _decided(change, actor, ChangeStatus.APPROVED, note, now)
+        _record(
+            request,
+            kind=EventKind.SUSPENDED,
+            actor=actor,
+            actor_role=role,
+            from_status=request.status,
+            from_level=request.level,
+            public_note=public_reason,
+            internal_note=note,
+        )
+        return request
+
+
+def request_change_refuse(*, request: ResidentRequest, actor, note: str) -> ResidentRequest:
+    """The level above refuses the pending application, saying why (staff read it)."""
+    with transaction.atomic():
+        request = _lock(request)
+        role, change = _pending_for_decision(actor, request, "refuse_change")
+        note = _require_text(note, _("Say why you refuse: the applicant will read it."))
+        _decided(change, actor, ChangeStatus.REFUSED, note, timezone.now())
+        _record(
+            request,
+            kind=EventKind.CHANGE_REFUSED,
+            actor=actor,
+            actor_role=role,
+            from_status=request.status,
+            from_level=request.level,
+            internal_note=f"{change.get_kind_display()}: {note}",
+        )
+        return request
+
+
+def request_resume(*, request: ResidentRequest, actor, note: str = "") -> ResidentRequest:
+    """End a suspension (the handler, or the level above): the resolve deadline, and the
+    deadlines of departments still at work, move by the paused span, counted in the
+    category's clock or working hours (core.workdays)."""
+    with transaction.atomic():
+        request = _lock(request)
+        role = _allowed(actor, request, "resume")
+        now = timezone.now()
+        basis = request.category.deadline_basis
+        paused = hours_between(request.suspended_since, now, basis)
+
+        def move(due):
+            return deadline_add(due, paused, basis) if due else due
+
+        request.resolve_deadline = move(request.resolve_deadline)
+        request.suspended_since = None
+        if request.resolve_deadline and request.resolve_deadline > now:
+            request.overdue = False
+        _save(request, ["resolve_deadline", "suspended_since", "overdue"])
+        _move_department_deadlines(request, move)
+        DeadlineChange.objects.filter(
+            request_id=request.pk,
+            kind=ChangeKind.SUSPENSION,
+            status=ChangeStatus.APPROVED,
+            resumed_at__isnull=True,
+        ).update(resumed_at=now)
+        _record(
+            request,
+            kind=EventKind.RESUMED,
+            actor=actor,
+            actor_role=role,
+            from_status=request.status,
+            from_level=request.level,
+            internal_note=(note or "").strip()[:2000],
+            deadline=request.resolve_deadline,
+        )
+        return request
 
 
 # --- The resident's rating, closing -------------------------------------------------------------

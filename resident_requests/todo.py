@@ -14,6 +14,9 @@ act now", computed in SQL (one query per kind, whatever the number of requests):
 - callback (回访): community staff, for resolved requests of their community whose current
   resolution has no rating yet (neither the resident's nor a reached call-back's), until they
   close unrated. A call-back that did not reach the resident leaves it here.
+- approve_change ("to approve"): an extension (延期) or a suspension (挂起) waiting for a decision,
+  for the staff whose scope unit reaches the rank it needs (never the applicant). A suspended
+  request is in nobody's accept, dispatch, escalate, take or resolve rows: its clock is stopped.
 
 Superusers act as every handler and every department (as transitions_available says). Every row
 is one the user may run now: tests/resident_requests/test_todo.py checks each against
@@ -41,6 +44,9 @@ from organization.selectors import department_ids_of, person_for_user, unit_with
 
 from .models import (
     OPEN_STATUSES,
+    ActorRole,
+    ChangeStatus,
+    DeadlineChange,
     HandlingLevel,
     RequestDepartment,
     RequestRating,
@@ -59,6 +65,11 @@ _LEVELS_HANDLED = {
     UnitKind.COMMUNITY: (HandlingLevel.COMMUNITY,),
     UnitKind.STREET: (HandlingLevel.STREET, HandlingLevel.DEPARTMENT),
 }
+
+APPROVE_LABEL = gettext_lazy("To approve: extension or suspension")
+
+# How far up the chain a scope unit of each kind reaches (selectors.actor_rank's ranks).
+_UNIT_RANK = {UnitKind.GRID: 0, UnitKind.COMMUNITY: 1, UnitKind.STREET: 2, UnitKind.DISTRICT: 3}
 
 # The request columns a row shows (and the querysets load).
 _REQUEST_FIELDS = (
@@ -169,6 +180,23 @@ class _Actor:
         """Requests in a community this user is community staff of (None: none)."""
         return Q() if self.superuser else self._units_q((UnitKind.COMMUNITY,), by_level=False)
 
+    def approver_q(self) -> Q | None:
+        """Requests whose pending application this user's rank may decide (None: none)."""
+        pending = DeadlineChange.objects.filter(
+            request_id=OuterRef("pk"), status=ChangeStatus.PENDING
+        ).exclude(asked_by_id=self.user.pk)  # nobody approves their own
+        if self.superuser:
+            return Q(Exists(pending))
+        q = None
+        for kind, tree_id, lft, rght in self.scopes:
+            if kind not in _UNIT_RANK:
+                continue
+            part = unit_within_q(_Bounds(tree_id, lft, rght), "grid__unit") & Q(
+                Exists(pending.filter(approver_rank__lte=_UNIT_RANK[kind]))
+            )
+            q = part if q is None else q | part
+        return q
+
     def departments_q(self) -> Q | None:
         if self.superuser:
             return Q()
@@ -177,6 +205,22 @@ class _Actor:
 
 def _requests(q: Q, deadline) -> QuerySet[ResidentRequest]:
     return ResidentRequest.objects.filter(q).annotate(todo_deadline=deadline)
+
+
+# Not suspended (挂起): a stopped clock waits for "resume", not for these actions.
+_RUNNING = Q(suspended_since__isnull=True)
+
+
+def _pending_applies() -> Q:
+    """The pending application still fits the request (selectors.change_applies, in SQL):
+    asked at its current level, and a party member's while the order is theirs and taken."""
+    asked = DeadlineChange.objects.filter(
+        request_id=OuterRef("pk"), status=ChangeStatus.PENDING, level=OuterRef("level")
+    )
+    return Q(status__in=[Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN]) & (
+        Q(Exists(asked.exclude(asked_role=ActorRole.PARTY_MEMBER)))
+        | Q(Exists(asked.filter(asked_role=ActorRole.PARTY_MEMBER)), status=Status.TAKEN)
+    )
 
 
 def _links(q: Q, deadline) -> QuerySet[RequestDepartment]:
@@ -197,7 +241,10 @@ def _kinds(actor: _Actor, now: datetime.datetime) -> list[tuple[str, QuerySet]]:
             (
                 "dispatch",
                 _requests(
-                    handled & Q(status=Status.ACCEPTED) & ~Q(level=HandlingLevel.DEPARTMENT),
+                    handled
+                    & _RUNNING
+                    & Q(status=Status.ACCEPTED)
+                    & ~Q(level=HandlingLevel.DEPARTMENT),
                     F("resolve_deadline"),
                 ),
             ),
@@ -205,12 +252,18 @@ def _kinds(actor: _Actor, now: datetime.datetime) -> list[tuple[str, QuerySet]]:
                 "escalate",
                 _requests(
                     handled
+                    & _RUNNING
                     & Q(status__in=[Status.DISPATCHED, Status.TAKEN], resolve_deadline__lt=now)
                     & ~Q(level=HandlingLevel.DEPARTMENT),
                     F("resolve_deadline"),
                 ),
             ),
         ]
+    approver = actor.approver_q()
+    if approver is not None:
+        kinds.append(
+            ("approve_change", _requests(approver & _pending_applies(), F("resolve_deadline")))
+        )
     departments = actor.departments_q()
     if departments is not None:
         pending = departments & Q(reported_done_at__isnull=True)
@@ -221,14 +274,24 @@ def _kinds(actor: _Actor, now: datetime.datetime) -> list[tuple[str, QuerySet]]:
             ),
             (
                 "department_done",
-                _links(pending & Q(acknowledged_at__isnull=False), F("done_deadline")),
+                _links(
+                    pending
+                    & Q(acknowledged_at__isnull=False, request__suspended_since__isnull=True),
+                    F("done_deadline"),
+                ),
             ),
         ]
     if actor.person is not None:
         mine = Q(assignee_id=actor.person.pk)
         kinds += [
-            ("take", _requests(mine & Q(status=Status.DISPATCHED), F("resolve_deadline"))),
-            ("resolve", _requests(mine & Q(status=Status.TAKEN), F("resolve_deadline"))),
+            (
+                "take",
+                _requests(mine & _RUNNING & Q(status=Status.DISPATCHED), F("resolve_deadline")),
+            ),
+            (
+                "resolve",
+                _requests(mine & _RUNNING & Q(status=Status.TAKEN), F("resolve_deadline")),
+            ),
         ]
     community = actor.community_q()
     if community is not None:
@@ -260,7 +323,8 @@ def _row(action: str, obj, now) -> TodoRow:
         url = reverse(
             "admin:resident_requests_residentrequest_transition", args=[request.pk, action]
         )
-    label = TRANSITIONS[action].label_for(request)
+    label = APPROVE_LABEL if action == "approve_change" else None
+    label = label or TRANSITIONS[action].label_for(request)
     category = request.category.name
     if request.category.parent_id:
         category = f"{request.category.parent.name} › {category}"

@@ -49,6 +49,10 @@ class Who(StrEnum):
     SYSTEM = "system"
     # The resident, on the public pages (anyone with the link).
     RESIDENT = "resident"
+    # Staff of the level above the one that asked for an extension or a suspension (the
+    # level's own staff for a party member's or a department's application), never the
+    # applicant; superusers (selectors.request_approver_role).
+    APPROVER = "approver"
 
 
 class Surface(StrEnum):
@@ -59,9 +63,11 @@ class Surface(StrEnum):
 
 # Whom each surface serves: a transition is offered there to these actors only.
 SURFACE_WHO = {
-    Surface.ADMIN: frozenset({Who.HANDLER, Who.LEVEL_HOLDER, Who.STAFF, Who.DEPARTMENT}),
+    Surface.ADMIN: frozenset(
+        {Who.HANDLER, Who.LEVEL_HOLDER, Who.STAFF, Who.DEPARTMENT, Who.APPROVER}
+    ),
     Surface.API: frozenset(
-        {Who.HANDLER, Who.LEVEL_HOLDER, Who.STAFF, Who.DEPARTMENT, Who.ASSIGNEE}
+        {Who.HANDLER, Who.LEVEL_HOLDER, Who.STAFF, Who.DEPARTMENT, Who.ASSIGNEE, Who.APPROVER}
     ),
     Surface.MEMBER: frozenset({Who.ASSIGNEE}),
 }
@@ -79,6 +85,9 @@ class Refusal:
     when: Callable[[ResidentRequest], bool]
     message: str
     who: frozenset = frozenset()
+    # `when` takes (request, facts): the selectors' ActorOnRequest, for a condition that needs
+    # a query (read once per page and shared by the rows).
+    with_facts: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,28 @@ _HAS_BUILDING = Refusal(
     _("Request %(code)s already has its building: %(building)s."),
 )
 
+# 挂起: while a suspension pauses the clock nothing moves the request on; resume it first.
+_SUSPENDED = Refusal(
+    lambda request: request.suspended_since is not None,
+    _("Request %(code)s is suspended (挂起): resume handling first."),
+)
+_NOT_SUSPENDED = Refusal(
+    lambda request: request.suspended_since is None,
+    _("Request %(code)s is not suspended: there is nothing to resume."),
+)
+# One application waits for a decision at a time.
+_CHANGE_WAITING = Refusal(
+    lambda request, facts: facts.pending_change is not None,
+    _(
+        "Request %(code)s already has an extension or suspension waiting for a decision: "
+        "wait for it."
+    ),
+    with_facts=True,
+)
+# Being handled: what an extension or a suspension applies to.
+_HANDLING = (Status.ACCEPTED, Status.DISPATCHED, Status.TAKEN)
+_ALL_SURFACES = frozenset({Surface.ADMIN, Surface.API, Surface.MEMBER})
+
 _RATING_TIME_LEFT = Refusal(
     lambda request: (
         bool(request.resolved_at) and request.resolved_at > timezone.now() - AUTO_CLOSE_AFTER
@@ -194,6 +225,7 @@ _ROWS = [
         service="request_merge_by_code",
         form="merge",
         arguments=("into_code", "note"),
+        refusals=(_SUSPENDED,),
         surfaces=_STAFF_SURFACES,
         summary=_("Merge as a duplicate of another request"),
     ),
@@ -209,7 +241,10 @@ _ROWS = [
         form="dispatch",
         arguments=("assignee", "team", "note"),
         surfaces=_STAFF_SURFACES,
-        refusals=(_WITH_DEPARTMENTS_DISPATCH,),
+        refusals=(
+            _SUSPENDED,
+            _WITH_DEPARTMENTS_DISPATCH,
+        ),
         summary=_("Dispatch to a party member or a volunteer team (派单)"),
     ),
     Transition(
@@ -223,6 +258,7 @@ _ROWS = [
         service="request_take",
         form="note",
         arguments=("note",),
+        refusals=(_SUSPENDED,),
         surfaces=frozenset({Surface.API, Surface.MEMBER}),
         summary=_("Take the order (接单): the party member dispatched to"),
         done_message=_("You took this order. Thank you!"),
@@ -253,6 +289,7 @@ _ROWS = [
         service="request_escalate",
         form="escalate",
         arguments=("note", "internal_note", "departments"),
+        refusals=(_SUSPENDED,),
         surfaces=_STAFF_SURFACES,
         summary=_("Escalate one level up (吹哨), or call in departments"),
         # 网格发现、社区收集、街道吹哨、部门报到: what the button does at each level.
@@ -280,7 +317,10 @@ _ROWS = [
         arguments=("note", "photos"),
         surfaces=frozenset({Surface.ADMIN, Surface.API, Surface.MEMBER}),
         sources_by_who={Who.ASSIGNEE: (Status.TAKEN,)},
-        refusals=(_WITH_DEPARTMENTS_RESOLVE,),
+        refusals=(
+            _SUSPENDED,
+            _WITH_DEPARTMENTS_RESOLVE,
+        ),
         summary=_("Resolve (办结): what was done, shown to the resident"),
         done_message=_("Reported as resolved. Thank you!"),
     ),
@@ -309,6 +349,7 @@ _ROWS = [
         service="department_report_done",
         form="department_done",
         arguments=("department", "note"),
+        refusals=(_SUSPENDED,),
         surfaces=_STAFF_SURFACES,
         url_path="department-done",
         summary=_("Report a department's part done"),
@@ -341,6 +382,92 @@ _ROWS = [
         surfaces=frozenset({Surface.API}),
         url_path="close-unrated",
         summary=_("Close a resolved request left unrated for 7 days"),
+    ),
+    # 延期 and 挂起: asked by whoever handles the request, decided by the level above.
+    Transition(
+        name="extend",
+        label=_("Ask for more time (延期)"),
+        verb=_("extended"),
+        sources=_HANDLING,
+        target=None,  # the deadline moves once the level above approves
+        who=(Who.ASSIGNEE, Who.HANDLER, Who.DEPARTMENT),
+        event=EventKind.EXTENSION_ASKED,
+        service="request_extension_ask",
+        form="extension",
+        arguments=("working_days", "reason"),
+        surfaces=_ALL_SURFACES,
+        sources_by_who={Who.ASSIGNEE: (Status.TAKEN,)},
+        refusals=(_SUSPENDED, _CHANGE_WAITING),
+        url_path="extend",
+        summary=_("Ask for more working days (延期), with the reason; the level above decides"),
+        done_message=_("Your application for more time went to the level above for approval."),
+    ),
+    Transition(
+        name="suspend",
+        label=_("Ask to suspend (挂起)"),
+        verb=_("suspended"),
+        sources=_HANDLING,
+        target=None,  # the clock stops once the level above approves
+        who=(Who.ASSIGNEE, Who.HANDLER, Who.DEPARTMENT),
+        event=EventKind.SUSPENSION_ASKED,
+        service="request_suspension_ask",
+        form="suspension",
+        arguments=("reason",),
+        surfaces=_ALL_SURFACES,
+        sources_by_who={Who.ASSIGNEE: (Status.TAKEN,)},
+        refusals=(_SUSPENDED, _CHANGE_WAITING),
+        summary=_(
+            "Ask to suspend (挂起) while waiting for parts or for the resident; the level "
+            "above decides"
+        ),
+        done_message=_("Your application to suspend went to the level above for approval."),
+    ),
+    Transition(
+        name="approve_change",
+        label=_("Approve the extension or suspension"),
+        verb=_("decided on"),
+        sources=_HANDLING,
+        target=None,
+        who=(Who.APPROVER,),
+        event=EventKind.EXTENDED,  # or SUSPENDED, as the application asks
+        service="request_change_approve",
+        form="decision",
+        arguments=("note",),
+        surfaces=_STAFF_SURFACES,
+        url_path="approve-change",
+        summary=_("Approve the pending extension or suspension (the level above)"),
+    ),
+    Transition(
+        name="refuse_change",
+        label=_("Refuse the extension or suspension"),
+        verb=_("decided on"),
+        sources=_HANDLING,
+        target=None,
+        who=(Who.APPROVER,),
+        event=EventKind.CHANGE_REFUSED,
+        service="request_change_refuse",
+        form="decision",
+        arguments=("note",),
+        surfaces=_STAFF_SURFACES,
+        url_path="refuse-change",
+        summary=_("Refuse the pending extension or suspension, saying why (the level above)"),
+    ),
+    Transition(
+        name="resume",
+        label=_("Resume handling"),
+        verb=_("resumed"),
+        sources=_HANDLING,
+        target=None,  # the deadline moves by the paused span
+        who=(Who.ASSIGNEE, Who.HANDLER),
+        event=EventKind.RESUMED,
+        service="request_resume",
+        form="note",
+        arguments=("note",),
+        surfaces=_ALL_SURFACES,
+        refusals=(_NOT_SUSPENDED,),
+        one_click=True,
+        summary=_("End a suspension: the deadline moves by the time it was paused"),
+        done_message=_("Handling resumed: the deadline moved by the time it was paused."),
     ),
     # The resident's, on the tracking page and the "me too" box.
     Transition(

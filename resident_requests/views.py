@@ -282,7 +282,7 @@ def request_public(http_request, ref):
             "kind": event.get_kind_display(),
             "role": event.actor_role_display,
             "status": event.get_to_status_display() if event.to_status else "",
-            "note": redact_text(event.public_note, names=names),
+            "note": redact_text(event.public_text, names=names),
         }
         for event in selectors.public_timeline(request)
     ]
@@ -537,6 +537,19 @@ def _resolve_arguments(http_request) -> dict:
     return {"note": form.cleaned_data["note"], "photos": photos_clean(form.cleaned_data["photos"])}
 
 
+def _extension_arguments(http_request) -> dict:
+    days = (http_request.POST.get("working_days") or "").strip()
+    # The service says what is wrong with the number or the reason (empty, too many days).
+    return {
+        "working_days": int(days) if days.isdigit() and len(days) < 4 else 0,
+        "reason": http_request.POST.get("reason", ""),
+    }
+
+
+def _suspension_arguments(http_request) -> dict:
+    return {"reason": http_request.POST.get("reason", "")}
+
+
 # The member page's input of each shape of the transitions table (transitions.Transition.form):
 # the service's keyword arguments from the POST, or ApplicationError. The member's actions
 # themselves are the table's transitions on the member surface.
@@ -544,6 +557,8 @@ MEMBER_INPUTS = {
     "note": lambda http_request: {},  # one button, no note
     "decline": _decline_arguments,
     "resolve": _resolve_arguments,
+    "extension": _extension_arguments,
+    "suspension": _suspension_arguments,
 }
 
 
@@ -591,6 +606,7 @@ def member_order(http_request, code):
             "dispatch_note": selectors.dispatch_note_for(request, person),
             "resolve_form": ResolveForm(),
             "decline_form": NoteForm(),
+            "extension_days_max": services.extension_limits()[1],
             # The buttons: what the member may do now (selectors.transitions_available).
             "available": [
                 t.name

@@ -47,6 +47,8 @@ STATES = [
     "street",
     "departments",
     "no_building",
+    "change_asked",
+    "suspended",
 ]
 
 
@@ -58,6 +60,8 @@ def m(w):
     """The world `w`, a superuser, and a grid of another district (the out-of-scope place)."""
     User = get_user_model()
     w.users["superuser"] = User.objects.create_superuser("root", password="pw-for-tests-123")
+    # A second superuser decides what the first one asks (nobody approves their own).
+    w.root2 = User.objects.create_superuser("root2", password="pw-for-tests-123")
     w.users["member"] = w.members[0].user
     _district, _street, communities, grid_units = chain()
     w.far_grid = grid_for(grid_units[0])
@@ -95,10 +99,17 @@ def _prepare(w, state: str, *, far: bool) -> ResidentRequest:
         return request
     services.request_accept(request=request, actor=root)
     assignee = w.far_member if far else w.members[0]
-    if state in ("dispatched", "taken"):
+    if state in ("dispatched", "taken", "suspended"):
         services.request_dispatch(request=request, actor=root, assignee=assignee)
-    if state == "taken":
+    if state in ("taken", "suspended"):
         services.request_take(request=request, actor=assignee.user)
+    if state == "change_asked":
+        services.request_extension_ask(
+            request=request, actor=root, working_days=2, reason="等待配件"
+        )
+    if state == "suspended":
+        services.request_suspension_ask(request=request, actor=root, reason="等待配件")
+        services.request_change_approve(request=request, actor=w.root2)
     if state in ("resolved", "unrated_a_week"):
         services.request_resolve(request=request, actor=root, note="已处理。")
     if state == "unrated_a_week":
@@ -289,6 +300,9 @@ def _admin_payload(w, transition, request, user):
         "building": {"building": w.buildings[0].pk},
         "decline": {"note": "出差了"},
         "callback": {"reached": "1", "satisfaction": "satisfied", "note": "已回访"},
+        "extension": {"working_days": 2, "reason": "等待配件"},
+        "suspension": {"reason": "等待居民在家"},
+        "decision": {"note": "同意"},
     }[transition.form]
 
 

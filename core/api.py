@@ -91,7 +91,19 @@ def error_body(data) -> dict:
     return body
 
 
-class ErrorSerializer(serializers.Serializer):
+class CleanInputSerializerMixin:
+    """Strips C0 control characters (but tab, newline, carriage return) from everything a
+    serializer is given (a JSON body or a form post), before any field sees it."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(scrub_input(data))
+
+
+class Serializer(CleanInputSerializerMixin, serializers.Serializer):
+    pass
+
+
+class ErrorSerializer(Serializer):
     """The one shape of every error answer under /api/ (the schema's `Error` component)."""
 
     detail = serializers.CharField(help_text=_("What was wrong and what to do, for people"))
@@ -227,18 +239,6 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
-
-
-class CleanInputSerializerMixin:
-    """Strips C0 control characters (but tab, newline, carriage return) from everything a
-    serializer is given (a JSON body or a form post), before any field sees it."""
-
-    def to_internal_value(self, data):
-        return super().to_internal_value(scrub_input(data))
-
-
-class Serializer(CleanInputSerializerMixin, serializers.Serializer):
-    pass
 
 
 class ModelSerializer(CleanInputSerializerMixin, serializers.ModelSerializer):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 
+from core import forms as core_forms
 from core import services, two_factor
 from core.exceptions import ApplicationError
 
@@ -30,7 +31,7 @@ def favicon(request):
 # --- Two-factor sign-in (core.two_factor) -----------------------------------------------------
 
 
-class CodeForm(forms.Form):
+class CodeForm(core_forms.Form):
     otp_token = forms.CharField(
         label=gettext_lazy("One-time code"),
         max_length=16,

@@ -63,7 +63,7 @@ class DashboardFilterForm(core_forms.Form):
         )
 
 
-class MonthForm(forms.Form):
+class MonthForm(core_forms.Form):
     """每月一题's month, as YYYY-MM (an <input type="month">)."""
 
     month = forms.CharField(

@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ErrorSerializer, LocalTimeField, ModelSerializer
+from core.api import ErrorSerializer, LocalTimeField, ModelSerializer, Serializer
 from core.privacy import mask_name, mask_phone
 from organization.models import UnitKind
 from organization.selectors import filter_visible, units_visible_to
@@ -219,7 +219,7 @@ YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT)
 QUARTER_PARAM = OpenApiParameter("quarter", OpenApiTypes.INT)
 
 
-class RankingRowSerializer(serializers.Serializer):
+class RankingRowSerializer(Serializer):
     person_id = serializers.IntegerField()
     name = serializers.CharField()
     branch = serializers.CharField()

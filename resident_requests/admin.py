@@ -543,7 +543,7 @@ class DepartmentForm(NoteForm):
         return {"department": self.cleaned_data["department"], "note": self.cleaned_data["note"]}
 
 
-class CallbackForm(forms.Form):
+class CallbackForm(core_forms.Form):
     """回访: reached or not; reached, how satisfied the resident is (不满意 reopens it)."""
 
     reached = forms.TypedChoiceField(
@@ -584,7 +584,7 @@ class CallbackForm(forms.Form):
         }
 
 
-class ExtensionForm(forms.Form):
+class ExtensionForm(core_forms.Form):
     """延期: how many more working days, and why (the level above decides)."""
 
     working_days = forms.IntegerField(label=_("More working days"), min_value=1)
@@ -612,7 +612,7 @@ class ExtensionForm(forms.Form):
         }
 
 
-class SuspensionForm(forms.Form):
+class SuspensionForm(core_forms.Form):
     """挂起: why handling must wait (for parts, for the resident)."""
 
     reason = forms.CharField(
@@ -1124,7 +1124,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         return None
 
 
-class BulkDispatchForm(forms.Form):
+class BulkDispatchForm(core_forms.Form):
     """One party member or one volunteer team for every selected request (each dispatch is
     checked by the service as if made alone)."""
 

@@ -126,7 +126,7 @@ def test_resident_form_stores_the_description_without_control_characters(w):
     request = ResidentRequest.objects.get()
     assert request.description == CLEAN
     assert request.address == "2单元门口"
-    assert_feed_parses(request.code)
+    assert_feed_parses(request.public_id)
 
 
 def test_api_entry_stores_the_description_without_control_characters(w):
@@ -161,20 +161,20 @@ def test_open311_post_stores_the_description_without_control_characters(w):
         },
     )
     assert response.status_code == 201, response.content
-    request = ResidentRequest.objects.get(code=response.json()[0]["service_request_id"])
+    request = ResidentRequest.objects.get(public_id=response.json()[0]["service_request_id"])
     assert request.description == CLEAN
     assert request.submitter_name == "李阿姨"
     ResidentRequest.objects.filter(pk=request.pk).update(public_allowed=True)
-    assert_feed_parses(request.code)
+    assert_feed_parses(request.public_id)
 
 
-def assert_feed_parses(code):
+def assert_feed_parses(public_id):
     response = Client().get("/open311/v2/requests.xml")
     assert response.status_code == 200
     root = ET.fromstring(response.content)  # noqa: S314 (our own feed; raises if not well-formed)
     descriptions = [
         r.findtext("description")
         for r in root.iter("request")
-        if r.findtext("service_request_id") == code
+        if r.findtext("service_request_id") == public_id
     ]
     assert descriptions and "晚上很黑" in descriptions[0]

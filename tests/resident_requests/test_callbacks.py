@@ -257,7 +257,7 @@ def test_open311_updates_leave_out_a_call_back_that_reached_nobody(client, w):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     kinds = {
         update["description"]
-        for update in client.get(url, {"service_request_id": request.code}).json()
+        for update in client.get(url, {"service_request_id": request.public_id}).json()
     }
     assert "The community called back" in kinds
     assert not any("not reached" in kind for kind in kinds)

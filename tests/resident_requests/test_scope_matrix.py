@@ -428,8 +428,21 @@ def test_dashboards_and_open311_follow_the_rule(m, role):
         for fmt in ("csv", "xlsx"):
             url = reverse("dashboards:export", args=[unit.pk, "handling", fmt])
             assert (client.get(url).status_code == 200) == visible, (role, fmt)
+        # The one-page summary, 每月一题 and the station planner: the same rule.
+        for name in ("summary", "topics", "stations"):
+            answer = client.get(reverse(f"dashboards:{name}", args=[unit.pk]))
+            assert (answer.status_code == 200) == visible, (role, name, answer.status_code)
+        if user.is_staff:  # 每月一题's one click: for a community in the user's scope only
+            community = unit.parent
+            seen = unit_is_visible(user, community)
+            url = reverse("dashboards:topic_project", args=[community.pk])
+            data = {"community": community.pk, "category": request.category_id, "month": "2026-11"}
+            answer = client.post(url, data)
+            assert (answer.status_code == 404) == (not seen), (role, answer.status_code)
         # Open311 is the public record: every request, redacted, to anyone.
-        url = reverse("open311:request", kwargs={"service_request_id": request.code, "fmt": "json"})
+        url = reverse(
+            "open311:request", kwargs={"service_request_id": request.public_id, "fmt": "json"}
+        )
         assert client.get(url).status_code == 200
 
 
@@ -472,6 +485,10 @@ def _covered(route: str, pattern: URLPattern) -> bool:
         "request",  # Open311's request
         "unit",
         "export",
+        "summary",
+        "topics",
+        "topic_project",
+        "stations",
     }
 
 

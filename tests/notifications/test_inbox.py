@@ -123,3 +123,21 @@ def test_a_party_member_signs_in_and_reads_their_order_in_the_inbox(client, w):
     client.force_login(member.user)
     page = _english(client).get(INBOX).content.decode()
     assert "A new order for you" in page
+
+
+def test_a_party_member_sees_the_unread_count_on_their_order_pages(client, w):
+    """Members work on /member/, not in the admin: its pages link to the inbox with the count."""
+    member = w.members[0]
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_dispatch(request=request, actor=w.users["leader"], assignee=member)
+    unread = inbox_unread_count(member.user)
+    assert unread >= 1
+    client.force_login(member.user)
+    _english(client)
+    link = f'<a href="{INBOX}" class="inbox-link">Inbox ({unread})</a>'
+    for url in (
+        reverse("resident_requests:member_orders"),
+        reverse("resident_requests:member_order", args=[request.code]),
+    ):
+        assert link in client.get(url).content.decode(), url

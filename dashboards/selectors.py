@@ -53,8 +53,8 @@ from resident_requests.models import (
     Rating,
     RequestDepartment,
     ResidentRequest,
-    Status,
 )
+from resident_requests.selectors import RESOLVED_LATE, category_subtree_q, figure_q
 
 from .models import (
     GRID_COUNTERS,
@@ -324,13 +324,7 @@ def _in_grids(unit: OrgUnit, grid_ids: list[int] | None, path: str = "grid") -> 
 
 
 def _category_q(category_id: int | None, path: str = "category") -> Q:
-    """The category and, for a top-level one, its sub-categories: as `IN (SELECT id …)`, so
-    PostgreSQL reads only those categories' requests through rr_category_created_idx instead of
-    joining every request to its category."""
-    if not category_id:
-        return Q()
-    ids = Category.objects.filter(Q(pk=category_id) | Q(parent_id=category_id)).values("pk")
-    return Q(**{f"{path}_id__in": ids})
+    return category_subtree_q(category_id, path)
 
 
 def requests_received(
@@ -346,28 +340,15 @@ def requests_received(
     ).order_by()
 
 
-RESOLVED_LATE = Q(resolved_at__gt=F("resolve_deadline"))
-OPEN_LATE = Q(status__in=OPEN_STATUSES, resolve_deadline__lt=Now())
-
-
 def _handling_counters() -> dict:
-    """Counters that add up: any roll-up (grid → community → street) is their sum."""
-    not_void = ~Q(status__in=[Status.REJECTED, Status.MERGED])
+    """Counters that add up: any roll-up (grid → community → street) is their sum. What each
+    counts is resident_requests.selectors.REQUEST_FIGURES, which the admin list filters by."""
     return {
         "received": Count("pk"),
-        # 有效诉求: what the resolution rate is taken over (rejected and merged ones are not).
-        "valid": Count("pk", filter=not_void),
-        "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
-        "resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
-        "closed": Count("pk", filter=Q(status=Status.CLOSED)),
-        # Resolved by the deadline (a request without a deadline cannot be late).
-        "on_time": Count(
-            "pk",
-            filter=Q(resolved_at__isnull=False)
-            & (Q(resolve_deadline__isnull=True) | Q(resolved_at__lte=F("resolve_deadline"))),
-        ),
-        # Went past its deadline: resolved late, or still open past it.
-        "late": Count("pk", filter=RESOLVED_LATE | OPEN_LATE),
+        **{
+            name: Count("pk", filter=figure_q(name))
+            for name in ("valid", "accepted", "resolved", "closed", "on_time", "late")
+        },
         "accept_time": Sum(
             F("accepted_at") - F("created_at"),
             output_field=DurationField(),
@@ -378,11 +359,8 @@ def _handling_counters() -> dict:
             output_field=DurationField(),
             filter=Q(resolved_at__isnull=False),
         ),
-        "rated": Count("pk", filter=~Q(rating="")),
-        # 满意率 counts "satisfied" and "basically satisfied" over all ratings.
-        "satisfied": Count(
-            "pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
-        ),
+        "rated": Count("pk", filter=figure_q("rated")),
+        "satisfied": Count("pk", filter=figure_q("satisfied")),
         **{
             f"level_{level}": Count("pk", filter=Q(level=level))
             for level in LEVEL_ORDER
@@ -572,6 +550,8 @@ def open_by_grid(
     only the columns that index holds (the rows are open already, so no status test in them)."""
     counters = {
         "open_now": Count("pk"),
+        # The rows are open already: the overdue test alone (figure_q("overdue_now") adds
+        # the status, which this index-only scan need not read again).
         "overdue_now": Count("pk", filter=Q(overdue=True) | Q(resolve_deadline__lt=Now())),
     }
     if flt.uses_summaries:
@@ -612,6 +592,25 @@ def grids_with_child(unit: OrgUnit) -> list[dict]:
             "unit__org_form",
             "child_id",
         )
+    )
+
+
+# The heat layer shows the busiest buildings only: enough for a street, a bounded payload for
+# the district.
+HEAT_BUILDINGS = 500
+
+
+def received_by_building(
+    unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
+) -> list[dict]:
+    """Requests received in the date range (and category) per building, with its position:
+    the busiest HEAT_BUILDINGS, one grouped query (requests at no building are left out)."""
+    return list(
+        requests_received(unit, flt, grid_ids)
+        .filter(building__isnull=False)
+        .values("building_id", "building__name", "building__lat", "building__lng")
+        .annotate(received=Count("pk"))
+        .order_by("-received", "building_id")[:HEAT_BUILDINGS]
     )
 
 

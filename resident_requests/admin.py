@@ -130,12 +130,11 @@ class CategoryFilter(admin.SimpleListFilter):
         if not self.value():
             return queryset
         try:
-            category = Category.objects.get(pk=int(self.value()))
-        except (ValueError, Category.DoesNotExist):
+            category_id = int(self.value())
+        except ValueError:
             return queryset.none()
-        if category.parent_id is None:
-            return queryset.filter(category__parent=category)
-        return queryset.filter(category=category)
+        # The category and, for a top-level one, its sub-categories: as the dashboard counts.
+        return queryset.filter(selectors.category_subtree_q(category_id))
 
 
 class GridFilter(admin.SimpleListFilter):
@@ -153,6 +152,54 @@ class GridFilter(admin.SimpleListFilter):
             return queryset.filter(grid_id=int(self.value()))
         except ValueError:
             return queryset.none()
+
+
+class UnitFilter(admin.SimpleListFilter):
+    """Requests of the grids under a unit of the organization tree (the dashboard's links).
+    Within the list's scope: a unit outside the user's scope lists nothing."""
+
+    title = _("unit")
+    parameter_name = "unit"
+
+    def _unit(self, request):
+        try:
+            pk = int(self.value())
+        except (TypeError, ValueError):
+            return None
+        return OrgUnit.objects.filter(scope_q(request.user), pk=pk).first()
+
+    def lookups(self, request, model_admin):
+        if not self.value():
+            return []  # offered only by the dashboard's links, not in the sidebar
+        unit = self._unit(request)
+        return [(self.value(), unit.name if unit else gettext("No such unit in your scope"))]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        unit = self._unit(request)
+        if unit is None:
+            return queryset.none()
+        grid_ids = list(Grid.objects.filter(subtree_q(unit, "unit")).values_list("pk", flat=True))
+        return queryset.filter(grid_id__in=grid_ids)
+
+
+class CountedFilter(admin.SimpleListFilter):
+    """What a figure of the dashboard counts (resolved, on time, overdue now…): the same
+    conditions as the figure (selectors.REQUEST_FIGURES)."""
+
+    title = _("counted as")
+    parameter_name = "counted"
+
+    def lookups(self, request, model_admin):
+        return [(name, label) for name, (_q, label) in selectors.REQUEST_FIGURES.items()]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if self.value() not in selectors.REQUEST_FIGURES:
+            return queryset.none()
+        return queryset.filter(selectors.figure_q(self.value()))
 
 
 class StreetFilter(admin.SimpleListFilter):
@@ -527,6 +574,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         StreetFilter,
         GridFilter,
         "channel",
+        CountedFilter,
+        UnitFilter,
     ]
     list_select_related = ["category", "grid", "assignee", "assignee_team"]
     list_per_page = 50

@@ -262,6 +262,7 @@ def build_dashboard(
             "Requests received in the date range that climbed above the grid (分级响应).",
         ),
     )
+    departments = selectors.escalations_by_department(unit, flt, grid_ids)
     tables["departments"] = Table(
         key="departments",
         title=pgettext("dashboard", "Escalations by department"),
@@ -273,8 +274,16 @@ def build_dashboard(
         ],
         rows=[
             [row["department__name"], row["called"], row["acknowledged"], row["done"]]
-            for row in selectors.escalations_by_department(unit, flt, grid_ids)
+            for row in departments
         ],
+        cell_links={
+            index: {
+                1: link.department_calls(unit.pk, row["department_id"]),
+                2: link.department_calls(unit.pk, row["department_id"], "acknowledged"),
+                3: link.department_calls(unit.pk, row["department_id"], "done"),
+            }
+            for index, row in enumerate(departments)
+        },
     )
 
     weights = score_weights()

@@ -59,3 +59,16 @@ class RequestLinks:
         for name, value in fields.items():
             params[f"{name}__exact"] = value
         return f"{self.base}?{urlencode(params)}"
+
+    def department_calls(self, unit_id: int, department_id: int, state: str | None = None) -> str:
+        """The requests under `unit_id` (of the filter's category) that the department was
+        called in on in the date range, and with `state`, acknowledged or reported done."""
+        params: dict[str, object] = {"unit": unit_id}
+        if self.flt.category_id:
+            params["category"] = self.flt.category_id
+        params["department"] = department_id
+        params["called_gte"] = self.received["created_at__gte"]
+        params["called_lt"] = self.received["created_at__lt"]
+        if state:
+            params["called_state"] = state
+        return f"{self.base}?{urlencode(params)}"

@@ -54,7 +54,12 @@ from resident_requests.models import (
     RequestDepartment,
     ResidentRequest,
 )
-from resident_requests.selectors import RESOLVED_LATE, category_subtree_q, figure_q
+from resident_requests.selectors import (
+    DEPARTMENT_CALL_STATES,
+    RESOLVED_LATE,
+    category_subtree_q,
+    figure_q,
+)
 
 from .models import (
     GRID_COUNTERS,
@@ -759,8 +764,8 @@ def escalations_by_department(
         .values("department_id", "department__name")
         .annotate(
             called=Count("pk"),
-            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
-            done=Count("pk", filter=Q(reported_done_at__isnull=False)),
+            acknowledged=Count("pk", filter=DEPARTMENT_CALL_STATES["acknowledged"]),
+            done=Count("pk", filter=DEPARTMENT_CALL_STATES["done"]),
         )
         .order_by("-called", "department__name")
     )

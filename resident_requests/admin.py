@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -200,6 +201,70 @@ class CountedFilter(admin.SimpleListFilter):
         if self.value() not in selectors.REQUEST_FIGURES:
             return queryset.none()
         return queryset.filter(selectors.figure_q(self.value()))
+
+
+class DepartmentCalledFilter(admin.ListFilter):
+    """Requests a department was called in on (吹哨) in a time range, and optionally that it
+    acknowledged (报到) or reported done: the dashboard's "by department" links. Its parameters
+    come from those links; the sidebar shows what is applied and how to clear it."""
+
+    title = _("department called in")
+    parameters = ("department", "called_gte", "called_lt", "called_state")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.used = {}
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.used[name] = value[-1] if isinstance(value, list) else value
+
+    def has_output(self):
+        return bool(self.used)
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def _department(self):
+        try:
+            return Department.objects.filter(pk=int(self.used.get("department", ""))).first()
+        except ValueError:
+            return None
+
+    def choices(self, changelist):
+        department = self._department()
+        yield {
+            "selected": True,
+            "query_string": changelist.get_query_string(),
+            "display": department.name if department else gettext("No such department"),
+        }
+        yield {
+            "selected": False,
+            "query_string": changelist.get_query_string(remove=self.parameters),
+            "display": gettext("All"),
+        }
+
+    def queryset(self, request, queryset):
+        if not self.used:
+            return queryset
+        department = self._department()
+        times = {}
+        for name in ("called_gte", "called_lt"):
+            if self.used.get(name):
+                times[name] = parse_datetime(self.used[name].replace(" ", "+"))
+                if times[name] is None:
+                    return queryset.none()
+        state = self.used.get("called_state") or None
+        if department is None or (state and state not in selectors.DEPARTMENT_CALL_STATES):
+            return queryset.none()
+        return queryset.filter(
+            selectors.department_called_q(
+                department.pk,
+                called_from=times.get("called_gte"),
+                called_before=times.get("called_lt"),
+                state=state,
+            )
+        )
 
 
 class StreetFilter(admin.SimpleListFilter):
@@ -576,6 +641,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         "channel",
         CountedFilter,
         UnitFilter,
+        DepartmentCalledFilter,
     ]
     list_select_related = ["category", "grid", "assignee", "assignee_team"]
     list_per_page = 50

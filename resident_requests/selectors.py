@@ -80,6 +80,33 @@ REQUEST_FIGURES: dict[str, tuple[Q, str]] = {
 }
 
 
+# A department's part in a request (吹哨 → 报到 → done), as the dashboard counts it.
+DEPARTMENT_CALL_STATES: dict[str, Q] = {
+    "acknowledged": Q(acknowledged_at__isnull=False),
+    "done": Q(reported_done_at__isnull=False),
+}
+
+
+def department_called_q(
+    department_id: int,
+    *,
+    called_from: datetime.datetime | None = None,
+    called_before: datetime.datetime | None = None,
+    state: str | None = None,
+) -> Q:
+    """Requests a department was called in on, in [called_from, called_before), and, with
+    `state`, that it acknowledged or reported done (DEPARTMENT_CALL_STATES). A department is
+    called in at most once on a request, so these requests are as many as the calls."""
+    calls = RequestDepartment.objects.filter(request_id=OuterRef("pk"), department_id=department_id)
+    if called_from:
+        calls = calls.filter(created_at__gte=called_from)
+    if called_before:
+        calls = calls.filter(created_at__lt=called_before)
+    if state:
+        calls = calls.filter(DEPARTMENT_CALL_STATES[state])
+    return Q(Exists(calls))
+
+
 def figure_q(name: str) -> Q:
     """The requests a dashboard counter counts (REQUEST_FIGURES); KeyError for an unknown one."""
     return REQUEST_FIGURES[name][0]

@@ -11,7 +11,7 @@ from organization.models import StaffRole
 from resident_requests.models import Status
 from tests.organization.factories import staff_user
 
-from .factories import at, request
+from .factories import at, department_link, request
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,12 @@ def test_every_linked_figure_lists_as_many_requests_as_it_counts(
     # At the edges: open since December (open and overdue now count it, January does not),
     # received in the last hour of the range, and in the first minute after it.
     request(world.g3, world.lights, at("2025-12-15"), status=Status.SUBMITTED)
-    request(world.g1, world.lights, at("2026-01-31", 23), accepted_after=1, status=Status.ACCEPTED)
+    late = request(
+        world.g1, world.lights, at("2026-01-31", 23), accepted_after=1, status=Status.ACCEPTED
+    )
+    # D1 called in on it in the last hour of January, and on r3 just after it.
+    department_link(late, world.dept, called=at("2026-01-31", 23), acknowledged=True)
+    department_link(world.r3, world.dept, called=at("2026-02-01", 0))
     request(world.g2, world.garbage, at("2026-02-01", 0), resolved_after=1, status=Status.RESOLVED)
     client.force_login(staff_user(role, unit=getattr(world, scope)))
     # A top-level category: its sub-categories count (公共安全 › 路灯: r3 open, r6); by month.
@@ -63,7 +68,7 @@ def test_every_linked_figure_lists_as_many_requests_as_it_counts(
     figures = _linked_figures(board)
     linked = {where.split(":")[0].split(" ")[0] for where, _, _ in figures}
     assert {"headline", "handling", "units", "trend", "channels", "categories"} <= linked
-    assert {"levels", "assessment", "open"} <= linked
+    assert {"levels", "assessment", "open", "departments"} <= linked
     mismatches = [
         (where, figure, _listed(client, url))
         for where, figure, url in figures
@@ -101,6 +106,10 @@ def test_a_link_never_shows_more_than_the_users_scope(client, world):
     # Bad values list nothing rather than fail.
     assert _listed(client, f"{ADMIN_LIST}?unit=abc") == 0
     assert _listed(client, f"{ADMIN_LIST}?counted=nope") == 0
+    assert _listed(client, f"{ADMIN_LIST}?department=abc") == 0
+    assert _listed(client, f"{ADMIN_LIST}?department={world.dept.pk}&called_gte=soon") == 0
+    assert _listed(client, f"{ADMIN_LIST}?department={world.dept.pk}&called_state=x") == 0
+    assert _listed(client, f"{ADMIN_LIST}?department={world.dept.pk}") == 2  # r5, r6
 
 
 def test_the_heat_layer_counts_requests_per_building_and_grid(client, world):

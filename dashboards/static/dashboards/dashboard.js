@@ -130,6 +130,7 @@
       heatLayer.clearLayers();
       heatLayer.addLayer(detail ? buildingHeat : gridHeat);
       el.setAttribute("data-heat", detail ? "buildings" : "grids");
+      el.setAttribute("data-zoom", String(zoom));
     }
     var overlays = {};
     overlays[labels.heat || "heat"] = heatLayer;

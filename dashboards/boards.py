@@ -6,12 +6,13 @@ number of units or requests: every figure is a database aggregate (over the dail
 live over the requests), and the per-unit rows are sums of at most one aggregate row per grid.
 """
 
+import datetime
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import pgettext
 
 from organization.models import OrgForm, OrgUnit
@@ -19,6 +20,7 @@ from party_work.selectors import party_work_by_grid
 from resident_requests.models import Channel, HandlingLevel
 
 from . import selectors
+from .links import RequestLinks
 from .selectors import Handling, RequestFilter
 from .tables import Table, handling_table, party_children_table, party_table, party_work_table
 
@@ -93,6 +95,10 @@ class Dashboard:
     tables: dict[str, Table] = field(default_factory=dict)
     charts: list[dict] = field(default_factory=list)
     map_points: list[dict] = field(default_factory=list)
+    # The heat layer: requests received per building (the busiest HEAT_BUILDINGS) and per grid.
+    heat: dict = field(default_factory=dict)
+    # The headline figures' drill-through: {counter: the admin list of what it counts}.
+    figure_links: dict[str, str] = field(default_factory=dict)
 
 
 def _blank(value):
@@ -125,10 +131,17 @@ def build_dashboard(
             per_child[grid["child_id"]].add(open_now.get(grid["pk"], {}))
 
     board = Dashboard(unit=unit, flt=flt, party=party, handling=total)
+    # Every count below links to the admin list of the requests it counts (dashboards.links).
+    link = RequestLinks(flt)
+    board.figure_links = {
+        "received": link(unit.pk),
+        "resolved": link(unit.pk, counted="resolved"),
+        "overdue_now": link(unit.pk, counted="overdue_now"),
+    }
     tables = board.tables
     tables["party"] = party_table(party)
     tables["party_work"] = party_work_table(unit, figures=work)
-    tables["handling"] = handling_table(total)
+    tables["handling"] = handling_table(total, lambda counted: link(unit.pk, counted=counted))
     if party_children:
         tables["party_units"] = party_children_table(party_children, link_for)
         tables["units"] = Table(
@@ -158,10 +171,26 @@ def build_dashboard(
                 for child in party_children
             ],
             links=[link_for(child) for child in party_children],
+            cell_links={
+                index: {
+                    1: link(child.pk),
+                    2: link(child.pk, counted="resolved"),
+                    6: link(child.pk, counted="open_now"),
+                    7: link(child.pk, counted="overdue_now"),
+                }
+                for index, child in enumerate(party_children)
+            },
         )
 
     period_format = "Y-m" if flt.period == "month" else "Y-m-d"
     trend = selectors.trend(unit, flt, grid_ids)
+    trend_links = {}
+    for index, row in enumerate(trend):
+        first, last = _period_days(row["period"], flt)
+        trend_links[index] = {
+            1: link(unit.pk, start=first, end=last),
+            2: link(unit.pk, start=first, end=last, counted="resolved"),
+        }
     tables["trend"] = Table(
         key="trend",
         title=pgettext("dashboard", "Trend by month")
@@ -178,17 +207,23 @@ def build_dashboard(
             [formats.date_format(row["period"], period_format), row["received"], row["resolved"]]
             for row in trend
         ],
+        cell_links=trend_links,
     )
     channel_labels = dict(Channel.choices)
+    channels = selectors.by_channel(unit, flt, by_grid, grid_ids)
     tables["channels"] = Table(
         key="channels",
         title=pgettext("dashboard", "By channel"),
         columns=[pgettext("dashboard", "Channel"), pgettext("dashboard", "Received")],
         rows=[
             [str(channel_labels.get(row["channel"], row["channel"])), row["received"]]
-            for row in selectors.by_channel(unit, flt, by_grid, grid_ids)
+            for row in channels
         ],
+        cell_links={
+            index: {1: link(unit.pk, channel=row["channel"])} for index, row in enumerate(channels)
+        },
     )
+    categories = selectors.top_categories(unit, flt, grid_ids)
     tables["categories"] = Table(
         key="categories",
         title=pgettext("dashboard", "Top categories"),
@@ -203,22 +238,31 @@ def build_dashboard(
                 row["received"],
                 row["resolved"],
             ]
-            for row in selectors.top_categories(unit, flt, grid_ids)
+            for row in categories
         ],
+        cell_links={
+            index: {
+                1: link(unit.pk, category_id=row["category_id"]),
+                2: link(unit.pk, category_id=row["category_id"], counted="resolved"),
+            }
+            for index, row in enumerate(categories)
+        },
     )
+    levels = (HandlingLevel.COMMUNITY, HandlingLevel.STREET, HandlingLevel.DEPARTMENT)
     tables["levels"] = Table(
         key="levels",
         title=pgettext("dashboard", "Escalations by level"),
         columns=[pgettext("dashboard", "Highest level reached"), pgettext("dashboard", "Requests")],
         rows=[
-            [str(HandlingLevel(level).label), getattr(total, f"level_{level}")]
-            for level in (HandlingLevel.COMMUNITY, HandlingLevel.STREET, HandlingLevel.DEPARTMENT)
+            [str(HandlingLevel(level).label), getattr(total, f"level_{level}")] for level in levels
         ],
+        cell_links={index: {1: link(unit.pk, level=level)} for index, level in enumerate(levels)},
         note=pgettext(
             "dashboard",
             "Requests received in the date range that climbed above the grid (分级响应).",
         ),
     )
+    departments = selectors.escalations_by_department(unit, flt, grid_ids)
     tables["departments"] = Table(
         key="departments",
         title=pgettext("dashboard", "Escalations by department"),
@@ -230,8 +274,16 @@ def build_dashboard(
         ],
         rows=[
             [row["department__name"], row["called"], row["acknowledged"], row["done"]]
-            for row in selectors.escalations_by_department(unit, flt, grid_ids)
+            for row in departments
         ],
+        cell_links={
+            index: {
+                1: link.department_calls(unit.pk, row["department_id"]),
+                2: link.department_calls(unit.pk, row["department_id"], "acknowledged"),
+                3: link.department_calls(unit.pk, row["department_id"], "done"),
+            }
+            for index, row in enumerate(departments)
+        },
     )
 
     weights = score_weights()
@@ -283,6 +335,10 @@ def build_dashboard(
             ]
             for rank, (score, grid, h, work, index) in enumerate(ranked, start=1)
         ],
+        cell_links={
+            index: {3: link(grid["unit_id"]), 7: link(grid["unit_id"], counted="late")}
+            for index, (_score, grid, _h, _work, _index) in enumerate(ranked)
+        },
         note=pgettext(
             "dashboard",
             "Score: %(handling_share)s%% request handling, %(work_share)s%% party work. Request "
@@ -320,6 +376,13 @@ def build_dashboard(
             [g["name"], per_grid[g["pk"]].open_now, per_grid[g["pk"]].overdue_now]
             for g in open_grids
         ],
+        cell_links={
+            index: {
+                1: link(g["unit_id"], counted="open_now"),
+                2: link(g["unit_id"], counted="overdue_now"),
+            }
+            for index, g in enumerate(open_grids)
+        },
     )
     board.map_points = [
         {
@@ -332,8 +395,34 @@ def build_dashboard(
         for g in open_grids
         if g["center_lat"] is not None and g["center_lng"] is not None
     ]
+    board.heat = {
+        "buildings": [
+            {"name": b["building__name"], "lat": b["building__lat"], "lng": b["building__lng"],
+             "received": b["received"]}
+            for b in selectors.received_by_building(unit, flt, grid_ids)
+        ],
+        "grids": [
+            {"name": g["name"], "lat": g["center_lat"], "lng": g["center_lng"],
+             "received": per_grid[g["pk"]].received, "link": link(g["unit_id"])}
+            for g in grids
+            if per_grid[g["pk"]].received
+            and g["center_lat"] is not None
+            and g["center_lng"] is not None
+        ],
+    }  # fmt: skip
     board.charts = _charts(tables)
     return board
+
+
+def _period_days(period, flt: RequestFilter) -> tuple[datetime.date, datetime.date]:
+    """The days of a trend row (a week or month, cut to the filter's range)."""
+    if isinstance(period, datetime.datetime):
+        period = timezone.localtime(period).date() if timezone.is_aware(period) else period.date()
+    if flt.period == "month":
+        following = (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    else:
+        following = period + datetime.timedelta(days=7)
+    return max(period, flt.start), min(following - datetime.timedelta(days=1), flt.end)
 
 
 def _column(table: Table, index: int) -> list:

@@ -19,7 +19,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce, Now, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from grids import selectors as grid_selectors
@@ -52,7 +52,13 @@ from resident_requests.models import (
     HandlingLevel,
     RequestDepartment,
     ResidentRequest,
-    Status,
+)
+from resident_requests.selectors import (
+    DEPARTMENT_CALL_STATES,
+    PAST_DEADLINE_NOW,
+    RESOLVED_LATE,
+    category_subtree_q,
+    figure_q,
 )
 
 from .models import (
@@ -323,13 +329,7 @@ def _in_grids(unit: OrgUnit, grid_ids: list[int] | None, path: str = "grid") -> 
 
 
 def _category_q(category_id: int | None, path: str = "category") -> Q:
-    """The category and, for a top-level one, its sub-categories: as `IN (SELECT id …)`, so
-    PostgreSQL reads only those categories' requests through rr_category_created_idx instead of
-    joining every request to its category."""
-    if not category_id:
-        return Q()
-    ids = Category.objects.filter(Q(pk=category_id) | Q(parent_id=category_id)).values("pk")
-    return Q(**{f"{path}_id__in": ids})
+    return category_subtree_q(category_id, path)
 
 
 def requests_received(
@@ -345,34 +345,15 @@ def requests_received(
     ).order_by()
 
 
-RESOLVED_LATE = Q(resolved_at__gt=F("resolve_deadline"))
-# Past the deadline now. A suspended request's clock stopped when it was suspended (挂起; its
-# deadline moves by the paused span when it resumes, so a resolved one is compared with the
-# moved deadline above): it is late only if it was late already then.
-PAST_DEADLINE_NOW = Q(resolve_deadline__lt=Now()) & (
-    Q(suspended_since__isnull=True) | Q(resolve_deadline__lt=F("suspended_since"))
-)
-OPEN_LATE = Q(status__in=OPEN_STATUSES) & PAST_DEADLINE_NOW
-
-
 def _handling_counters() -> dict:
-    """Counters that add up: any roll-up (grid → community → street) is their sum."""
-    not_void = ~Q(status__in=[Status.REJECTED, Status.MERGED])
+    """Counters that add up: any roll-up (grid → community → street) is their sum. What each
+    counts is resident_requests.selectors.REQUEST_FIGURES, which the admin list filters by."""
     return {
         "received": Count("pk"),
-        # 有效诉求: what the resolution rate is taken over (rejected and merged ones are not).
-        "valid": Count("pk", filter=not_void),
-        "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
-        "resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
-        "closed": Count("pk", filter=Q(status=Status.CLOSED)),
-        # Resolved by the deadline (a request without a deadline cannot be late).
-        "on_time": Count(
-            "pk",
-            filter=Q(resolved_at__isnull=False)
-            & (Q(resolve_deadline__isnull=True) | Q(resolved_at__lte=F("resolve_deadline"))),
-        ),
-        # Went past its deadline: resolved late, or still open past it.
-        "late": Count("pk", filter=RESOLVED_LATE | OPEN_LATE),
+        **{
+            name: Count("pk", filter=figure_q(name))
+            for name in ("valid", "accepted", "resolved", "closed", "on_time", "late")
+        },
         "accept_time": Sum(
             F("accepted_at") - F("created_at"),
             output_field=DurationField(),
@@ -585,6 +566,8 @@ def open_by_grid(
     only the columns that index holds (the rows are open already, so no status test in them)."""
     counters = {
         "open_now": Count("pk"),
+        # The rows are open already: the overdue test alone (figure_q("overdue_now") adds
+        # the status, which this index-only scan need not read again).
         "overdue_now": Count("pk", filter=Q(overdue=True) | PAST_DEADLINE_NOW),
     }
     if flt.uses_summaries:
@@ -625,6 +608,25 @@ def grids_with_child(unit: OrgUnit) -> list[dict]:
             "unit__org_form",
             "child_id",
         )
+    )
+
+
+# The heat layer shows the busiest buildings only: enough for a street, a bounded payload for
+# the district.
+HEAT_BUILDINGS = 500
+
+
+def received_by_building(
+    unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
+) -> list[dict]:
+    """Requests received in the date range (and category) per building, with its position:
+    the busiest HEAT_BUILDINGS, one grouped query (requests at no building are left out)."""
+    return list(
+        requests_received(unit, flt, grid_ids)
+        .filter(building__isnull=False)
+        .values("building_id", "building__name", "building__lat", "building__lng")
+        .annotate(received=Count("pk"))
+        .order_by("-received", "building_id")[:HEAT_BUILDINGS]
     )
 
 
@@ -773,8 +775,8 @@ def escalations_by_department(
         .values("department_id", "department__name")
         .annotate(
             called=Count("pk"),
-            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
-            done=Count("pk", filter=Q(reported_done_at__isnull=False)),
+            acknowledged=Count("pk", filter=DEPARTMENT_CALL_STATES["acknowledged"]),
+            done=Count("pk", filter=DEPARTMENT_CALL_STATES["done"]),
         )
         .order_by("-called", "department__name")
     )

@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from resident_requests.models import RequestDepartment, ResidentRequest
+from resident_requests.selectors import DEPARTMENT_CALL_STATES
 
 from .models import (
     GRID_COUNTERS,
@@ -55,8 +56,8 @@ def _rebuild_department_days(days_filter: Q) -> int:
         .values("day", "department_id", grid_id=F("request__grid_id"))
         .annotate(
             called=Count("pk"),
-            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
-            done=Count("pk", filter=Q(reported_done_at__isnull=False)),
+            acknowledged=Count("pk", filter=DEPARTMENT_CALL_STATES["acknowledged"]),
+            done=Count("pk", filter=DEPARTMENT_CALL_STATES["done"]),
         )
     )
     objs = [GridDayDepartmentSummary(**row) for row in rows]

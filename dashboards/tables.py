@@ -18,6 +18,9 @@ class Table:
     # Optional link per row (the drill-down), same length as rows when set.
     links: list[str | None] = field(default_factory=list)
     note: str = ""
+    # Optional drill-through per data cell: {row index: {column index: the admin list of the
+    # requests the cell counts}} (dashboards.links).
+    cell_links: dict[int, dict[int, str]] = field(default_factory=dict)
 
     def linked_rows(self):
         links = self.links or [None] * len(self.rows)
@@ -127,7 +130,20 @@ def party_children_table(children, link_for) -> Table:
     )
 
 
-def handling_table(h) -> Table:
+# The handling table's rows that count requests, by row index: what each counts.
+HANDLING_COUNTED = {
+    0: None,
+    1: "accepted",
+    2: "resolved",
+    3: "closed",
+    9: "open_now",
+    10: "overdue_now",
+}
+
+
+def handling_table(h, link=None) -> Table:
+    """`link(counted)`: the admin list of the requests a row counts (dashboards.links)."""
+
     def value(v):
         return "" if v is None else v
 
@@ -155,6 +171,9 @@ def handling_table(h) -> Table:
             "On-time rate: resolved by the deadline over resolved. Satisfaction rate: "
             "satisfied and basically satisfied over rated.",
         ),
+        cell_links={row: {1: link(counted=counted)} for row, counted in HANDLING_COUNTED.items()}
+        if link
+        else {},
     )
 
 

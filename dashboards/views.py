@@ -88,6 +88,12 @@ def dashboard(request, unit_id=None):
             "chart_data": board.charts,
             "map_data": {
                 "points": board.map_points,
+                "heat": board.heat,
+                "labels": {
+                    "open": _("Open requests by grid"),
+                    "heat": _("Requests received (heat)"),
+                    "received": _("received"),
+                },
                 "tile_url": settings.MAP_TILE_URL,
                 "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
             },

@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -164,12 +165,11 @@ class CategoryFilter(admin.SimpleListFilter):
         if not self.value():
             return queryset
         try:
-            category = Category.objects.get(pk=int(self.value()))
-        except (ValueError, Category.DoesNotExist):
+            category_id = int(self.value())
+        except ValueError:
             return queryset.none()
-        if category.parent_id is None:
-            return queryset.filter(category__parent=category)
-        return queryset.filter(category=category)
+        # The category and, for a top-level one, its sub-categories: as the dashboard counts.
+        return queryset.filter(selectors.category_subtree_q(category_id))
 
 
 class GridFilter(admin.SimpleListFilter):
@@ -187,6 +187,118 @@ class GridFilter(admin.SimpleListFilter):
             return queryset.filter(grid_id=int(self.value()))
         except ValueError:
             return queryset.none()
+
+
+class UnitFilter(admin.SimpleListFilter):
+    """Requests of the grids under a unit of the organization tree (the dashboard's links).
+    Within the list's scope: a unit outside the user's scope lists nothing."""
+
+    title = _("unit")
+    parameter_name = "unit"
+
+    def _unit(self, request):
+        try:
+            pk = int(self.value())
+        except (TypeError, ValueError):
+            return None
+        return OrgUnit.objects.filter(scope_q(request.user), pk=pk).first()
+
+    def lookups(self, request, model_admin):
+        if not self.value():
+            return []  # offered only by the dashboard's links, not in the sidebar
+        unit = self._unit(request)
+        return [(self.value(), unit.name if unit else gettext("No such unit in your scope"))]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        unit = self._unit(request)
+        if unit is None:
+            return queryset.none()
+        grid_ids = list(Grid.objects.filter(subtree_q(unit, "unit")).values_list("pk", flat=True))
+        return queryset.filter(grid_id__in=grid_ids)
+
+
+class CountedFilter(admin.SimpleListFilter):
+    """What a figure of the dashboard counts (resolved, on time, overdue now…): the same
+    conditions as the figure (selectors.REQUEST_FIGURES)."""
+
+    title = _("counted as")
+    parameter_name = "counted"
+
+    def lookups(self, request, model_admin):
+        return [(name, label) for name, (_q, label) in selectors.REQUEST_FIGURES.items()]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if self.value() not in selectors.REQUEST_FIGURES:
+            return queryset.none()
+        return queryset.filter(selectors.figure_q(self.value()))
+
+
+class DepartmentCalledFilter(admin.ListFilter):
+    """Requests a department was called in on (吹哨) in a time range, and optionally that it
+    acknowledged (报到) or reported done: the dashboard's "by department" links. Its parameters
+    come from those links; the sidebar shows what is applied and how to clear it."""
+
+    title = _("department called in")
+    parameters = ("department", "called_gte", "called_lt", "called_state")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.used = {}
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.used[name] = value[-1] if isinstance(value, list) else value
+
+    def has_output(self):
+        return bool(self.used)
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def _department(self):
+        try:
+            return Department.objects.filter(pk=int(self.used.get("department", ""))).first()
+        except ValueError:
+            return None
+
+    def choices(self, changelist):
+        department = self._department()
+        yield {
+            "selected": True,
+            "query_string": changelist.get_query_string(),
+            "display": department.name if department else gettext("No such department"),
+        }
+        yield {
+            "selected": False,
+            "query_string": changelist.get_query_string(remove=self.parameters),
+            "display": gettext("All"),
+        }
+
+    def queryset(self, request, queryset):
+        if not self.used:
+            return queryset
+        department = self._department()
+        times = {}
+        for name in ("called_gte", "called_lt"):
+            if self.used.get(name):
+                times[name] = parse_datetime(self.used[name].replace(" ", "+"))
+                if times[name] is None:
+                    return queryset.none()
+        state = self.used.get("called_state") or None
+        if department is None or (state and state not in selectors.DEPARTMENT_CALL_STATES):
+            return queryset.none()
+        return queryset.filter(
+            selectors.department_called_q(
+                department.pk,
+                called_from=times.get("called_gte"),
+                called_before=times.get("called_lt"),
+                state=state,
+            )
+        )
 
 
 class StreetFilter(admin.SimpleListFilter):
@@ -701,6 +813,9 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         StreetFilter,
         GridFilter,
         "channel",
+        CountedFilter,
+        UnitFilter,
+        DepartmentCalledFilter,
     ]
     list_select_related = ["category", "grid", "assignee", "assignee_team"]
     list_per_page = 50

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Now
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.cache import LocalMemo
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
@@ -44,6 +46,87 @@ from .transitions import AUTO_CLOSE_AFTER, SURFACE_WHO, TRANSITIONS, Surface, Tr
 
 NEARBY_METRES = 250
 SIMILAR_UNTOUCHED_AFTER = datetime.timedelta(days=30)
+
+
+# --- What a figure counts: the one definition ---------------------------------------------------
+
+RESOLVED_LATE = Q(resolved_at__gt=F("resolve_deadline"))
+# Past the deadline now. A suspended request's clock stopped when it was suspended (挂起; its
+# deadline moves by the paused span when it resumes, so a resolved one is compared with the
+# moved deadline above): it is late only if it was late already then.
+PAST_DEADLINE_NOW = Q(resolve_deadline__lt=Now()) & (
+    Q(suspended_since__isnull=True) | Q(resolve_deadline__lt=F("suspended_since"))
+)
+OPEN_LATE = Q(status__in=OPEN_STATUSES) & PAST_DEADLINE_NOW
+
+# Which requests each of the dashboard's counters counts. The dashboard aggregates with them and
+# the admin list filters with them ("counted" filter), so a figure and its list cannot drift.
+REQUEST_FIGURES: dict[str, tuple[Q, str]] = {
+    # 有效诉求: what the resolution rate is taken over (rejected and merged ones are not).
+    "valid": (~Q(status__in=[Status.REJECTED, Status.MERGED]), gettext_lazy("Valid")),
+    "accepted": (Q(accepted_at__isnull=False), gettext_lazy("Accepted")),
+    "resolved": (Q(resolved_at__isnull=False), gettext_lazy("Resolved")),
+    "closed": (Q(status=Status.CLOSED), gettext_lazy("Closed")),
+    # Resolved by the deadline (a request without a deadline cannot be late).
+    "on_time": (
+        Q(resolved_at__isnull=False)
+        & (Q(resolve_deadline__isnull=True) | Q(resolved_at__lte=F("resolve_deadline"))),
+        gettext_lazy("Resolved on time"),
+    ),
+    # Went past its deadline: resolved late, or still open past it.
+    "late": (RESOLVED_LATE | OPEN_LATE, gettext_lazy("Went past the deadline")),
+    # Rated at least once; satisfied in at least one rating. (满意率 itself counts resolutions:
+    # the sums of rated_count and satisfied_count, which these requests carry.)
+    "rated": (Q(rated_count__gt=0), gettext_lazy("Rated")),
+    "satisfied": (Q(satisfied_count__gt=0), gettext_lazy("Satisfied")),
+    "open_now": (Q(status__in=OPEN_STATUSES), gettext_lazy("Open now")),
+    "overdue_now": (
+        Q(status__in=OPEN_STATUSES) & (Q(overdue=True) | PAST_DEADLINE_NOW),
+        gettext_lazy("Overdue now"),
+    ),
+}
+
+
+# A department's part in a request (吹哨 → 报到 → done), as the dashboard counts it.
+DEPARTMENT_CALL_STATES: dict[str, Q] = {
+    "acknowledged": Q(acknowledged_at__isnull=False),
+    "done": Q(reported_done_at__isnull=False),
+}
+
+
+def department_called_q(
+    department_id: int,
+    *,
+    called_from: datetime.datetime | None = None,
+    called_before: datetime.datetime | None = None,
+    state: str | None = None,
+) -> Q:
+    """Requests a department was called in on, in [called_from, called_before), and, with
+    `state`, that it acknowledged or reported done (DEPARTMENT_CALL_STATES). A department is
+    called in at most once on a request, so these requests are as many as the calls."""
+    calls = RequestDepartment.objects.filter(request_id=OuterRef("pk"), department_id=department_id)
+    if called_from:
+        calls = calls.filter(created_at__gte=called_from)
+    if called_before:
+        calls = calls.filter(created_at__lt=called_before)
+    if state:
+        calls = calls.filter(DEPARTMENT_CALL_STATES[state])
+    return Q(Exists(calls))
+
+
+def figure_q(name: str) -> Q:
+    """The requests a dashboard counter counts (REQUEST_FIGURES); KeyError for an unknown one."""
+    return REQUEST_FIGURES[name][0]
+
+
+def category_subtree_q(category_id: int | None, path: str = "category") -> Q:
+    """The category and, for a top-level one, its sub-categories: as `IN (SELECT id …)`, so
+    PostgreSQL reads only those categories' requests through rr_category_created_idx instead of
+    joining every request to its category."""
+    if not category_id:
+        return Q()
+    ids = Category.objects.filter(Q(pk=category_id) | Q(parent_id=category_id)).values("pk")
+    return Q(**{f"{path}_id__in": ids})
 
 
 # --- Who sees a request: the one rule -----------------------------------------------------------

@@ -36,11 +36,21 @@ def table_rows(table):
     format_html per cell): the district's tables hold thousands of cells, and rendering them
     that way cost more than all the page's queries."""
     rows = []
-    for row, link in table.linked_rows():
+    cell_links = table.cell_links
+    for index, (row, link) in enumerate(table.linked_rows()):
         head = _cell(row[0]) if row else ""
         if link:
             head = f'<a href="{escape(link)}">{head}</a>'
-        cells = "".join(f"<td>{_cell(cell)}</td>" for cell in row[1:])
+        targets = cell_links.get(index)
+        if targets:
+            cells = "".join(
+                f'<td><a class="dash-drill" href="{escape(targets[i])}">{_cell(cell)}</a></td>'
+                if i in targets
+                else f"<td>{_cell(cell)}</td>"
+                for i, cell in enumerate(row[1:], start=1)
+            )
+        else:
+            cells = "".join(f"<td>{_cell(cell)}</td>" for cell in row[1:])
         rows.append(f'<tr><th scope="row">{head}</th>{cells}</tr>')
     # Every value above went through escape().
     return mark_safe("\n".join(rows))  # noqa: S308  # nosec B308 B703

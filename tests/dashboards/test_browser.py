@@ -61,3 +61,29 @@ def test_the_summary_prints_on_one_a4_page(request, client, live_server, page_fi
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages == 1, f"the summary prints on {pages} pages"
     assert page.console_errors == []
+
+
+def test_the_heat_layer_shows_grids_then_buildings_when_zoomed_in(
+    client, live_server, world, desktop_page
+):
+    page = desktop_page
+    _log_in(page, client, live_server, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    page.goto(f"{live_server.url}/dashboard/?start=2026-01-01&end=2026-01-31")
+    page.locator('#dash-map[data-drawn="true"]').wait_for(state="attached", timeout=5000)
+    # The layer control offers the heat layer beside the open requests.
+    heat = page.locator("#dash-map .leaflet-control-layers-overlays input").first
+    heat.check()
+    # The world's grids lie close together: the map opens zoomed in, on buildings. Zoomed out,
+    # the same layer shows grids; zoomed in again, buildings.
+    the_map = page.locator("#dash-map")
+    for shows, step in [("grids", -1), ("buildings", 1)]:
+        for _ in range(10):
+            if the_map.get_attribute("data-heat") == shows:
+                break
+            zoom = int(the_map.get_attribute("data-zoom"))
+            page.locator(".leaflet-control-zoom-" + ("in" if step > 0 else "out")).click()
+            page.locator(f'#dash-map[data-zoom="{zoom + step}"]').wait_for(state="attached")
+        assert the_map.get_attribute("data-heat") == shows
+    assert page.locator("#dash-map path.leaflet-interactive").count() >= 3
+    assert page.console_errors == []

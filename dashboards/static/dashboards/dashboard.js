@@ -1,4 +1,5 @@
-/* Draws the dashboard's charts (ECharts) and the map of open requests (Leaflet) from the data
+/* Draws the dashboard's charts (ECharts) and its map (Leaflet): open requests by grid, and a heat
+   layer of the requests received, drawn as circle markers (no heat-map library), from the data
    the page passes with json_script. Every chart's numbers are also in the table below it. */
 (function () {
   "use strict";
@@ -62,11 +63,38 @@
     });
   }
 
+  // Heat colours, pale to dark red, by a spot's share of the busiest spot.
+  var HEAT = ["#fee08b", "#fdae61", "#f46d43", "#d73027", "#a50026"];
+  // Below this zoom the heat layer shows grids; from it on, buildings.
+  var BUILDING_ZOOM = 15;
+
+  function heatMarkers(spots, show, label) {
+    var group = window.L.layerGroup();
+    var max = Math.max.apply(null, spots.map(function (s) { return s.received; }).concat([1]));
+    spots.forEach(function (s) {
+      var share = s.received / max;
+      var marker = window.L.circleMarker(show(s.lat, s.lng), {
+        radius: 4 + 16 * Math.sqrt(share),
+        stroke: false,
+        fillColor: HEAT[Math.min(HEAT.length - 1, Math.floor(share * HEAT.length))],
+        fillOpacity: 0.7
+      }).addTo(group);
+      var text = document.createElement("span");
+      text.textContent = s.name + ": " + s.received + " " + label;
+      marker.bindTooltip(text);
+    });
+    return group;
+  }
+
   function drawMap() {
     var el = document.getElementById("dash-map");
     var data = readJson("dashboard-map");
     if (!el || !data || !window.L) { return; }
-    if (!data.points.length) { el.hidden = true; return; }
+    var heat = data.heat || { grids: [], buildings: [] };
+    if (!data.points.length && !heat.grids.length && !heat.buildings.length) {
+      el.hidden = true;
+      return;
+    }
     var map = window.L.map(el, { scrollWheelZoom: false });
     // Tiles or the district drawn from the portal's data; points converted for the tiles' datum.
     var jk = window.JKMap;
@@ -76,7 +104,9 @@
     } else if (data.tile_url) {
       window.L.tileLayer(data.tile_url, { attribution: data.tile_attribution || "" }).addTo(map);
     }
-    var max = Math.max.apply(null, data.points.map(function (p) { return p.open; }));
+    var labels = data.labels || {};
+    var open = window.L.layerGroup();
+    var max = Math.max.apply(null, data.points.map(function (p) { return p.open; }).concat([1]));
     var bounds = [];
     data.points.forEach(function (p) {
       var marker = window.L.circleMarker(show(p.lat, p.lng), {
@@ -84,13 +114,32 @@
         color: p.overdue ? "#b71c1c" : "#1565c0",
         weight: 2,
         fillOpacity: 0.45
-      }).addTo(map);
+      }).addTo(open);
       var text = document.createElement("span");
       text.textContent = p.name + ": " + p.open + (p.overdue ? " (" + p.overdue + " !)" : "");
       marker.bindTooltip(text);
       bounds.push(show(p.lat, p.lng));
     });
+    var gridHeat = heatMarkers(heat.grids, show, labels.received || "");
+    var buildingHeat = heatMarkers(heat.buildings, show, labels.received || "");
+    heat.grids.concat(heat.buildings).forEach(function (s) { bounds.push(show(s.lat, s.lng)); });
+    // One heat layer in the layer control; grids or buildings in it by zoom.
+    var heatLayer = window.L.layerGroup();
+    function showHeatFor(zoom) {
+      var detail = zoom >= BUILDING_ZOOM && heat.buildings.length;
+      heatLayer.clearLayers();
+      heatLayer.addLayer(detail ? buildingHeat : gridHeat);
+      el.setAttribute("data-heat", detail ? "buildings" : "grids");
+      el.setAttribute("data-zoom", String(zoom));
+    }
+    var overlays = {};
+    overlays[labels.heat || "heat"] = heatLayer;
+    overlays[labels.open || "open"] = open;
+    window.L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    (data.points.length ? open : heatLayer).addTo(map);
+    map.on("zoomend", function () { showHeatFor(map.getZoom()); });
     map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
+    showHeatFor(map.getZoom());
     el.setAttribute("data-drawn", "true");
   }
 

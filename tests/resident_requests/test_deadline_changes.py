@@ -42,6 +42,7 @@ def english():
     with translation.override("en"):
         yield
 
+
 TZ = ZoneInfo("Asia/Shanghai")
 WORKING = DeadlineBasis.WORKING
 

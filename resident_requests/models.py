@@ -363,9 +363,10 @@ class ResidentRequest(TimeStampedModel):
             models.Index(fields=["overdue", "status"], name="rr_overdue_status_idx"),
             models.Index(fields=["building", "category", "status"], name="rr_building_cat_idx"),
             models.Index(fields=["assignee", "status"], name="rr_assignee_status_idx"),
-            # The public map of problems: only the few approved rows, newest first.
+            # The public map of problems: only the approved rows, by grid (a street's or a
+            # community's grids are each one short range), newest first.
             models.Index(
-                fields=["-created_at", "-id"],
+                fields=["grid", "-created_at"],
                 name="rr_public_map_idx",
                 condition=Q(public_allowed=True, public_approved_at__isnull=False),
             ),

@@ -22,6 +22,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='residentrequest',
-            index=models.Index(condition=models.Q(('public_allowed', True), ('public_approved_at__isnull', False)), fields=['-created_at', '-id'], name='rr_public_map_idx'),
+            index=models.Index(condition=models.Q(('public_allowed', True), ('public_approved_at__isnull', False)), fields=['grid', '-created_at'], name='rr_public_map_idx'),
         ),
     ]

@@ -827,7 +827,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         "A tracking code, an Open311 id, a whole phone number or its last 4 digits."
     )
     ordering = ["-created_at", "-id"]
-    actions = ["accept_selected", "dispatch_selected"]
+    actions = ["accept_selected", "dispatch_selected", "show_on_public_map", "hide_from_public_map"]
     change_form_template = "admin/resident_requests/residentrequest/change_form.html"
     personal_data_fields = ("name", "phone", "address")
 
@@ -848,7 +848,7 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
                     ("code", "public_id"),
                     ("status", "level"),
                     "category",
-                    ("request_type", "public_allowed"),
+                    ("request_type", "public_allowed", "public_approved_at"),
                     "description",
                     ("building", "grid"),
                     ("address", "map_point"),
@@ -1237,6 +1237,35 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
                     request, gettext("%(code)s dispatched.") % {"code": obj.code}, messages.SUCCESS
                 )
         return None
+
+    def _public_map_set(self, request, queryset, *, approved: bool):
+        done, failed = 0, []
+        for obj in queryset:
+            try:
+                services.request_public_map_set(request=obj, actor=request.user, approved=approved)
+                done += 1
+            except ApplicationError as exc:
+                failed.append(exc.message)
+        if done:
+            message = (
+                gettext("%(count)d requests are shown on the public map of problems.")
+                if approved
+                else gettext("%(count)d requests are no longer on the public map of problems.")
+            )
+            self.message_user(request, message % {"count": done}, level=messages.SUCCESS)
+        for message in failed[:10]:
+            self.message_user(request, message, level=messages.WARNING)
+
+    @admin.action(
+        description=_("Show on the public map (if the resident allowed it)"),
+        permissions=["change"],
+    )
+    def show_on_public_map(self, request, queryset):
+        self._public_map_set(request, queryset, approved=True)
+
+    @admin.action(description=_("Take off the public map"), permissions=["change"])
+    def hide_from_public_map(self, request, queryset):
+        self._public_map_set(request, queryset, approved=False)
 
 
 class BulkDispatchForm(core_forms.Form):

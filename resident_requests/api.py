@@ -6,10 +6,12 @@ disclosure is recorded, exactly as in the admin.
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.api import (
     CleanInputSerializerMixin,
@@ -24,6 +26,7 @@ from organization.models import Department, Person
 from organization.selectors import scope_q
 
 from . import selectors, services, teams
+from .forms import ProblemFilterForm
 from .models import (
     DESCRIPTION_MAX_LENGTH,
     Category,
@@ -516,3 +519,96 @@ def _transition_action(transition: Transition):
 
 for _t in transitions_on(Surface.API):
     setattr(ResidentRequestViewSet, f"transition_{_t.name}", _transition_action(_t))
+
+
+# --- The public map of problems as GeoJSON ---------------------------------------------------------
+
+
+class ProblemPropertiesSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The public id (never the tracking code)")
+    category = serializers.CharField()
+    place = serializers.CharField(help_text="The building's address, or the grid's name")
+    created = serializers.DateField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_display = serializers.CharField()
+    open = serializers.BooleanField()
+    supporters = serializers.IntegerField(help_text="People who pressed 'me too'")
+    text = serializers.CharField(help_text="An excerpt, names, phones and rooms hidden")
+    url = serializers.CharField(help_text="Its public page, with the timeline and 'me too'")
+
+
+class PointSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Point"])
+    coordinates = serializers.ListField(
+        child=serializers.FloatField(), min_length=2, max_length=2, help_text="[lng, lat]"
+    )
+
+
+class ProblemFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.CharField()
+    geometry = PointSerializer()
+    properties = ProblemPropertiesSerializer()
+
+
+class ProblemCollectionSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    features = ProblemFeatureSerializer(many=True)
+    truncated = serializers.BooleanField(
+        help_text=f"More than {selectors.PUBLIC_MAP_MAX_POINTS} matched: only the newest are here"
+    )
+
+
+PROBLEM_FILTERS = [
+    OpenApiParameter("street", int, description="A street unit's id"),
+    OpenApiParameter("community", int, description="A community unit's id"),
+    OpenApiParameter("category", int, description="A category's id, or a group's (all its kinds)"),
+    OpenApiParameter(
+        "status",
+        str,
+        enum=["open", "resolved"],
+        description="open, or resolved in the last 30 days; both when absent",
+    ),
+]
+
+
+class ProblemGeoJSONView(APIView):
+    """The public map of problems (/problems/) as a GeoJSON FeatureCollection: requests the
+    resident allowed to show and staff approved, open or recently resolved, newest first, at
+    most PUBLIC_MAP_MAX_POINTS, each at its building (or its pin rounded to about 100 m)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=PROBLEM_FILTERS,
+        responses={(200, "application/geo+json"): ProblemCollectionSerializer},
+        description=(
+            "Known problems nearby as GeoJSON ([lng, lat]): category, place, date, status and "
+            "a redacted excerpt; never a name, a phone or the tracking code."
+        ),
+    )
+    def get(self, request):
+        form = ProblemFilterForm(request.query_params or None)
+        filters = {}
+        if form.is_bound:
+            if not form.is_valid():
+                raise ValidationError(form.errors)
+            filters = form.selector_kwargs()
+        limit = selectors.PUBLIC_MAP_MAX_POINTS
+        rows = [
+            selectors.public_problem(r) for r in selectors.problems_public(**filters)[: limit + 1]
+        ]
+        features = [
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": {"type": "Point", "coordinates": [row["lng"], row["lat"]]},
+                "properties": {k: v for k, v in row.items() if k not in ("lat", "lng")},
+            }
+            for row in rows[:limit]
+            if row["lat"] is not None and row["lng"] is not None
+        ]
+        return Response(
+            {"type": "FeatureCollection", "features": features, "truncated": len(rows) > limit},
+            content_type="application/geo+json",
+        )

@@ -17,12 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from core import forms as core_forms
 from core.cache import memo_values
 from core.validators import validate_mainland_mobile
+from grids.forms import CommunityChoiceField, StreetChoiceField
 from grids.models import Building
 from grids.selectors import (
     COMMUNITIES_BY_STREET,
     CommunityGroups,
+    community_choices,
     grid_for_address,
     point_in_district,
+    street_choices,
 )
 from organization.models import OrgUnit, UnitKind
 
@@ -32,6 +35,7 @@ from .selectors import (
     CATEGORY_CHOICES,
     CategoryChoices,
     buildings_matching,
+    categories_tree,
     normalize_tracking_code,
 )
 
@@ -584,3 +588,51 @@ class ResolveForm(NoteForm):
     photos = MultiplePhotoField(
         label=_("Photos (optional, up to 3)"),
     )
+
+
+class ProblemFilterForm(forms.Form):
+    """The filters of the public map of problems (/problems/ and its GeoJSON): a GET form, so
+    every filtered map is a link that can be shared."""
+
+    STATUS_CHOICES: ClassVar = [
+        ("", _("Open and recently resolved")),
+        ("open", _("Still open")),
+        ("resolved", _("Resolved in the last 30 days")),
+    ]
+
+    street = StreetChoiceField(
+        label=_("Street"), queryset=OrgUnit.objects.none(), required=False, empty_label=_("All")
+    )
+    community = CommunityChoiceField(
+        label=_("Community"), queryset=OrgUnit.objects.none(), required=False, empty_label=_("All")
+    )
+    category = forms.TypedChoiceField(
+        label=_("Kind of problem"), required=False, coerce=int, empty_value=None
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["street"].queryset = street_choices()
+        self.fields["community"].queryset = community_choices()
+        # Each group, then its kinds: a group's choice covers all of them. No query (memoized).
+        choices = [("", _("All"))]
+        for group, children in categories_tree():
+            choices.append(
+                (
+                    group.name,
+                    [(group.pk, _("All of %(group)s") % {"group": group.name})]
+                    + [(child.pk, child.name) for child in children],
+                )
+            )
+        self.fields["category"].choices = choices
+
+    def selector_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "street": data.get("street"),
+            "community": data.get("community"),
+            "category_id": data.get("category"),
+            "status": data.get("status") or "",
+        }

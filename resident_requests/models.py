@@ -242,6 +242,11 @@ class ResidentRequest(TimeStampedModel):
     # The resident's choice on the form ("may this be shown publicly", default no). Even then a
     # public surface shows only core.privacy.redact_text() of the description, never as typed.
     public_allowed = models.BooleanField(_("may be shown publicly"), default=False)
+    # Staff's approval for the public map of problems (/problems/), on top of the resident's
+    # choice: request_public_map_set() sets it, only when public_allowed.
+    public_approved_at = models.DateTimeField(
+        _("shown on the public map since"), null=True, blank=True, editable=False
+    )
     # Progress messages by SMS (accepted, dispatched, escalated, resolved); the receipt and the
     # request to rate are always sent. The resident can turn them off on the tracking page.
     progress_sms = models.BooleanField(_("progress messages by SMS"), default=True)
@@ -374,6 +379,13 @@ class ResidentRequest(TimeStampedModel):
             models.Index(fields=["overdue", "status"], name="rr_overdue_status_idx"),
             models.Index(fields=["building", "category", "status"], name="rr_building_cat_idx"),
             models.Index(fields=["assignee", "status"], name="rr_assignee_status_idx"),
+            # The public map of problems: only the approved rows, by grid (a street's or a
+            # community's grids are each one short range), newest first.
+            models.Index(
+                fields=["grid", "-created_at"],
+                name="rr_public_map_idx",
+                condition=Q(public_allowed=True, public_approved_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

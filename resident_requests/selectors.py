@@ -14,13 +14,17 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.cache import LocalMemo
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
+from core.privacy import redact_text
 from grids import selectors as grid_selectors
 from grids.models import Building, Grid
 from organization.models import OrgUnit, Person, StaffRole, UnitKind
@@ -794,3 +798,102 @@ def open_and_overdue_by_community() -> dict[int, tuple[int, int]]:
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(overdue=True)))
     )
     return {row["grid__community_id"]: (row["open"], row["overdue"]) for row in rows}
+
+
+# --- The public map of problems (/problems/ and its GeoJSON) -----------------------------------
+
+# Resolved (or closed after resolving) within these days: still shown, as done.
+PUBLIC_MAP_RESOLVED_DAYS = 30
+# The most points one map (or one GeoJSON answer) receives: the newest, the list pages the rest.
+PUBLIC_MAP_MAX_POINTS = 300
+# A request without a building is placed at its pin rounded to 3 decimals (≈ 110 m by ≈ 95 m
+# here): near enough to find the problem, not a doorstep.
+PUBLIC_MAP_PIN_DECIMALS = 3
+PUBLIC_MAP_EXCERPT_CHARS = 140
+PUBLIC_PROBLEM_FIELDS = (
+    "public_id",
+    "created_at",
+    "status",
+    "description",
+    "submitter_name",  # read by redact_text() to hide it, never shown
+    "supporters_count",
+    "lat",
+    "lng",
+    "building__address",
+    "building__lat",
+    "building__lng",
+    "grid__name",
+    "category__name",
+    "category__parent__name",
+)
+
+
+def problems_public(
+    *,
+    street: OrgUnit | None = None,
+    community: OrgUnit | None = None,
+    category_id: int | None = None,
+    status: str = "",
+    now: datetime.datetime | None = None,
+) -> QuerySet[ResidentRequest]:
+    """Requests on the public map: the resident allowed public display and staff approved it
+    (services.request_public_map_set), open or resolved within PUBLIC_MAP_RESOLVED_DAYS; newest
+    first. `status`: "open", "resolved" or "" for both. `category_id`: a category or a group."""
+    now = now or timezone.now()
+    resolved = Q(
+        status__in=[Status.RESOLVED, Status.CLOSED],
+        resolved_at__gte=now - datetime.timedelta(days=PUBLIC_MAP_RESOLVED_DAYS),
+    )
+    if status == "open":
+        shown = Q(status__in=OPEN_STATUSES)
+    elif status == "resolved":
+        shown = resolved
+    else:
+        shown = Q(status__in=OPEN_STATUSES) | resolved
+    requests = ResidentRequest.objects.filter(
+        shown, public_allowed=True, public_approved_at__isnull=False
+    )
+    if community is not None:
+        requests = requests.filter(grid__community=community)
+    if street is not None:
+        requests = requests.filter(grid__community__parent=street)
+    if category_id:
+        requests = requests.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
+    # Only the columns public_problem() reads: 300 rows of the map, with their joins.
+    return (
+        requests.select_related("category__parent", "building", "grid")
+        .only(*PUBLIC_PROBLEM_FIELDS)
+        .order_by("-created_at", "-id")
+    )
+
+
+def public_problem(request: ResidentRequest, *, with_text: bool = True) -> dict:
+    """What the public map and list show of a request: category, place (the building, or the
+    pin rounded), date, status and the redacted text; the public id and the signed link to its
+    public view. Never a name, a phone, the typed address or the tracking code."""
+    if request.building_id:
+        lat, lng = request.building.lat, request.building.lng
+        place = request.building.address
+    else:
+        lat, lng = request.lat, request.lng
+        if lat is not None and lng is not None:
+            lat = round(lat, PUBLIC_MAP_PIN_DECIMALS)
+            lng = round(lng, PUBLIC_MAP_PIN_DECIMALS)
+        place = request.grid.name
+    text = ""
+    if with_text:
+        text = redact_text(strip_tags(request.description), names=[request.submitter_name])
+    return {
+        "id": request.public_id,
+        "category": str(request.category),
+        "place": place,
+        "lat": lat,
+        "lng": lng,
+        "created": timezone.localdate(request.created_at).isoformat(),
+        "status": request.status,
+        "status_display": str(request.get_status_display()),
+        "open": request.status in OPEN_STATUSES,
+        "supporters": request.supporters_count,
+        "text": Truncator(text).chars(PUBLIC_MAP_EXCERPT_CHARS),
+        "url": reverse("resident_requests:public", args=[public_ref(request)]),
+    }

@@ -1414,6 +1414,28 @@ def photo_public_set(*, photo: RequestPhoto, actor, approved: bool) -> RequestPh
         return photo
 
 
+def request_public_map_set(*, request: ResidentRequest, actor, approved: bool) -> ResidentRequest:
+    """Staff in scope show a request on the public map of problems (/problems/), or take it off.
+    Only a request whose resident allowed public display can be shown; the map then shows its
+    category, place, date, status and redacted text (selectors.problems_public)."""
+    with transaction.atomic():
+        request = _lock(request)
+        _staff_role(actor, request)
+        if approved and not request.public_allowed:
+            raise ApplicationError(
+                _(
+                    "%(code)s: the resident did not allow public display, so it cannot be "
+                    "shown on the public map."
+                )
+                % {"code": request.code}
+            )
+        if approved == (request.public_approved_at is not None):
+            return request
+        request.public_approved_at = timezone.now() if approved else None
+        _save(request, ["public_approved_at"])
+        return request
+
+
 # --- The resident's own settings and "my requests" by phone -------------------------------------
 
 

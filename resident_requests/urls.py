@@ -12,6 +12,8 @@ urlpatterns = [
     path("requests/support/", views.request_support, name="support"),
     # The public view of a request ("me too" supporters' link): signed ref, redacted content.
     path("requests/p/<str:ref>/", views.request_public, name="public"),
+    # 附近已知的问题: the public map and list of approved requests (redacted, no names).
+    path("problems/", views.problems_public, name="problems"),
     path("requests/submitted/<str:token>/", views.request_submitted, name="submitted"),
     path("requests/track/", views.request_track, name="track"),
     path("requests/t/<str:token>/", views.request_by_token, name="token"),

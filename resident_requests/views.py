@@ -9,6 +9,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -33,6 +34,7 @@ from .forms import (
     NoteForm,
     PhoneCodeForm,
     PhoneForm,
+    ProblemFilterForm,
     RatingForm,
     RequestForm,
     ResolveForm,
@@ -286,10 +288,64 @@ def request_public(http_request, ref):
         }
         for event in selectors.public_timeline(request)
     ]
+    # "Me too" from here too (the map of problems links here): the same form as the request
+    # form's box, for an open request at a building (support is found by building and kind).
+    support_form = None
+    if request.is_open and request.building_id:
+        support_form = SupportForm(
+            initial={
+                "ref": selectors.support_ref(request),
+                "building": request.building_id,
+                "category": request.category_id,
+            }
+        )
     return render(
         http_request,
         "resident_requests/public_detail.html",
-        {"req": request, "events": events, "photos": selectors.public_photos(request)},
+        {
+            "req": request,
+            "events": events,
+            "photos": selectors.public_photos(request),
+            "support_form": support_form,
+        },
+    )
+
+
+# --- The public map of problems ----------------------------------------------------------------
+
+PROBLEMS_PAGE_SIZE = 20
+
+
+@require_GET
+def problems_public(http_request):
+    """Known problems nearby (附近已知的问题): approved public requests on a map and in a list,
+    filtered by street, community, kind and status. A filter not understood is left out."""
+    form = ProblemFilterForm(http_request.GET or None)
+    filters = {}
+    if form.is_bound:
+        form.is_valid()
+        filters = form.selector_kwargs()
+    requests = selectors.problems_public(**filters)
+    page = Paginator(requests, PROBLEMS_PAGE_SIZE).get_page(http_request.GET.get("page"))
+    # The map: the newest PUBLIC_MAP_MAX_POINTS with a place, whichever page the list is on.
+    markers = [
+        selectors.public_problem(r, with_text=False)
+        for r in requests[: selectors.PUBLIC_MAP_MAX_POINTS]
+    ]
+    query = http_request.GET.copy()
+    query.pop("page", None)
+    return render(
+        http_request,
+        "resident_requests/problems.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [selectors.public_problem(r) for r in page.object_list],
+            "markers": [m for m in markers if m["lat"] is not None and m["lng"] is not None],
+            "capped": len(markers) == selectors.PUBLIC_MAP_MAX_POINTS,
+            "query": query.urlencode(),
+            "resolved_days": selectors.PUBLIC_MAP_RESOLVED_DAYS,
+        },
     )
 
 

@@ -27,6 +27,7 @@ from schemathesis.checks import (
 )
 from schemathesis.generation.modes import GenerationMode
 
+from resident_requests.services import request_public_map_set
 from tests.grids.factories import BASE_LAT, BASE_LNG, station
 from tests.party_work.factories import deputy, session, team
 from tests.resident_requests.factories import submit
@@ -127,6 +128,10 @@ def known_cases(operations, headers, queries):
 def test_api_answers_as_its_schema_says_signed_in_and_anonymous(w, settings, keep_test_connection):
     user = w.users["street"]  # a staff user with a scope (a street and all below it)
     request = submit(w)  # unassigned: its assignee's names are null
+    # On the public map of problems: its GeoJSON answers with a feature the schema checks.
+    request_public_map_set(
+        request=submit(w, public_allowed=True), actor=w.users["leader"], approved=True
+    )
     station(w.street, grids=[w.grids[0]])  # opening hours
     session(w.communities[0])  # a reception session's times
     team(w.grids[0], [w.members[0]])
@@ -187,6 +192,7 @@ def test_api_answers_as_its_schema_says_signed_in_and_anonymous(w, settings, kee
     assert set(known["anonymous"].values()) == {200, 401}
     assert "GET /api/v1/requests/" not in public
     assert "GET /api/v1/party-work/public/sessions/" in public
+    assert "GET /api/v1/problems/geojson/" in public
     # The run did call the API, and generated input was refused as well as accepted.
     for statuses in (signed_in, anonymous):
         assert len(statuses) >= len(operations)

@@ -158,6 +158,10 @@ def planted(db, settings, tmp_path):
     # Not allowed in public, the same text.
     private = submit(submitter_phone="13712340006", public_allowed=False)
     requests = [open_one, rated, resolved, rejected, dispatched, merged, private]
+    # On the public map of problems (/problems/): every request that allowed it, approved.
+    for request in requests:
+        if request.public_allowed:
+            services.request_public_map_set(request=request, actor=leader, approved=True)
 
     # Filed through Open311 by a client, with its own name, phone and e-mail fields.
     key, raw_key = open311_services.api_key_issue(name="12345", contact=LANDLINE)
@@ -283,6 +287,16 @@ def _queries(p) -> dict:
         "pw-public-sessions": [{}, {"community": w.communities[0].pk}],
         "grids:station_list": [{}, {"q": "测试"}],
         "resident_requests:buildings_lookup": [{"q": w.buildings[0].address[:4]}],
+        **{
+            name: [
+                {},
+                {"status": "open"},
+                {"status": "resolved"},
+                {"street": w.street.pk, "category": w.category.pk},
+                {"community": w.communities[0].pk},
+            ]
+            for name in ("resident_requests:problems", "api-problems-geojson")
+        },
     }
 
 
@@ -423,3 +437,7 @@ def test_no_planted_personal_detail_reaches_a_public_page(planted):
     for must in ("/open311/v2/requests.json", "/open311/v2/requests.xml", "/requests/p/"):
         assert any(must in label for label in ok), must
     assert any("/api/v1/stations/" in label for label in ok)
+    # The map of problems answered, with the planted requests on it (their public ids).
+    for url in (reverse("resident_requests:problems"), reverse("api-problems-geojson")):
+        text = _text(walk.get(url))
+        assert planted["requests"][0].public_id in text, url

@@ -258,7 +258,8 @@ def test_change_page_shows_the_kind_and_the_public_choice(client, w):
     client.force_login(w.users["leader"])
     page = client.get(change_url(request))
     html = page.content.decode()
-    assert 'class="form-row field-request_type field-public_allowed"' in html
-    row = html.split("field-request_type field-public_allowed", 1)[1].split("form-row", 1)[0]
+    row_class = "field-request_type field-public_allowed field-public_approved_at"
+    assert f'class="form-row {row_class}"' in html
+    row = html.split(row_class, 1)[1].split("form-row", 1)[0]
     assert str(RequestType.COMPLAINT.label) in row
     assert 'alt="True"' in row  # the admin's "yes" icon for public_allowed

@@ -524,7 +524,7 @@ for _t in transitions_on(Surface.API):
 # --- The public map of problems as GeoJSON ---------------------------------------------------------
 
 
-class ProblemPropertiesSerializer(serializers.Serializer):
+class ProblemPropertiesSerializer(Serializer):
     id = serializers.CharField(help_text="The public id (never the tracking code)")
     category = serializers.CharField()
     place = serializers.CharField(help_text="The building's address, or the grid's name")
@@ -537,21 +537,21 @@ class ProblemPropertiesSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="Its public page, with the timeline and 'me too'")
 
 
-class PointSerializer(serializers.Serializer):
+class PointSerializer(Serializer):
     type = serializers.ChoiceField(choices=["Point"])
     coordinates = serializers.ListField(
         child=serializers.FloatField(), min_length=2, max_length=2, help_text="[lng, lat]"
     )
 
 
-class ProblemFeatureSerializer(serializers.Serializer):
+class ProblemFeatureSerializer(Serializer):
     type = serializers.ChoiceField(choices=["Feature"])
     id = serializers.CharField()
     geometry = PointSerializer()
     properties = ProblemPropertiesSerializer()
 
 
-class ProblemCollectionSerializer(serializers.Serializer):
+class ProblemCollectionSerializer(Serializer):
     type = serializers.ChoiceField(choices=["FeatureCollection"])
     features = ProblemFeatureSerializer(many=True)
     truncated = serializers.BooleanField(

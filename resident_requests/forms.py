@@ -590,7 +590,7 @@ class ResolveForm(NoteForm):
     )
 
 
-class ProblemFilterForm(forms.Form):
+class ProblemFilterForm(core_forms.Form):
     """The filters of the public map of problems (/problems/ and its GeoJSON): a GET form, so
     every filtered map is a link that can be shared."""
 

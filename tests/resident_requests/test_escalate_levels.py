@@ -4,6 +4,7 @@ required, and only the level holding the request escalates it (from the transiti
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from core.exceptions import ApplicationError, OutOfScope
 from resident_requests import selectors, services
@@ -42,7 +43,7 @@ def test_only_the_level_holding_the_request_may_escalate_it(w):
 
 def test_escalating_without_a_reason_is_refused_and_changes_nothing(w):
     request = at_level(w, HandlingLevel.GRID)
-    with pytest.raises(ApplicationError, match="reason"):
+    with pytest.raises(ApplicationError, match="reason"), translation.override("en"):
         services.request_escalate(request=request, actor=w.users["leader"], note="  ")
     request.refresh_from_db()
     assert request.level == HandlingLevel.GRID

@@ -45,7 +45,8 @@
       link.className = "popup-link";
       popup.appendChild(link);
       marker.bindPopup(popup);
-      marker.bindTooltip(m.category);
+      var text = line(m.category);
+      marker.bindTooltip(text);
       points.push(at);
     });
     if (points.length === 1) {

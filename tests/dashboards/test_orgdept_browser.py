@@ -1,6 +1,6 @@
 """An organization-department user at a laptop's width (1366 px): a dashboard figure leads to the
 admin list of as many requests, and 每月一题 turns a community's recurring category into a draft
-service project in one click."""
+service project in one click, and puts it on the next 温暖20 session's agenda in another."""
 
 import calendar
 import re
@@ -12,6 +12,7 @@ from grids.models import Building
 from organization.models import StaffRole
 from party_work.models import ProjectStatus, ServiceProject
 from tests.organization.factories import staff_user
+from tests.party_work.factories import session
 
 from .factories import at, request
 from .test_browser import _log_in
@@ -56,6 +57,7 @@ def test_orgdept_follows_a_figure_then_starts_the_months_project(
     request(world.g1, world.garbage, at(day(12)), building=b2)
     request(world.g1, world.lights, at(day(14)), building=b1)
     request(world.g4, world.garbage, at(day(5)))
+    reception = session(world.c1, days_ahead=5)
     last = calendar.monthrange(month.year, month.month)[1]
     user = staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district)
     _log_in(page, client, live_server, user)
@@ -88,7 +90,7 @@ def test_orgdept_follows_a_figure_then_starts_the_months_project(
     page.wait_for_url("**/topics/")
     section = page.locator("section", has=page.locator(f"#topics-{world.c1.pk}"))
     garbage = section.locator("tr.topic-row", has_text="垃圾清运")
-    garbage.locator("button[type=submit]").click()
+    garbage.locator("form[action$='/topics/project/'] button").click()
     page.wait_for_url("**/topics/?month=*")
     project = ServiceProject.objects.get()
     assert (project.community, project.topic_category, project.topic_month) == (
@@ -100,6 +102,12 @@ def test_orgdept_follows_a_figure_then_starts_the_months_project(
     success = page.locator(".messages .message.success")
     assert project.title in success.inner_text()
     # The row now says the project was started instead of offering the button again.
-    assert garbage.locator("button").count() == 0
+    assert garbage.locator("form[action$='/topics/project/']").count() == 0
+    # Beside it, the other button: the same category on the next 温暖20 session's agenda.
+    garbage.locator("form[action$='/topics/reception/'] button").click()
+    page.wait_for_url("**/topics/?month=*")
+    reception.refresh_from_db()
+    assert reception.topic == "垃圾清运"
+    assert "垃圾清运" in page.locator(".messages .message.success").inner_text()
     page.screenshot(path="/tmp/h17d_topics.png", full_page=True)
     assert page.console_errors == []

@@ -15,6 +15,11 @@ urlpatterns = [
         views.monthly_topic_project,
         name="topic_project",
     ),
+    path(
+        "dashboard/<int:unit_id>/topics/reception/",
+        views.monthly_topic_reception,
+        name="topic_reception",
+    ),
     path("dashboard/<int:unit_id>/stations/", views.station_planner, name="stations"),
     path(
         "dashboard/<int:unit_id>/export/<slug:table>.<str:fmt>",

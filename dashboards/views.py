@@ -223,6 +223,41 @@ def monthly_topic_project(request, unit_id):
 
 
 @staff_member_required
+@require_POST
+def monthly_topic_reception(request, unit_id):
+    """One click: a community's recurring category of a month as the topic of its next 温暖20
+    reception session."""
+    unit = _unit(request.user, unit_id)
+    community = planning.topic_community(unit, request.POST.get("community"))
+    if community is None:
+        raise Http404(_("No such community in your scope."))
+    form = MonthForm({"month": request.POST.get("month", "")})
+    category = planning.topic_category(request.POST.get("category"))
+    back = reverse("dashboards:topics", args=[unit.pk])
+    if not form.is_valid() or category is None:
+        messages.error(request, _("Choose a month and a category from the list."))
+        return redirect(back)
+    month = form.cleaned_data["month"]
+    try:
+        session = party_services.reception_topic_from_month(
+            community=community, category=category, actor=request.user
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("“%(topic)s” is on the agenda of the 温暖20 reception of %(community)s on %(date)s.")
+            % {
+                "topic": session.topic,
+                "community": community.name,
+                "date": session.date.isoformat(),
+            },
+        )
+    return redirect(f"{back}?{urlencode({'month': month.strftime('%Y-%m')})}")
+
+
+@staff_member_required
 def station_planner(request, unit_id):
     """Where new stations would bring the most households within a 15-minute walk."""
     unit = _unit(request.user, unit_id)

@@ -404,6 +404,9 @@ class ReceptionSession(TimeStampedModel):
         _("status"), max_length=12, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
     )
     summary = models.TextField(_("what was raised (summary)"), max_length=2000, blank=True)
+    # The month's recurring request category (每月一题), put on the agenda from the dashboard's
+    # monthly topics page; public on the reception page (a category name, no personal data).
+    topic = models.CharField(_("topic on the agenda"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("reception session (温暖20)")

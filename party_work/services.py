@@ -328,3 +328,53 @@ def service_project_from_topic(
             _("This community already has a project for this category and month.")
         ) from exc
     return project
+
+
+def reception_topic_from_month(*, community: OrgUnit, category, actor=None) -> ReceptionSession:
+    """Put a month's recurring request category (每月一题) on the agenda of the community's next
+    scheduled 温暖20 reception session, as its topic. Refused with a message when the community
+    has no session to come or the next one already has a topic; nothing is changed then."""
+    if community.kind != UnitKind.COMMUNITY:
+        raise ApplicationError(_("A reception session belongs to a community."))
+    if actor is not None and not unit_is_visible(actor, community):
+        raise OutOfScope(_("This community is not in your scope."))
+    now = timezone.now()
+    with transaction.atomic():
+        coming = ReceptionSession.objects.select_for_update().filter(
+            community=community,
+            status=SessionStatus.SCHEDULED,
+            date__gte=timezone.localdate(now),
+        )
+        # Today's session counts until it ends.
+        session = next(
+            (
+                s
+                for s in coming.order_by("date", "start_time", "pk")[:2]
+                if not _session_over(s, now)
+            ),
+            None,
+        )
+        if session is None:
+            raise ApplicationError(
+                _(
+                    "%(community)s has no 温暖20 reception session scheduled: schedule one "
+                    "first, then put the topic on its agenda."
+                )
+                % {"community": community.name}
+            )
+        if session.topic:
+            raise ApplicationError(
+                _(
+                    "The next 温暖20 reception session of %(community)s (%(date)s) already has a "
+                    "topic: %(topic)s."
+                )
+                % {
+                    "community": community.name,
+                    "date": session.date.isoformat(),
+                    "topic": session.topic,
+                }
+            )
+        session.topic = category.name
+        _full_clean(session)
+        session.save(update_fields=["topic", "updated_at"])
+    return session

@@ -246,6 +246,7 @@ def _parameter_values(p) -> dict:
         "dashboards:summary": {"unit_id": [w.street.pk, w.communities[0].pk]},
         "dashboards:topics": {"unit_id": [w.street.pk, w.communities[0].pk]},
         "dashboards:topic_project": {"unit_id": [w.street.pk]},
+        "dashboards:topic_reception": {"unit_id": [w.street.pk]},
         "dashboards:stations": {"unit_id": [w.street.pk, w.communities[0].pk]},
         "open311:service": {"service_code": [w.category.code]},
         # Open311 publishes the public id (a tracking code answers 404): both are walked.

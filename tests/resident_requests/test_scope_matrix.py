@@ -439,6 +439,10 @@ def test_dashboards_and_open311_follow_the_rule(m, role):
             data = {"community": community.pk, "category": request.category_id, "month": "2026-11"}
             answer = client.post(url, data)
             assert (answer.status_code == 404) == (not seen), (role, answer.status_code)
+            # ... and its other click, the topic of the next 温暖20 session: the same rule.
+            url = reverse("dashboards:topic_reception", args=[community.pk])
+            answer = client.post(url, data)
+            assert (answer.status_code == 404) == (not seen), (role, answer.status_code)
         # Open311 is the public record: every request, redacted, to anyone.
         url = reverse(
             "open311:request", kwargs={"service_request_id": request.public_id, "fmt": "json"}
@@ -488,6 +492,7 @@ def _covered(route: str, pattern: URLPattern) -> bool:
         "summary",
         "topics",
         "topic_project",
+        "topic_reception",
         "stations",
     }
 

@@ -12,11 +12,13 @@ kept in the memory of each process, under a version that lives in the shared cac
 integer. Reading it costs one tiny cache read (memo_values() reads the versions of several memos
 in one round trip) instead of unpickling the value; changing the data drops the version (now
 and again after the commit), and every process builds the value again on its next read.
+
+pickle (bandit B403, B301): only the cache's own values, written and read by this backend as
+Django's cache backends do.
 """
 
 import base64
-# The cache's own values, pickled as Django's cache backends do.
-import pickle  # nosec B403
+import pickle  # nosec B403 B301
 import random
 import threading
 import time

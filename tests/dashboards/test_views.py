@@ -169,8 +169,9 @@ def _district(size: int):
 # months; with the channels), open by grid, trend (whole weeks, days at the ends), top categories
 # (whole months, part-months, names), departments, breadcrumb: the same at any size.
 # 双挂钩: 3 for the grids' party work in the period (posts, visits, hours).
-# The heat layer: 1 for the requests per building (the drill-through links cost none).
-PAGE_QUERIES = 38  # 24 for requests and the organization, 14 for party work
+# The heat layer: 2, the requests per building id, then those buildings' names and positions
+# (the drill-through links cost none).
+PAGE_QUERIES = 39  # 25 for requests and the organization, 14 for party work
 
 
 @pytest.mark.parametrize("size", [1, 3])
@@ -198,7 +199,7 @@ def test_the_filter_shows_the_dates_it_uses(client, world):
 # With a category the figures come live from the requests (the summaries have no category): no
 # summaries' age to check, one pass each for the trend and the top categories, the channels
 # with the per-grid counts; the same at any size.
-CATEGORY_PAGE_QUERIES = 34  # with the heat layer's requests per building
+CATEGORY_PAGE_QUERIES = 35  # with the heat layer's two
 
 
 @pytest.mark.parametrize("size", [1, 3])

@@ -188,10 +188,10 @@ def monthly_topics(request, unit_id):
     )
 
 
-@staff_member_required
-@require_POST
-def monthly_topic_project(request, unit_id):
-    """One click: a draft service project for a community's recurring category in a month."""
+def _topic_action(request, unit_id, act):
+    """The 每月一题 page's one-click buttons: the community (in the user's scope, else 404), the
+    month and the category from the form; `act(community, category, month)` does it and returns
+    the success message, or raises ApplicationError. Back to the page for that month."""
     unit = _unit(request.user, unit_id)
     community = planning.topic_community(unit, request.POST.get("community"))
     if community is None:
@@ -204,6 +204,18 @@ def monthly_topic_project(request, unit_id):
         return redirect(back)
     month = form.cleaned_data["month"]
     try:
+        messages.success(request, act(community, category, month))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{back}?{urlencode({'month': month.strftime('%Y-%m')})}")
+
+
+@staff_member_required
+@require_POST
+def monthly_topic_project(request, unit_id):
+    """One click: a draft service project for a community's recurring category in a month."""
+
+    def act(community, category, month):
         project = party_services.service_project_from_topic(
             community=community,
             category=category,
@@ -211,15 +223,12 @@ def monthly_topic_project(request, unit_id):
             requests_count=planning.topic_requests_count(community, category, month),
             actor=request.user,
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("Draft service project “%(title)s” created for %(community)s.")
-            % {"title": project.title, "community": community.name},
-        )
-    return redirect(f"{back}?{urlencode({'month': month.strftime('%Y-%m')})}")
+        return _("Draft service project “%(title)s” created for %(community)s.") % {
+            "title": project.title,
+            "community": community.name,
+        }
+
+    return _topic_action(request, unit_id, act)
 
 
 @staff_member_required
@@ -227,34 +236,16 @@ def monthly_topic_project(request, unit_id):
 def monthly_topic_reception(request, unit_id):
     """One click: a community's recurring category of a month as the topic of its next 温暖20
     reception session."""
-    unit = _unit(request.user, unit_id)
-    community = planning.topic_community(unit, request.POST.get("community"))
-    if community is None:
-        raise Http404(_("No such community in your scope."))
-    form = MonthForm({"month": request.POST.get("month", "")})
-    category = planning.topic_category(request.POST.get("category"))
-    back = reverse("dashboards:topics", args=[unit.pk])
-    if not form.is_valid() or category is None:
-        messages.error(request, _("Choose a month and a category from the list."))
-        return redirect(back)
-    month = form.cleaned_data["month"]
-    try:
+
+    def act(community, category, month):
         session = party_services.reception_topic_from_month(
             community=community, category=category, actor=request.user
         )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("“%(topic)s” is on the agenda of the 温暖20 reception of %(community)s on %(date)s.")
-            % {
-                "topic": session.topic,
-                "community": community.name,
-                "date": session.date.isoformat(),
-            },
-        )
-    return redirect(f"{back}?{urlencode({'month': month.strftime('%Y-%m')})}")
+        return _(
+            "“%(topic)s” is on the agenda of the 温暖20 reception of %(community)s on %(date)s."
+        ) % {"topic": session.topic, "community": community.name, "date": session.date.isoformat()}
+
+    return _topic_action(request, unit_id, act)
 
 
 @staff_member_required

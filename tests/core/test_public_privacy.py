@@ -195,7 +195,8 @@ def planted(db, settings, tmp_path):
         start_date=timezone.localdate(),
     )
     team(w.grids[0], members=[w.members[0]])
-    coming = session(w.communities[0])
+    # A 温暖20 topic typed in the admin (free text, shown on /reception/).
+    coming = session(w.communities[0], topic=PLANTED_STAFF[:100])
     ReceptionBooking.objects.create(session=coming, name=NAME, phone=MOBILE, topic=PLANTED)
     household_link = link(
         _household(w), address=PLANTED[:200], contact_name=NAME, contact_phone=MOBILE

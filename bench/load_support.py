@@ -77,13 +77,18 @@ def ensure_data():
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.load_urls import BARE_TABLE
+    from bench.load_urls import BARE_FORM_TABLE, BARE_TABLE
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {BARE_TABLE} "  # noqa: S608
             "(id bigserial PRIMARY KEY, created_at timestamptz NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {BARE_FORM_TABLE} "  # noqa: S608
+            "(id bigserial PRIMARY KEY, name varchar(50) NOT NULL, phone varchar(11) NOT NULL, "
+            "description text NOT NULL, created_at timestamptz NOT NULL)"
         )
     from grids.models import Building, Grid
     from organization import services as org
@@ -348,6 +353,35 @@ async def submit_form(
     except Exception as exc:
         stats.error(f"{kind} POST", repr(exc)[:200])
     return None
+
+
+async def bare_form_cycle(session, base: str, stats: Stats) -> None:
+    """The bare cycle (bench/load_urls.py): GET a Django ModelForm page, POST it, one INSERT."""
+    start = time.monotonic()
+    try:
+        async with session.get(f"{base}/bench/form/") as response:
+            html = await response.text()
+            if response.status != 200:
+                stats.error("bare GET", f"HTTP {response.status}")
+                return
+        stats.ok("bare GET", time.monotonic() - start)
+        data = {
+            "csrfmiddlewaretoken": CSRF_RE.search(html).group(1),
+            "name": "压测居民",
+            "phone": next_phone(),
+            "description": "楼道灯坏了，晚上很黑，请尽快维修。",
+        }
+        start = time.monotonic()
+        async with session.post(
+            f"{base}/bench/form/", data=data, allow_redirects=False
+        ) as response:
+            await response.read()
+            if response.status == 302:
+                stats.ok("bare POST", time.monotonic() - start)
+            else:
+                stats.error("bare POST", f"HTTP {response.status}")
+    except Exception as exc:
+        stats.error("bare cycle", repr(exc)[:200])
 
 
 async def run_clients(clients: int, duration: float, iteration, until=None) -> float:

@@ -31,6 +31,7 @@ from organization.models import OrgUnit, UnitKind
 
 from .models import DESCRIPTION_MAX_LENGTH, Category, Rating, RequestType
 from .photos import photo_help_text
+from .recipients import GRID_STAFF, grid_staff
 from .selectors import (
     CATEGORY_CHOICES,
     CategoryChoices,
@@ -331,7 +332,12 @@ class RequestForm(core_forms.Form):
         super().__init__(*args, **kwargs)
         # The two-level picker: first level to narrow down (by JS), second level grouped by first;
         # and the communities. Kept in this process's memory: their versions in one cache read.
-        categories, communities = memo_values(CATEGORY_CHOICES, COMMUNITIES_BY_STREET)
+        # A posted form reads its grids' staff too (the building's grid), in the same read.
+        memos = [CATEGORY_CHOICES, COMMUNITIES_BY_STREET]
+        categories, communities, *grids = memo_values(
+            *memos, *([GRID_STAFF] if self.is_bound else [])
+        )
+        self._grids = grids[0] if grids else None
         groups, leaves, community = _picker_choices(categories, communities)
         key = ("pickers", categories.version, communities.version)
         # Assigned as they are (normalized once, in _picker_choices): ChoiceField.choices would
@@ -348,6 +354,23 @@ class RequestForm(core_forms.Form):
         self.map_tile_url = settings.MAP_TILE_URL
         self.map_attribution = settings.MAP_TILE_ATTRIBUTION
         self.district_bounds_text = ",".join(str(v) for v in settings.DISTRICT_BOUNDS)
+
+    @classmethod
+    def blank_page_key(cls) -> tuple | None:
+        """What the page of a blank form shows besides its CSRF and form tokens (the language,
+        the pickers' versions, the map's settings), read without building a form; None when the
+        widgets are not memoized."""
+        if not MemoizedRender.memoize:
+            return None
+        categories, communities = memo_values(CATEGORY_CHOICES, COMMUNITIES_BY_STREET)
+        return (
+            get_language(),
+            categories.version,
+            communities.version,
+            settings.MAP_TILE_URL,
+            settings.MAP_TILE_ATTRIBUTION,
+            tuple(settings.DISTRICT_BOUNDS),
+        )
 
     # The fields of a blank form as HTML, by language, pickers' version and map settings.
     _blank_fields: ClassVar[dict] = {}
@@ -445,15 +468,13 @@ class RequestForm(core_forms.Form):
         building_id = cleaned.get("building")
         building = None
         if building_id:
-            # With what the submission and its notifications read next (the grid's leader and
-            # units), in this one query.
-            building = (
-                Building.objects.filter(pk=building_id)
-                .select_related("grid__leader", "grid__unit", "grid__community")
-                .first()
-            )
+            building = Building.objects.filter(pk=building_id).first()
             if building and text and text.lower() not in building.address.lower():
                 building = None  # the resident changed the text after picking
+            if building is not None:
+                # With what the submission and its messages read next (the grid's leader and
+                # units), kept in this process's memory: no query for them.
+                building.grid = grid_staff(building.grid_id, grids=self._grids).grid
         if building is None and text:
             exact = list(Building.objects.filter(address=text)[:2])
             matches = exact or list(buildings_matching(text, limit=8))

@@ -32,7 +32,6 @@ from notifications.services import (
     notifications_create_many,
     short_link_create,
 )
-from organization.models import StaffRole
 
 from . import recipients as who
 from .models import EventKind, HandlingLevel, ResidentRequest, Status
@@ -225,23 +224,17 @@ def private_link(request: ResidentRequest) -> str:
 
 
 def _on_submitted(event, request):
-    # The same people as grid_leaders(request) + handlers_of(the community) (+ handlers_of(the
-    # street) for a request that starts above the community), read in one query, the grid
-    # leader's own login with them. A community's parent is always a street (PARENT_KIND).
-    grid = request.grid
-    scopes = [(StaffRole.GRID_LEADER, grid.unit_id), (StaffRole.COMMUNITY_STAFF, grid.community_id)]
-    if (
-        request.level not in (HandlingLevel.GRID, HandlingLevel.COMMUNITY)
-        and grid.community.parent_id is not None
-    ):
-        scopes.append((StaffRole.STREET_STAFF, grid.community.parent_id))
-    leader = grid.leader if grid.leader_id else None
-    groups, users = who.staff_groups(scopes, also=[leader.user_id] if leader else [])
+    # The grid's leader (a person, with their login if any), the grid leaders' and the
+    # community's logins (+ the street's for a request that starts above the community): from
+    # this process's memory of the grid's staff, without a query while none of them changed.
+    staff = who.staff_of_grid(request.grid)
+    grid = staff.grid
     recipients = []
-    if leader is not None:
-        recipients.append(
-            Recipient(audience="staff", person=leader, user=users.get(leader.user_id))
-        )
+    if grid.leader_id:
+        recipients.append(Recipient(audience="staff", person=grid.leader, user=staff.leader_user))
+    groups = [staff.grid_leaders, staff.community_staff]
+    if request.level not in (HandlingLevel.GRID, HandlingLevel.COMMUNITY):
+        groups.append(staff.street_staff)
     for group in groups:
         recipients += who.staff(group)
     # The receipt goes out whatever the resident chose for progress messages.

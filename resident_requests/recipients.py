@@ -4,13 +4,17 @@ supervisors, its resident and "me too" supporters, as outbox recipients (reads o
 The message rules (messages.py) and the deadline rounds (deadlines.py) call these.
 """
 
+import copy
 import functools
 import operator
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from core.cache import LocalMemo
 from core.validators import MAINLAND_MOBILE_RE
+from grids.models import Grid
 from notifications.services import Recipient
 from organization.models import OrgUnit, Position, Role, StaffRole, StaffScope, UnitKind
 
@@ -62,6 +66,80 @@ def staff_groups(scopes, *, also=()) -> tuple[list[list], dict]:
     )
     groups = [[user for user in users if user.is_active and getattr(user, name)] for name in marks]
     return groups, {user.pk: user for user in users}
+
+
+# --- A grid's staff, kept in each process -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridStaff:
+    """A grid as a new request reads it (with its leader, unit and community loaded) and the
+    staff its new requests are told about: the grid's leader (a person) and that person's login,
+    the grid leaders' logins, the community's staff and the street's."""
+
+    grid: Grid
+    leader_user: object
+    grid_leaders: list
+    community_staff: list
+    street_staff: list
+
+
+def _grid_staff_build(grid_id: int) -> GridStaff:
+    grid = Grid.objects.select_related("leader", "unit", "community").get(pk=grid_id)
+    scopes = [(StaffRole.GRID_LEADER, grid.unit_id), (StaffRole.COMMUNITY_STAFF, grid.community_id)]
+    if grid.community.parent_id is not None:
+        scopes.append((StaffRole.STREET_STAFF, grid.community.parent_id))
+    leader_user_id = grid.leader.user_id if grid.leader_id else None
+    groups, users = staff_groups(scopes, also=[leader_user_id])
+    return GridStaff(
+        grid=grid,
+        leader_user=users.get(leader_user_id),
+        grid_leaders=groups[0],
+        community_staff=groups[1],
+        street_staff=groups[2] if len(groups) > 2 else [],
+    )
+
+
+# {grid id: GridStaff}, filled as grids are asked for, emptied by grid_staff_changed().
+GRID_STAFF = LocalMemo("rr:grid-staff", dict, max_age=300)
+
+
+def grid_staff(grid_id: int, *, grids: dict | None = None) -> GridStaff:
+    """The grid's GridStaff, from this process's memory while nothing it reads has changed
+    (two queries the first time). `grids`: GRID_STAFF's value when the caller read it already
+    (with other memos, in one round trip). Its `grid` is a copy (so that a caller setting an
+    attribute on it changes nobody else's) that knows its GridStaff: staff_of_grid() on it
+    answers from it, without reading the memo again."""
+    if grids is None:
+        grids = GRID_STAFF.value()
+    found = grids.get(grid_id)
+    if found is None:
+        found = grids[grid_id] = _grid_staff_build(grid_id)
+    grid = copy.copy(found.grid)
+    staff = GridStaff(
+        grid=grid,
+        leader_user=found.leader_user,
+        grid_leaders=found.grid_leaders,
+        community_staff=found.community_staff,
+        street_staff=found.street_staff,
+    )
+    grid.loaded_staff = staff
+    return staff
+
+
+def staff_of_grid(grid: Grid) -> GridStaff:
+    """The GridStaff of `grid`: the one it was loaded with by grid_staff() (the public form
+    loads the building's grid so, moments before the request is stored), else from the memo."""
+    return getattr(grid, "loaded_staff", None) or grid_staff(grid.pk)
+
+
+def grid_staff_changed(sender=None, update_fields=None, **kwargs) -> None:
+    """Signal receiver (apps.py): a grid, unit, person, login or staff scope changed, so every
+    process reads its grids' staff again. A login's own last_login (each sign-in) changes
+    nothing here."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    GRID_STAFF.invalidate()
 
 
 def supervisors_of(unit: OrgUnit) -> QuerySet:

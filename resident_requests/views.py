@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -62,14 +64,48 @@ def _too_many(http_request, template, context):
 # --- The form ---------------------------------------------------------------------------------
 
 
-@never_cache
-def request_new(http_request):
-    template = "resident_requests/request_form.html"
-    if http_request.method != "POST":
+# The blank form's page by RequestForm.blank_page_key() and path, rendered once per process
+# with placeholders where each page puts its own CSRF token and form token.
+_BLANK_PAGES: dict[tuple, str] = {}
+_CSRF_PLACEHOLDER = "csrf-placeholder-0d6f3e"
+_FORM_TOKEN_PLACEHOLDER = "form-token-placeholder-0d6f3e"  # noqa: S105  # nosec B105 - a placeholder, replaced on each page
+
+
+def _blank_form(http_request, template):
+    """The page of a blank form: from _BLANK_PAGES (the form, the pickers and the whole page are
+    not rendered again), unless a message waits to be shown or the address has a query."""
+    key = RequestForm.blank_page_key()
+    if key is None or http_request.GET or len(messages.get_messages(http_request)):
         form = RequestForm(initial={"form_token": new_form_token()})
         return render(
             http_request, template, {"form": form, "blank_fields": form.blank_fields_html()}
         )
+    key = (*key, http_request.path)
+    page = _BLANK_PAGES.get(key)
+    if page is None:
+        form = RequestForm(initial={"form_token": _FORM_TOKEN_PLACEHOLDER})
+        context = {
+            "form": form,
+            "blank_fields": form.blank_fields_html(),
+            "csrf_token": _CSRF_PLACEHOLDER,
+            "messages": (),
+        }
+        page = render_to_string(template, context, request=http_request)
+        if len(_BLANK_PAGES) >= 16:
+            _BLANK_PAGES.clear()
+        _BLANK_PAGES[key] = page
+    return HttpResponse(
+        page.replace(_CSRF_PLACEHOLDER, get_token(http_request)).replace(
+            _FORM_TOKEN_PLACEHOLDER, new_form_token()
+        )
+    )
+
+
+@never_cache
+def request_new(http_request):
+    template = "resident_requests/request_form.html"
+    if http_request.method != "POST":
+        return _blank_form(http_request, template)
 
     # Every post counts against its address, and a stored one against its phone too: in the one
     # Redis round trip each answer needs (_form_again, or ratelimit.hit_all before storing).

@@ -43,8 +43,12 @@ FORM_GET_WARM = 0
 # now comes from the picker kept in memory (selectors.category_choices) and the double-submit
 # check from the form token's claim in the rate limits' Redis round trip (ratelimit.hit_all).
 # Counted inside the test's transaction, where request_submit's transaction is a savepoint too:
-# 2 statements more than the 8 of production (bench/load_profile.py counts those).
-FORM_POST_MAX = 10
+# 2 statements more than production's (bench/load_profile.py counts those). 9 since the grid
+# with its leader and units and the staff it tells are kept in each process's memory
+# (recipients.grid_staff): the building is read alone, the recipients' query is gone. The first
+# submission in a grid after its staff changed reads them again: FORM_POST_COLD.
+FORM_POST_MAX = 9
+FORM_POST_COLD = FORM_POST_MAX + 2
 # The answer "is it one of these?" when similar requests are open nearby: the category, the
 # building, the double-submit check and the similar requests with their buildings.
 FORM_SIMILAR_MAX = 4
@@ -84,6 +88,13 @@ def more_requests(w, count=30):
         submit(w, building_index=i % 2, submitter_phone=f"139{i:08d}")
 
 
+def warm(client, w):
+    """What a resident finds in a running portal: the form page's pickers and the grid's staff
+    already read (a first submission in the grid)."""
+    client.get(NEW)
+    client.post(NEW, form_data(w, phone="13600000000"))
+
+
 def queries(client, method, url, data=None):
     with CaptureQueriesContext(connection) as captured:
         response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
@@ -112,7 +123,7 @@ def test_form_submission_queries(client, w, size):
     if size == "large":
         more_categories()
         more_requests(w)
-    client.get(NEW)  # the category picker is in the cache, as for a resident who opened the form
+    warm(client, w)
     before = ResidentRequest.objects.count()
     response, count = queries(client, "post", NEW, form_data(w))
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -122,7 +133,7 @@ def test_form_submission_queries(client, w, size):
 
 def test_form_submission_queries_do_not_grow_with_the_data(client, w):
     """The same count before and after adding categories and requests (one test, one world)."""
-    client.get(NEW)
+    warm(client, w)
     _response, small = queries(client, "post", NEW, form_data(w))
     more_categories()
     more_requests(w)
@@ -145,7 +156,7 @@ def test_form_submission_costs_the_same_queries_at_any_size(
         more_categories(groups=10, per_group=6)
         more_requests(w, count=60)
         more_buildings(w)
-    client.get(NEW)
+    warm(client, w)
     with django_assert_num_queries(FORM_POST_MAX):
         response = client.post(NEW, form_data(w))
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -39,6 +39,9 @@ class BareRow(models.Model):
         managed = False
         db_table = BARE_FORM_TABLE
 
+    def __str__(self):
+        return self.name
+
 
 class BareForm(forms.ModelForm):
     class Meta:

@@ -137,21 +137,41 @@ class Command(BaseCommand):
                     cursor.execute("SET LOCAL synchronous_commit = off")
                     cursor.execute(INSERT_SQL, {"count": count, "salt": f"{time.time_ns()}"})
                 done += count
-                rate = done / max(time.monotonic() - started, 1e-6)
-                self.stdout.write(f"  {done:,} / {requests:,} requests ({rate:,.0f}/s)")
+                self._progress(done, requests, time.monotonic() - started)
         finally:
             with connection.cursor() as cursor:
-                for name, definition in dropped:
-                    self.stdout.write(f"  building index {name}")
+                # Index builds sort: more memory and both cores' workers make them faster.
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                cursor.execute("SET max_parallel_maintenance_workers = 2")
+                for number, (name, definition) in enumerate(dropped, 1):
+                    index_started = time.monotonic()
                     cursor.execute(definition)
+                    self.stdout.write(
+                        f"  index {number}/{len(dropped)} {name}: "
+                        f"{time.monotonic() - index_started:.1f} s"
+                    )
                 # VACUUM sets the visibility map, so the list's page ids and capped counts come
                 # from index-only scans straight away (autovacuum would get there later).
+                vacuum_started = time.monotonic()
                 cursor.execute(f"VACUUM ANALYZE {TABLE}")
+                self.stdout.write(f"  VACUUM ANALYZE: {time.monotonic() - vacuum_started:.1f} s")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Added {done:,} requests in {time.monotonic() - started:.1f} s "
                 f"({ResidentRequest.objects.count():,} in all)."
             )
+        )
+
+    def _progress(self, done: int, wanted: int, seconds: float) -> None:
+        """A progress bar, the rate and the time left: one line per batch (a log keeps them)."""
+        share = done / wanted
+        width = 30
+        bar = "#" * round(share * width) + "-" * (width - round(share * width))
+        rate = done / max(seconds, 1e-6)
+        left = (wanted - done) / rate if rate else 0
+        self.stdout.write(
+            f"  [{bar}] {share:6.1%}  {done:,} / {wanted:,} requests  {rate:,.0f}/s  "
+            f"{seconds:,.0f} s, about {left:,.0f} s left"
         )
 
     def _drop_indexes(self) -> list[tuple[str, str]]:

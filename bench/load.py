@@ -1,7 +1,9 @@
 """Load: the resident request form and the tracking page under gunicorn with PostgreSQL and
-Redis, 50 concurrent clients for 60 s each, beside a bare view that inserts one row (same server,
-same run). Prints req/s, p50/p99 and errors per kind, and the form's rate as a share of the bare
-view's. The tracking page is measured once the Celery worker has sent the form phase's messages
+Redis, 50 concurrent clients for 60 s each, beside two bare views (same server, same run): a
+bare Django ModelForm cycle (GET the page, POST it: one INSERT, issue 15's yardstick) and a
+POST that inserts one row with one SQL statement. Each client's form POST is multipart with an
+empty photo field, as a browser sends it. Prints req/s, p50/p99 and errors per kind, and the
+form's rate as a share of each bare view's. The tracking page is measured once the Celery worker has sent the form phase's messages
 (the time that took is printed too), so that its figure is the page's own. At the end it prints
 the resident set (RSS) of the gunicorn workers and of the Celery worker's processes, now and the
 largest seen during the run.

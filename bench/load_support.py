@@ -338,10 +338,17 @@ async def submit_form(
         "confirm_new": "1",
         "website": "",
     }
+    # As a browser sends it: multipart (the form takes photos), the photo field empty.
+    import aiohttp
+
+    form = aiohttp.FormData()
+    for key, value in data.items():
+        form.add_field(key, value)
+    form.add_field("photos", b"", filename="", content_type="application/octet-stream")
     start = time.monotonic()
     try:
         async with session.post(
-            f"{base}/requests/new/", data=data, allow_redirects=False
+            f"{base}/requests/new/", data=form, allow_redirects=False
         ) as response:
             body = await response.text()
             location = response.headers.get("Location", "")

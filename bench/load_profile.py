@@ -17,6 +17,7 @@ import io
 import os
 import pickle
 import pstats
+import random
 import re
 import sys
 import time
@@ -29,7 +30,7 @@ from bench.load_support import (  # noqa: E402
     CSRF_RE,
     FORM_TOKEN_RE,
     django_setup,
-    ensure_data,
+    ensure_places,
     next_phone,
     portal_env,
 )
@@ -67,8 +68,15 @@ def main():
     from django.db import connection
     from django.test import Client
 
-    building_id, address, category_id = ensure_data()
-    counts = {"sql": 0, "redis_trips": 0, "redis_clients": 0, "pickle_loads": 0, "pickle_bytes": 0}
+    places = ensure_places()
+    counts = {
+        "sql": 0,
+        "redis_trips": 0,
+        "redis_clients": 0,
+        "pickle_loads": 0,
+        "pickle_bytes": 0,
+        "me_too": 0,
+    }
 
     trace: list[str] | None = None
 
@@ -116,23 +124,25 @@ def main():
         html = client.get("/requests/new/").content.decode()
         posted = time.perf_counter()
         phases["GET"] += posted - started
-        response = client.post(
-            "/requests/new/",
-            {
-                "csrfmiddlewaretoken": CSRF_RE.search(html).group(1),
-                "form_token": FORM_TOKEN_RE.search(html).group(1),
-                "name": "压测居民",
-                "phone": next_phone(),
-                "building_text": address,
-                "building": str(building_id),
-                "address": "2单元",
-                "category": str(category_id),
-                "description": "楼道灯坏了，晚上很黑，请尽快维修。",
-                "consent": "on",
-                "confirm_new": "1",
-                "website": "",
-            },
-        )
+        building_id, address, category_id = random.choice(places)  # noqa: S311
+        data = {
+            "csrfmiddlewaretoken": CSRF_RE.search(html).group(1),
+            "form_token": FORM_TOKEN_RE.search(html).group(1),
+            "name": "压测居民",
+            "phone": next_phone(),
+            "building_text": address,
+            "building": str(building_id),
+            "address": "2单元",
+            "category": str(category_id),
+            "description": "楼道灯坏了，晚上很黑，请尽快维修。",
+            "consent": "on",
+            "confirm_new": "",  # a first POST: the "me too" look-up runs
+            "website": "",
+        }
+        response = client.post("/requests/new/", data)
+        if response.status_code == 200 and b'id="similar"' in response.content:
+            counts["me_too"] += 1
+            response = client.post("/requests/new/", {**data, "confirm_new": "1"})
         phases["POST"] += time.perf_counter() - posted
         assert response.status_code == 302 and "/submitted/" in response["Location"], (
             response.status_code,
@@ -168,7 +178,8 @@ def main():
         f"{phases['GET'] / n * 1000:.1f} ms, POST {phases['POST'] / n * 1000:.1f} ms); per cycle: "
         f"{counts['sql'] / n:.1f} SQL statements, {counts['redis_trips'] / n:.1f} Redis round "
         f"trips, {counts['redis_clients'] / n:.1f} Redis client objects built, "
-        f"{counts['pickle_loads'] / n:.1f} pickle.loads of {counts['pickle_bytes'] / n:.0f} bytes"
+        f"{counts['pickle_loads'] / n:.1f} pickle.loads of {counts['pickle_bytes'] / n:.0f} bytes; "
+        f"{counts['me_too']} of {n} first POSTs were offered similar requests and sent again"
     )
     if args.no_profile:
         bare = Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="10.1.2.3")

@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -128,6 +129,39 @@ def ensure_data():
         parent = Category.objects.create(name="环境卫生", code="bench-env")
         category = Category.objects.create(name="垃圾清运", code="bench-env-garbage", parent=parent)
     return building.pk, building.address, category.pk
+
+
+def ensure_places(buildings: int = 2025, categories: int = 10) -> list[tuple[int, str, int]]:
+    """(building id, address, category id) for `buildings` buildings of the bench's grid, on a
+    lattice 200 m apart (farther than "me too"'s 250 m reach only diagonally: a few neighbours
+    count as nearby), and `categories` leaf categories: so that a resident's first POST runs
+    the "me too" look-up and, as in a real district, mostly finds nothing similar open."""
+    from grids.models import Building
+    from resident_requests.models import Category
+
+    first_id, _address, category_id = ensure_data()
+    first = Building.objects.select_related("grid").get(pk=first_id)
+    parent = Category.objects.get(pk=category_id).parent
+    leaves = list(Category.objects.filter(parent=parent, active=True).order_by("pk"))
+    Category.objects.bulk_create(
+        Category(name=f"压测小类{i}", code=f"bench-leaf-{i}", parent=parent)
+        for i in range(len(leaves), categories)
+    )
+    leaves = list(Category.objects.filter(parent=parent, active=True).order_by("pk"))[:categories]
+    side = int(buildings**0.5)
+    have = Building.objects.filter(grid=first.grid).count()
+    Building.objects.bulk_create(
+        Building(
+            name=f"{i}幢",
+            address=f"压测路{i // side}号{i % side}幢",
+            grid=first.grid,
+            lat=32.15 + (i // side) * 0.0018,
+            lng=119.40 + (i % side) * 0.0021,
+        )
+        for i in range(have, buildings)
+    )
+    places = Building.objects.filter(grid=first.grid).order_by("pk").values_list("pk", "address")
+    return [(pk, address, leaf.pk) for pk, address in places[:buildings] for leaf in leaves]
 
 
 class Process:
@@ -264,6 +298,8 @@ class Stats:
     error_samples: list[str] = field(default_factory=list)
     # Error answers that were the portal's own "try again in a minute" page.
     clear_error_pages: int = 0
+    # First POSTs answered with similar open requests ("me too"), then sent again.
+    offered_similar: int = 0
 
     def answered(self, status: int, body: str) -> None:
         if status >= 500 and any(marker in body for marker in CLEAR_ERROR_PAGE_MARKERS):
@@ -308,8 +344,14 @@ async def submit_form(
     kind: str = "form",
     phone: str | None = None,
     description: str = "楼道灯坏了，晚上很黑，请尽快维修。",
+    me_too: bool = False,
 ) -> str | None:
-    """GET the form, POST it filled in; the access token of the stored request, or None."""
+    """GET the form, POST it filled in; the access token of the stored request, or None.
+    `place`: (building id, address, category id), or a list of them to pick from. With
+    `me_too`, the first POST is a resident's first (the "me too" look-up runs); when similar
+    requests are offered, the resident says theirs is new and sends again."""
+    if isinstance(place, list):
+        place = random.choice(place)  # noqa: S311 - picking a place to report
     building_id, building_address, category_id = place
     start = time.monotonic()
     try:
@@ -335,21 +377,32 @@ async def submit_form(
         "category": str(category_id),
         "description": description,
         "consent": "on",
-        "confirm_new": "1",
+        "confirm_new": "" if me_too else "1",
         "website": "",
     }
     # As a browser sends it: multipart (the form takes photos), the photo field empty.
     import aiohttp
 
-    form = aiohttp.FormData()
-    for key, value in data.items():
-        form.add_field(key, value)
-    form.add_field("photos", b"", filename="", content_type="application/octet-stream")
+    def multipart():
+        form = aiohttp.FormData()
+        for key, value in data.items():
+            form.add_field(key, value)
+        form.add_field("photos", b"", filename="", content_type="application/octet-stream")
+        return form
+
     start = time.monotonic()
     try:
-        async with session.post(
-            f"{base}/requests/new/", data=form, allow_redirects=False
-        ) as response:
+        response = await session.post(
+            f"{base}/requests/new/", data=multipart(), allow_redirects=False
+        )
+        if me_too and response.status == 200 and 'id="similar"' in await response.text():
+            response.release()
+            stats.offered_similar += 1
+            data["confirm_new"] = "1"  # "Not the same": send again
+            response = await session.post(
+                f"{base}/requests/new/", data=multipart(), allow_redirects=False
+            )
+        async with response:
             body = await response.text()
             location = response.headers.get("Location", "")
             if response.status == 302 and "/requests/submitted/" in location:

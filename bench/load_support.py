@@ -135,12 +135,17 @@ def ensure_places(buildings: int = 2025, categories: int = 10) -> list[tuple[int
     """(building id, address, category id) for `buildings` buildings of the bench's grid, on a
     lattice 200 m apart (farther than "me too"'s 250 m reach only diagonally: a few neighbours
     count as nearby), and `categories` leaf categories: so that a resident's first POST runs
-    the "me too" look-up and, as in a real district, mostly finds nothing similar open."""
+    the "me too" look-up and, as in a real district, mostly finds nothing similar open.
+    The grid's requests left open by earlier runs are closed first, so that every run starts
+    alike (otherwise each run offers "me too" more often than the one before it)."""
     from grids.models import Building
-    from resident_requests.models import Category
+    from resident_requests.models import OPEN_STATUSES, Category, ResidentRequest, Status
 
     first_id, _address, category_id = ensure_data()
     first = Building.objects.select_related("grid").get(pk=first_id)
+    ResidentRequest.objects.filter(grid=first.grid, status__in=OPEN_STATUSES).update(
+        status=Status.CLOSED
+    )
     parent = Category.objects.get(pk=category_id).parent
     leaves = list(Category.objects.filter(parent=parent, active=True).order_by("pk"))
     Category.objects.bulk_create(

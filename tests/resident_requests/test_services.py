@@ -1,10 +1,12 @@
 import datetime
+import math
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
+from grids.models import Building
 from resident_requests import selectors, services
 from resident_requests.models import (
     EventKind,
@@ -371,6 +373,36 @@ def test_similar_open_requests_nearby(w):
     submit(w, category=w.other_category)
     found = selectors.similar_open_requests(building=w.buildings[0], category=w.category)
     assert {r.pk for r in found} == {here.pk, near.pk}
+
+
+def test_similar_open_requests_are_within_250_metres_most_supported_first(w):
+    """The "me too" offer counts 250 m as a circle round the building, not the square that
+    holds it, and shows the most supported of the nearby requests first, at most `limit`."""
+    base = w.buildings[0]
+
+    def near(north_m, east_m):
+        lng_m = 111_320 * math.cos(math.radians(base.lat))
+        return Building.objects.create(
+            grid=base.grid,
+            name=f"{north_m}-{east_m}",
+            address=f"测试小区{north_m}-{east_m}",
+            lat=base.lat + north_m / 111_320,
+            lng=base.lng + east_m / lng_m,
+            households=10,
+        )
+
+    w.buildings.extend([near(240, 0), near(0, -245), near(190, 190), near(0, 260)])
+    inside_north, inside_west = submit(w, building_index=4), submit(w, building_index=5)
+    submit(w, building_index=6)  # 269 m to the north-east: in the square, not the circle
+    submit(w, building_index=7)  # 260 m east
+    here = submit(w)
+    ResidentRequest.objects.filter(pk=inside_west.pk).update(supporters_count=3)
+    ResidentRequest.objects.filter(pk=here.pk).update(supporters_count=1)
+
+    found = selectors.similar_open_requests(building=base, category=w.category)
+    assert [r.pk for r in found] == [inside_west.pk, here.pk, inside_north.pk]
+    two = selectors.similar_open_requests(building=base, category=w.category, limit=2)
+    assert [r.pk for r in two] == [inside_west.pk, here.pk]
 
 
 def test_events_are_append_only(w):

@@ -645,6 +645,22 @@ def buildings_matching(text: str, limit: int = 10) -> QuerySet[Building]:
     return grid_selectors.buildings_search(text, limit=limit)
 
 
+# What the "me too" offer shows of a similar request (views._similar_rows) and what supporting
+# it reads before locking the row: the rest of the row is not loaded.
+SIMILAR_FIELDS = (
+    "building__address",
+    "building__lat",
+    "building__lng",
+    "category__name",
+    "created_at",
+    "description",
+    "public_allowed",
+    "status",
+    "submitter_name",
+    "supporters_count",
+)
+
+
 def similar_open_requests(
     *, building: Building, category: Category, limit: int = 5
 ) -> list[ResidentRequest]:
@@ -679,6 +695,7 @@ def similar_open_requests(
             )
         )
         .select_related("building", "category")
+        .only(*SIMILAR_FIELDS)
         .order_by("-supporters_count", "-created_at")[:limit]
     )
 

@@ -294,3 +294,12 @@ def test_the_single_task_reports_a_given_back_row_as_skipped(monkeypatch):
         services, "notifications_send", lambda *, ids: {ids[0]: SendOutcome("released")}
     )
     assert services.notification_send(notification_id=5) == "skipped"
+
+
+def test_a_row_already_sent_under_this_claim_is_not_given_back(channel):
+    # Its outcome was recorded (the claim time stays on the row): giving it back would send the
+    # message a second time.
+    (row,) = services._claim([_row().pk])
+    Notification.objects.filter(pk=row.pk).update(status=NotificationStatus.SENT)
+    assert services._release([row]) == []
+    assert _fresh(row).status == NotificationStatus.SENT and _fresh(row).attempts == 1

@@ -92,8 +92,9 @@ def test_a_dissatisfied_rating_reopens_one_level_up_and_counts_as_not_satisfied(
 )
 def test_an_unknown_rating_or_a_long_comment_is_refused_and_nothing_changes(w, rating, comment):
     request = _resolved(w)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError) as refused:
         services.request_rate(request=request, rating=rating, comment=comment)
+    assert refused.value.message  # the resident is told what to change
     request.refresh_from_db()
     assert request.status == Status.RESOLVED and request.rating == ""
     assert _counters(request) == (0, 0)

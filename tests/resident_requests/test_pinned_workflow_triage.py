@@ -197,3 +197,17 @@ def test_me_too_adds_a_follower_who_is_told_and_timelined(w):
     services.request_support(request=request, phone="13700000002")
     request.refresh_from_db()
     assert request.supporters_count == 2
+
+
+def test_merge_refusals_tell_staff_why(w):
+    closed = submit(w, submitter_phone="13800000001")
+    services.request_reject(request=closed, actor=w.users["leader"], reason="重复")
+    duplicate = submit(w, submitter_phone="13800000002")
+
+    with pytest.raises(IllegalTransition) as itself:
+        services.request_merge(request=duplicate, into=duplicate, actor=w.users["leader"])
+    assert itself.value.message
+    with pytest.raises(IllegalTransition) as not_open:
+        services.request_merge(request=duplicate, into=closed, actor=w.users["leader"])
+    # The message names the request that is no longer open.
+    assert closed.code in not_open.value.message

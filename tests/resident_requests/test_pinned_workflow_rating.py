@@ -189,3 +189,25 @@ def test_a_closed_request_is_never_flagged_overdue(w):
     request.refresh_from_db()
     assert request.overdue is False
     assert not request.events.filter(kind=EventKind.OVERDUE).exists()
+
+
+def test_a_second_call_back_never_replaces_the_first_one_s_rating(w):
+    request = _resolved(w)
+    community = w.users["community"]
+    services.request_callback(
+        request=request, actor=community, reached=True, satisfaction=Rating.SATISFIED
+    )
+    first = RequestRating.objects.get(request=request)
+
+    services.request_callback(
+        request=request, actor=community, reached=True, satisfaction=Rating.BASICALLY_SATISFIED
+    )
+
+    row = RequestRating.objects.get(request=request)
+    assert (row.rating, row.source, row.created_at) == (
+        Rating.SATISFIED,
+        RatingSource.CALLBACK,
+        first.created_at,
+    )
+    assert _counters(request) == (1, 1)
+    assert request.events.filter(kind=EventKind.CALLED_BACK).count() == 2

@@ -190,3 +190,23 @@ def test_departments_must_be_named_when_the_category_has_no_default_one(w):
     assert list(request.department_links.values_list("department", flat=True)) == [
         w.other_department.pk
     ]
+
+
+def test_a_department_already_taking_part_is_not_called_twice(w):
+    request = at_level(w, HandlingLevel.STREET)
+    services.request_escalate(
+        request=request,
+        actor=w.users["street"],
+        note="需上级协调",
+        departments=[w.other_department],
+    )
+    services.request_escalate(
+        request=request,
+        actor=w.users["street"],
+        note="还需城管",
+        departments=[w.other_department, w.department],
+    )
+    links = list(request.department_links.values_list("department_id", flat=True))
+    assert sorted(links) == sorted([w.department.pk, w.other_department.pk])
+    called = request.events.filter(kind=EventKind.DEPARTMENT_CALLED, department=w.other_department)
+    assert called.count() == 1

@@ -498,14 +498,15 @@ def request_merge(
         request.merged_into = into
         request.closed_at = timezone.now()
         _save(request, ["status", "merged_into", "closed_at"])
-        added = 1 + request.supporters_count
+        # The people behind the duplicate follow the target from now on; the count grows by
+        # those who did not follow it already (as "me too" counts each phone once).
         phones = {request.submitter_phone, *request.supporters.values_list("phone", flat=True)}
         phones -= {into.submitter_phone, *into.supporters.values_list("phone", flat=True)}
         RequestSupporter.objects.bulk_create(
             [RequestSupporter(request=into, phone=phone) for phone in sorted(phones)]
         )
         ResidentRequest.objects.filter(pk=into.pk).update(
-            supporters_count=F("supporters_count") + added
+            supporters_count=F("supporters_count") + len(phones)
         )
         _record(
             request,

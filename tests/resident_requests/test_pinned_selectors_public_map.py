@@ -57,8 +57,9 @@ def test_only_requests_allowed_by_the_resident_and_approved_by_staff_are_listed(
 
 def test_the_list_is_newest_first_and_filters_by_street_community_and_category(w):
     now = timezone.now()
-    older = _public(w, building_index=0, created_at=now - 2 * DAY)
+    # The newer one was entered first (a smaller id): the date orders them, not the number.
     newer = _public(w, building_index=1, created_at=now - DAY)
+    older = _public(w, building_index=0, created_at=now - 2 * DAY)
     elsewhere = _public(w, building_index=2)  # the second community
     other_kind = _public(w, building_index=0, category=w.other_category)
 
@@ -104,3 +105,10 @@ def test_a_resolved_item_is_not_open_and_a_pin_without_a_building_is_rounded(w):
     assert item["place"] == w.grids[0].name
     # Half a pin is not rounded (nor placed).
     assert (item["lat"], item["lng"]) == (32.2016, None)
+
+
+def test_requests_of_the_same_moment_are_listed_last_entered_first(w):
+    moment = timezone.now()
+    first, second = _public(w, created_at=moment), _public(w, created_at=moment)
+
+    assert _ids() == [second.pk, first.pk]

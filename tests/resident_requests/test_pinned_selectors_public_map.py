@@ -75,6 +75,7 @@ def test_an_item_says_category_place_date_status_supporters_and_the_link(w):
         w,
         status=Status.DISPATCHED,
         supporters_count=4,
+        created_at=timezone.now() - 3 * DAY,  # the day it was reported, not today
         description="<b>楼下</b>路灯坏了" + "很久" * 100,
     )
     request = selectors.problems_public().get(pk=request.pk)

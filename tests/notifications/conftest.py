@@ -104,3 +104,18 @@ def robot_settings(settings, webhook):
     }
     settings.NOTIFICATIONS_HTTP_TIMEOUT = 2
     return settings
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """The ids published to the send task, one list per publish (no Celery)."""
+    from notifications import services
+
+    sent = []
+
+    def enqueue(*, ids, countdown=None):
+        sent.append(list(ids))
+        return len(ids)
+
+    monkeypatch.setattr(services, "notifications_enqueue", enqueue)
+    return sent

@@ -50,17 +50,6 @@ def channel(monkeypatch, settings):
     return stub
 
 
-@pytest.fixture
-def published(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        services,
-        "notifications_enqueue",
-        lambda *, ids, countdown=None: sent.append(list(ids)) or len(ids),
-    )
-    return sent
-
-
 def _row(**fields) -> Notification:
     defaults = {
         "channel": Channel.SMS,

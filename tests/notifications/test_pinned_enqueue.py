@@ -16,19 +16,6 @@ CONTEXT = {"code": "JK-20261125-ABCDEFGHJ", "grid": "京口路第1网格"}
 
 
 @pytest.fixture
-def published(monkeypatch):
-    """The ids published after the commit, one list per publish."""
-    sent = []
-
-    def enqueue(*, ids, countdown=None):
-        sent.append(list(ids))
-        return len(ids)
-
-    monkeypatch.setattr(services, "notifications_enqueue", enqueue)
-    return sent
-
-
-@pytest.fixture
 def routes(settings):
     settings.LANGUAGE_CODE = "zh-hans"
     settings.NOTIFICATIONS_ROUTES = {

@@ -28,17 +28,6 @@ def _row(**fields) -> Notification:
     return Notification.objects.create(**{**defaults, **fields})
 
 
-@pytest.fixture
-def published(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        services,
-        "notifications_enqueue",
-        lambda *, ids, countdown=None: sent.append(list(ids)) or len(ids),
-    )
-    return sent
-
-
 def test_send_again_starts_failed_and_dead_rows_from_scratch(
     published, django_capture_on_commit_callbacks
 ):

@@ -8,6 +8,7 @@ stays pending and `outbox_sweep` publishes it again later.
 """
 
 import datetime
+import hashlib
 import json
 import logging
 import random
@@ -95,6 +96,20 @@ def channels_for(template_key: str, audience: str) -> list[str]:
     return []
 
 
+KEY_LENGTH = 200  # Notification.idempotency_key's max_length
+
+
+def _idempotency_key(*parts: str) -> str:
+    """The row's key for a cause, a recipient and a channel. A key that would not fit keeps its
+    head and ends in a digest of the whole, so that a long cause never makes two recipients' or
+    two channels' keys the same (cutting it would, and one of them would get no message)."""
+    key = "|".join(parts)
+    if len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[: KEY_LENGTH - len(digest) - 1]}#{digest}"
+
+
 def notifications_create(
     *,
     cause: str,
@@ -133,7 +148,7 @@ def notifications_create_many(
             recipient = recipient.resolved()
             for channel in channels_for(template_key, recipient.audience):
                 if channel in ROBOT_CHANNELS:
-                    key = f"{cause}|group|{channel}"
+                    key = _idempotency_key(cause, "group", channel)
                     if key not in rows:
                         rows[key] = Notification(
                             channel=channel,
@@ -141,7 +156,7 @@ def notifications_create_many(
                             context=dict(context),
                             language=default_language,
                             request_id=request_id,
-                            idempotency_key=key[:200],
+                            idempotency_key=key,
                         )
                     if (
                         recipient.phone
@@ -154,7 +169,7 @@ def notifications_create_many(
                     continue
                 if channel == Channel.EMAIL and not recipient.email:
                     continue
-                key = f"{cause}|{recipient.key}|{channel}"[:200]
+                key = _idempotency_key(cause, recipient.key, channel)
                 rows.setdefault(
                     key,
                     Notification(
@@ -172,7 +187,7 @@ def notifications_create_many(
                 )
             if recipient.user is not None and recipient.audience != "resident":
                 # The inbox copy: whatever the routes and addresses, a login reads it there.
-                key = f"{cause}|{recipient.key}|{Channel.INBOX}"[:200]
+                key = _idempotency_key(cause, recipient.key, Channel.INBOX)
                 rows.setdefault(
                     key,
                     Notification(

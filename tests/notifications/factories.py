@@ -5,6 +5,7 @@ import itertools
 from dataclasses import dataclass
 
 from grids.models import Building, Grid
+from notifications.models import Channel, Notification
 from organization.models import OrgUnit, Person, PoliticalStatus, StaffRole
 from resident_requests.models import Category, HandlingLevel
 from resident_requests.services import request_submit
@@ -100,3 +101,17 @@ def submit(w: World, **extra):
         description="楼下垃圾三天没人清运",
         **extra,
     )
+
+
+def outbox_row(**fields) -> Notification:
+    """One outbox row written straight to the table: a pending SMS to a resident's phone."""
+    defaults = {
+        "channel": Channel.SMS,
+        "template_key": "request.submitted",
+        "context": {},
+        "phone": "13812345678",
+        "idempotency_key": f"row:{next(_n)}",
+    }
+    values = {**defaults, **fields}
+    values["context"] = dict(values["context"])  # each row its own, as the services write it
+    return Notification.objects.create(**values)

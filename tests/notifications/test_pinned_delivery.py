@@ -5,20 +5,20 @@ when its lease runs short (found by `make mutants`). The channel is a stub: only
 the send matters here."""
 
 import datetime
-import itertools
 import time
+from functools import partial
 
 import pytest
 from django.utils import timezone
 
 from notifications import services
 from notifications.channels import PermanentSendError, TransientSendError
-from notifications.models import Channel, Notification, NotificationStatus
+from notifications.models import Notification, NotificationStatus
 from notifications.services import SendOutcome
 
-pytestmark = pytest.mark.django_db
+from .factories import outbox_row
 
-_keys = itertools.count(1)
+pytestmark = pytest.mark.django_db
 
 
 class Stub:
@@ -50,20 +50,15 @@ def channel(monkeypatch, settings):
     return stub
 
 
-def _row(**fields) -> Notification:
-    defaults = {
-        "channel": Channel.SMS,
-        "template_key": "request.submitted",
-        "context": {
-            "code": "JK-20261125-ABCDEFGHJ",
-            "grid": "京口路第1网格",
-            "category": "垃圾清运",
-            "deadline": "2026-11-26T10:00:00+08:00",
-        },
-        "phone": "13812345678",
-        "idempotency_key": f"delivery:{next(_keys)}",
-    }
-    return Notification.objects.create(**{**defaults, **fields})
+_row = partial(
+    outbox_row,
+    context={
+        "code": "JK-20261125-ABCDEFGHJ",
+        "grid": "京口路第1网格",
+        "category": "垃圾清运",
+        "deadline": "2026-11-26T10:00:00+08:00",
+    },
+)
 
 
 def _fresh(row: Notification) -> Notification:

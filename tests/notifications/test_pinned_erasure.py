@@ -4,7 +4,7 @@ messages are blanked, that a message still to go out keeps them, and that the co
 are right (found by `make mutants`)."""
 
 import datetime
-import itertools
+from functools import partial
 
 import pytest
 from django.utils import timezone
@@ -12,21 +12,16 @@ from django.utils import timezone
 from notifications.models import Channel, Notification, NotificationStatus
 from notifications.services import notifications_anonymize, notifications_forget_finished
 
+from .factories import outbox_row
+
 pytestmark = pytest.mark.django_db
 
-_keys = itertools.count(1)
-
-
-def _row(**fields) -> Notification:
-    defaults = {
-        "channel": Channel.SMS,
-        "template_key": "request.received",
-        "context": {"code": "JK-20261125-ABCDEFGHJ"},
-        "phone": "13812345678",
-        "status": NotificationStatus.SENT,
-        "idempotency_key": f"erasure:{next(_keys)}",
-    }
-    return Notification.objects.create(**{**defaults, **fields})
+_row = partial(
+    outbox_row,
+    template_key="request.received",
+    context={"code": "JK-20261125-ABCDEFGHJ"},
+    status=NotificationStatus.SENT,
+)
 
 
 def _state(row: Notification) -> tuple[str, str, dict]:

@@ -3,7 +3,6 @@ which rows a staff member's action changes, to what, and the count the page repo
 `make mutants`)."""
 
 import datetime
-import itertools
 
 import pytest
 from django.utils import timezone
@@ -12,20 +11,11 @@ from notifications import services
 from notifications.models import Channel, Notification, NotificationStatus
 from tests.organization.factories import UserFactory
 
+from .factories import outbox_row
+
 pytestmark = pytest.mark.django_db
 
-_keys = itertools.count(1)
-
-
-def _row(**fields) -> Notification:
-    defaults = {
-        "channel": Channel.SMS,
-        "template_key": "request.submitted",
-        "context": {},
-        "phone": "13812345678",
-        "idempotency_key": f"resend:{next(_keys)}",
-    }
-    return Notification.objects.create(**{**defaults, **fields})
+_row = outbox_row
 
 
 def test_send_again_starts_failed_and_dead_rows_from_scratch(

@@ -96,7 +96,7 @@ def channels_for(template_key: str, audience: str) -> list[str]:
     return []
 
 
-KEY_LENGTH = 200  # Notification.idempotency_key's max_length
+KEY_LENGTH = Notification._meta.get_field("idempotency_key").max_length
 
 
 def _idempotency_key(*parts: str) -> str:

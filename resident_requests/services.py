@@ -1236,11 +1236,12 @@ def request_rate(
 
 def _rating_record(request: ResidentRequest, rating: str, source: str, now) -> None:
     """Keep `rating` as the current resolution's (RequestRating) and the request's counters
-    (the caller saves them): the resident's replaces a call-back's, a call-back never replaces
-    anything."""
+    (the caller saves them). The resident's own rating stands once given; a call-back's gives
+    way to the resident's and to a later call-back's, so the rating kept is the one the
+    request acted on (a later 不满意 on the phone reopens it and counts as not satisfied)."""
     current = request.ratings.filter(resolution=request.reopened_count).first()
     if current is not None:
-        if source == RatingSource.CALLBACK or current.source == RatingSource.RESIDENT:
+        if current.source == RatingSource.RESIDENT:
             return
         request.satisfied_count -= current.rating in SATISFIED_RATINGS
         current.rating, current.source, current.created_at = rating, source, now
@@ -1261,7 +1262,7 @@ def request_callback(
     *, request: ResidentRequest, actor, reached: bool, satisfaction: str = "", note: str = ""
 ) -> ResidentRequest:
     """回访: staff of the area called the resident about a resolved request. Reached, what the
-    resident said counts as their rating unless they rate themselves; 不满意 reopens the
+    resident said on the latest such call counts as their rating unless they rate themselves; 不满意 reopens the
     request one level up, as the resident's own rating does. The note stays internal."""
     with transaction.atomic():
         request = _lock(request)

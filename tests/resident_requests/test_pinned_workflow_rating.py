@@ -191,23 +191,56 @@ def test_a_closed_request_is_never_flagged_overdue(w):
     assert not request.events.filter(kind=EventKind.OVERDUE).exists()
 
 
-def test_a_second_call_back_never_replaces_the_first_one_s_rating(w):
+def test_a_later_call_back_replaces_the_earlier_one_s_rating(w):
     request = _resolved(w)
     community = w.users["community"]
     services.request_callback(
         request=request, actor=community, reached=True, satisfaction=Rating.SATISFIED
     )
-    first = RequestRating.objects.get(request=request)
 
     services.request_callback(
         request=request, actor=community, reached=True, satisfaction=Rating.BASICALLY_SATISFIED
     )
 
     row = RequestRating.objects.get(request=request)
-    assert (row.rating, row.source, row.created_at) == (
-        Rating.SATISFIED,
-        RatingSource.CALLBACK,
-        first.created_at,
-    )
+    assert (row.rating, row.source) == (Rating.BASICALLY_SATISFIED, RatingSource.CALLBACK)
     assert _counters(request) == (1, 1)
     assert request.events.filter(kind=EventKind.CALLED_BACK).count() == 2
+
+
+def test_a_second_call_back_that_says_dissatisfied_reopens_and_counts_as_not_satisfied(w):
+    """The rating kept is the one the request acted on: reopened, it is not a satisfied one."""
+    request = _resolved(w)
+    community = w.users["community"]
+    services.request_callback(
+        request=request, actor=community, reached=True, satisfaction=Rating.SATISFIED
+    )
+
+    services.request_callback(
+        request=request, actor=community, reached=True, satisfaction=Rating.DISSATISFIED
+    )
+
+    request.refresh_from_db()
+    assert request.status == Status.ACCEPTED
+    assert request.reopened_count == 1
+    row = RequestRating.objects.get(request=request, resolution=0)
+    assert row.rating == Rating.DISSATISFIED
+    assert _counters(request) == (1, 0)
+
+
+def test_a_call_back_never_replaces_the_resident_s_own_rating(w):
+    request = _resolved(w)
+    services.request_rate(request=request, rating=Rating.BASICALLY_SATISFIED)
+    request.refresh_from_db()
+
+    with pytest.raises(IllegalTransition):
+        services.request_callback(
+            request=request,
+            actor=w.users["community"],
+            reached=True,
+            satisfaction=Rating.SATISFIED,
+        )
+
+    row = RequestRating.objects.get(request=request)
+    assert (row.rating, row.source) == (Rating.BASICALLY_SATISFIED, RatingSource.RESIDENT)
+    assert _counters(request) == (1, 1)

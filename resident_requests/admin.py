@@ -13,6 +13,8 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Right
+from django.db.models.lookups import Exact
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -911,7 +913,8 @@ class ResidentRequestAdmin(PersonalDataAuditMixin, admin.ModelAdmin):
         if term.isdigit() and len(term) == 11:
             return queryset.filter(submitter_phone=term), False
         if term.isdigit() and len(term) == 4:
-            return queryset.filter(submitter_phone__endswith=term), False
+            # The expression of rr_phone_last4_idx, so PostgreSQL reads that index.
+            return queryset.filter(Exact(Right("submitter_phone", 4), term)), False
         # The public id is what Open311 clients (e.g. the 12345 hotline) know a request by.
         return queryset.filter(Q(code__startswith=term) | Q(public_id=term)), False
 

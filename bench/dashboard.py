@@ -267,7 +267,8 @@ def main() -> None:
         cold_times.append(page())
 
     # The other pages people open: a street, a community, a grid, and the district for one
-    # category (that one is computed live from the requests: the summaries have no category).
+    # category (from the summaries split by category; with --live-runs, also computed live
+    # from the requests, as it was before they existed: issue 15's goal is 300 ms at 1M).
     others = []
     street = OrgUnit.objects.filter(kind="street").order_by("code").first()
     community = OrgUnit.objects.filter(kind="community", parent=street).order_by("code").first()
@@ -293,7 +294,15 @@ def main() -> None:
             response = client.get(url, {**query, **extra})
             times.append(time.perf_counter() - t0)
             assert response.status_code == 200, response.status_code
-        others.append((label, statistics.median(times)))
+        live = []
+        if extra:
+            with override_settings(DASHBOARD_SUMMARIES=False):
+                for _ in range(args.live_runs):
+                    t0 = time.perf_counter()
+                    response = client.get(url, {**query, **extra})
+                    live.append(time.perf_counter() - t0)
+                    assert response.status_code == 200, response.status_code
+        others.append((label, statistics.median(times), statistics.median(live) if live else None))
 
     live_times = []
     with override_settings(DASHBOARD_SUMMARIES=False):
@@ -313,8 +322,11 @@ def main() -> None:
     print(f"goal p50 < 300 ms: {'met' if p50_page < 0.3 else 'NOT met'}")
     print(f"/dashboard/ first view after an edit of the organization (its figures not cached): "
           f"p50 {statistics.median(cold_times) * 1000:.0f} ms")  # fmt: skip
-    for label, p50 in others:
-        print(f"/dashboard/ for the {label}: p50 {p50 * 1000:.0f} ms")
+    for label, p50, live_p50 in others:
+        line = f"/dashboard/ for the {label}: p50 {p50 * 1000:.0f} ms"
+        if live_p50 is not None:
+            line += f" (computed live from the requests: p50 {live_p50 * 1000:.0f} ms)"
+        print(line)
     if live_times:
         print(f"/dashboard/ computed live from the requests, {args.live_runs} runs: "
               f"p50 {statistics.median(live_times) * 1000:.0f} ms")  # fmt: skip

@@ -65,8 +65,10 @@ from .models import (
     GRID_COUNTERS,
     CommunityDayCategorySummary,
     CommunityMonthCategorySummary,
+    GridDayCategorySummary,
     GridDayDepartmentSummary,
     GridDaySummary,
+    GridPeriodCategorySummary,
     GridPeriodSummary,
     Period,
     SummaryState,
@@ -296,17 +298,15 @@ class RequestFilter:
     end: datetime.date
     category_id: int | None = None
     period: str = "week"  # the trend's step: "week" or "month"
-    # Where the figures come from: "summary" (the pre-aggregated daily rows), "live" (the
-    # requests themselves) or "auto": summaries when enabled, unless a category is chosen
-    # (the daily rows are not split by category).
+    # Where the figures come from: "summary" (the pre-aggregated rows; with a category, the
+    # rows split by category), "live" (the requests themselves) or "auto": summaries when
+    # enabled.
     source: str = "auto"
 
     @property
     def uses_summaries(self) -> bool:
-        if self.category_id:
-            return False
         if self.source == "auto":
-            return settings.DASHBOARD_SUMMARIES and not self.category_id
+            return settings.DASHBOARD_SUMMARIES
         return self.source == "summary"
 
     def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
@@ -505,7 +505,11 @@ PERIODS_FOR = {Period.MONTH: [Period.MONTH, Period.WEEK], Period.WEEK: [Period.W
 def _summary_parts(unit, flt, grid_ids, period: str) -> tuple[QuerySet, QuerySet | None]:
     """The summary rows covering the filter's range: whole periods from GridPeriodSummary, the
     days left over from GridDaySummary (two queries at most, the fewest rows). Both carry the
-    same counters, so their rows add up."""
+    same counters, so their rows add up. With a category, the same from the tables split by
+    category, for that category and its sub-categories."""
+    day_model, period_model = GridDaySummary, GridPeriodSummary
+    if flt.category_id:
+        day_model, period_model = GridDayCategorySummary, GridPeriodCategorySummary
     wholes, days = _cover(flt.start, flt.end, PERIODS_FOR[period])
     in_days = Q(pk__in=[])
     for first, last in days:
@@ -513,10 +517,10 @@ def _summary_parts(unit, flt, grid_ids, period: str) -> tuple[QuerySet, QuerySet
     in_periods = Q(pk__in=[])
     for kind, first, last in wholes:
         in_periods |= Q(period=kind, start__gte=first, start__lte=last)
-    scope = _in_grids(unit, grid_ids)
+    scope = _in_grids(unit, grid_ids) & _category_q(flt.category_id)
     return (
-        GridDaySummary.objects.filter(scope, in_days).order_by(),
-        GridPeriodSummary.objects.filter(scope, in_periods).order_by() if wholes else None,
+        day_model.objects.filter(scope, in_days).order_by(),
+        period_model.objects.filter(scope, in_periods).order_by() if wholes else None,
     )
 
 
@@ -712,13 +716,19 @@ def top_categories(
         # Whole months from the monthly rows; the part-months at the ends from the daily ones.
         whole, _ = _cover(flt.start, flt.end, [Period.MONTH])
         months = whole[0][1:] if whole else None
-        daily = CommunityDayCategorySummary.objects.filter(subtree_q(unit, "community"))
+        in_category = _category_q(flt.category_id)
+        daily = CommunityDayCategorySummary.objects.filter(
+            subtree_q(unit, "community"), in_category
+        )
         totals: dict[int, dict] = {}
         parts = []
         if months:
             parts.append(
                 CommunityMonthCategorySummary.objects.filter(
-                    subtree_q(unit, "community"), month__gte=months[0], month__lte=months[1]
+                    subtree_q(unit, "community"),
+                    in_category,
+                    month__gte=months[0],
+                    month__lte=months[1],
                 )
             )
             parts.append(
@@ -769,8 +779,10 @@ def top_categories(
 def escalations_by_department(
     unit: OrgUnit, flt: RequestFilter, grid_ids: list[int] | None = None
 ) -> list[dict]:
-    """Departments called in (吹哨) in the date range: called, reported in (报到), done."""
-    if flt.uses_summaries:
+    """Departments called in (吹哨) in the date range: called, reported in (报到), done. The
+    daily department rows are not split by category: with one, the calls are counted live
+    (they are few beside the requests)."""
+    if flt.uses_summaries and not flt.category_id:
         return [
             _unsum(row)
             for row in GridDayDepartmentSummary.objects.filter(

@@ -18,8 +18,10 @@ from .models import (
     GRID_COUNTERS,
     CommunityDayCategorySummary,
     CommunityMonthCategorySummary,
+    GridDayCategorySummary,
     GridDayDepartmentSummary,
     GridDaySummary,
+    GridPeriodCategorySummary,
     GridPeriodSummary,
     Period,
     SummaryState,
@@ -65,19 +67,22 @@ def _rebuild_department_days(days_filter: Q) -> int:
     return len(objs)
 
 
-def _rebuild_days(requests, days_filter: Q) -> int:
+def _rebuild_days(requests, days_filter: Q, model=GridDaySummary) -> int:
+    """The daily rows of the days in `days_filter`: per grid (GridDaySummary), or per grid and
+    category (GridDayCategorySummary)."""
+    keys = ["day", "grid_id"] + (["category_id"] if model is GridDayCategorySummary else [])
     rows = (
         requests.filter(days_filter)
         .order_by()
         .annotate(day=TruncDate("created_at"))
-        .values("day", "grid_id")
+        .values(*keys)
         .annotate(**summary_counters())
         # Written in day order: a day's rows lie together on disk, so reading a few days (the
         # ends of a date range) is a short index range scan, not a pass over the whole table.
-        .order_by("day", "grid_id")
+        .order_by(*keys)
     )
-    objs = [GridDaySummary(**row) for row in rows]
-    GridDaySummary.objects.bulk_create(objs, batch_size=2000)
+    objs = [model(**row) for row in rows]
+    model.objects.bulk_create(objs, batch_size=2000)
     return len(objs)
 
 
@@ -137,11 +142,15 @@ def _analyze(*models) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _rebuild_grid_periods(days: list[datetime.date] | None) -> None:
-    """Sum the daily grid rows of the weeks and months holding `days` (None: all of them)."""
+def _rebuild_grid_periods(
+    days: list[datetime.date] | None, day_model=GridDaySummary, model=GridPeriodSummary
+) -> None:
+    """Sum the daily grid rows of the weeks and months holding `days` (None: all of them), per
+    grid or, for the category tables, per grid and category."""
+    keys = ["grid_id"] + (["category_id"] if model is GridPeriodCategorySummary else [])
     for period, trunc in ((Period.WEEK, TruncWeek), (Period.MONTH, TruncMonth)):
-        rows = GridPeriodSummary.objects.filter(period=period)
-        daily = GridDaySummary.objects.all()
+        rows = model.objects.filter(period=period)
+        daily = day_model.objects.all()
         if days is not None:
             starts = sorted({period_start(period, day) for day in days})
             rows = rows.filter(start__in=starts)
@@ -153,15 +162,15 @@ def _rebuild_grid_periods(days: list[datetime.date] | None) -> None:
         sums = (
             daily.order_by()
             .annotate(period_start=trunc("day"))
-            .values("period_start", "grid_id")
+            .values("period_start", *keys)
             .annotate(**{f"sum_{name}": Sum(name) for name in GRID_COUNTERS})
         )
-        GridPeriodSummary.objects.bulk_create(
+        model.objects.bulk_create(
             [
-                GridPeriodSummary(
+                model(
                     period=period,
                     start=row["period_start"],
-                    grid_id=row["grid_id"],
+                    **{key: row[key] for key in keys},
                     **{name: row[f"sum_{name}"] for name in GRID_COUNTERS},
                 )
                 for row in sums
@@ -177,14 +186,23 @@ def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
     requests = ResidentRequest.objects.all()
     if days is None:
         GridDaySummary.objects.all().delete()
+        GridDayCategorySummary.objects.all().delete()
         CommunityDayCategorySummary.objects.all().delete()
         GridDayDepartmentSummary.objects.all().delete()
         written = _rebuild_days(requests, Q())
         _rebuild_grid_periods(None)
+        _rebuild_days(requests, Q(), GridDayCategorySummary)
+        _rebuild_grid_periods(None, GridDayCategorySummary, GridPeriodCategorySummary)
         _rebuild_categories(requests, Q())
         _rebuild_category_months(None)
         _rebuild_department_days(Q())
-        _analyze(GridDaySummary, GridPeriodSummary, CommunityDayCategorySummary)
+        _analyze(
+            GridDaySummary,
+            GridPeriodSummary,
+            GridDayCategorySummary,
+            GridPeriodCategorySummary,
+            CommunityDayCategorySummary,
+        )
         return written
     days = sorted(set(days))
     if not days:
@@ -192,6 +210,9 @@ def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
     GridDaySummary.objects.filter(day__in=days).delete()
     written = _rebuild_days(requests, _days_q(days))
     _rebuild_grid_periods(days)
+    GridDayCategorySummary.objects.filter(day__in=days).delete()
+    _rebuild_days(requests, _days_q(days), GridDayCategorySummary)
+    _rebuild_grid_periods(days, GridDayCategorySummary, GridPeriodCategorySummary)
     GridDayDepartmentSummary.objects.filter(day__in=days).delete()
     _rebuild_department_days(_days_q(days))
     CommunityDayCategorySummary.objects.filter(day__in=days).delete()

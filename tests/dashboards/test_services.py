@@ -90,11 +90,16 @@ def many(world):
         ("2026-01-31", "2026-02-01", "month"),  # two days, no whole period
     ],
 )
-def test_summaries_give_the_live_numbers(many, start, end, period):
+@pytest.mark.parametrize("category", [None, "env", "garbage"])
+def test_summaries_give_the_live_numbers(many, start, end, period, category):
+    """Every table of the page, from the summaries and live, for the whole district down to a
+    grid; with a top-level category (its sub-categories taken in) or a sub-category, the
+    summaries split by category."""
     flt = RequestFilter(
         start=datetime.date.fromisoformat(start),
         end=datetime.date.fromisoformat(end),
         period=period,
+        category_id=getattr(many, category).pk if category else None,
     )
     for unit in (many.district, many.s1, many.c1, many.u1):
         _assert_same(unit, flt)

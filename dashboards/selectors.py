@@ -6,6 +6,7 @@ group of figures, whatever the number of units or requests); Python only arrange
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
@@ -309,6 +310,16 @@ class RequestFilter:
             return settings.DASHBOARD_SUMMARIES
         return self.source == "summary"
 
+    @cached_property
+    def category_ids(self) -> list[int]:
+        """The category and its sub-categories (one query, once per filter): as a list of ids,
+        PostgreSQL reads the summary tables split by category through their (category, …)
+        indexes; given as a subquery it scans them whole."""
+        if not self.category_id:
+            return []
+        ids = Category.objects.filter(Q(pk=self.category_id) | Q(parent_id=self.category_id))
+        return list(ids.values_list("pk", flat=True))
+
     def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
         tz = timezone.get_current_timezone()
         start = datetime.datetime.combine(self.start, datetime.time.min, tzinfo=tz)
@@ -514,10 +525,22 @@ def _summary_parts(unit, flt, grid_ids, period: str) -> tuple[QuerySet, QuerySet
     in_days = Q(pk__in=[])
     for first, last in days:
         in_days |= Q(day__gte=first, day__lte=last)
+    if flt.category_id:
+        # The days themselves (at most a part-week at each end): with the categories, both
+        # are conditions of dash_griddaycat_idx, where ranges OR-ed together are not.
+        in_days = Q(
+            day__in=[
+                first + datetime.timedelta(days=n)
+                for first, last in days
+                for n in range((last - first).days + 1)
+            ]
+        )
     in_periods = Q(pk__in=[])
     for kind, first, last in wholes:
         in_periods |= Q(period=kind, start__gte=first, start__lte=last)
-    scope = _in_grids(unit, grid_ids) & _category_q(flt.category_id)
+    scope = _in_grids(unit, grid_ids)
+    if flt.category_id:
+        scope &= Q(category_id__in=flt.category_ids)
     return (
         day_model.objects.filter(scope, in_days).order_by(),
         period_model.objects.filter(scope, in_periods).order_by() if wholes else None,
@@ -716,7 +739,7 @@ def top_categories(
         # Whole months from the monthly rows; the part-months at the ends from the daily ones.
         whole, _ = _cover(flt.start, flt.end, [Period.MONTH])
         months = whole[0][1:] if whole else None
-        in_category = _category_q(flt.category_id)
+        in_category = Q(category_id__in=flt.category_ids) if flt.category_id else Q()
         daily = CommunityDayCategorySummary.objects.filter(
             subtree_q(unit, "community"), in_category
         )

@@ -1,0 +1,138 @@
+"""What the workflow says, and whose name its timeline keeps, pinned where a mutation run of
+resident_requests/services.py found no test holding it.
+
+Messages are compared with their translation: a changed message has none, so the resident or
+the grid leader would read English in a Chinese page.
+"""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from core.exceptions import ApplicationError, IllegalTransition
+from resident_requests import services
+from resident_requests.models import EventKind, ResidentRequest, Status
+
+from .factories import submit
+
+pytestmark = pytest.mark.django_db
+
+
+def _resolved(w):
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_resolve(request=request, actor=w.users["leader"], note="修好了")
+    request.refresh_from_db()
+    return request
+
+
+def _refusal(error_type, call, **kwargs):
+    with pytest.raises(error_type) as error:
+        call(**kwargs)
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    "rating, comment, message",
+    [
+        ("great", "", "Choose one of the ratings."),
+        ("satisfied", "好" * 501, "Keep the comment under 500 characters."),
+    ],
+)
+def test_a_refused_rating_says_why_in_chinese(w, rating, comment, message):
+    request = _resolved(w)
+    said = _refusal(
+        ApplicationError, services.request_rate, request=request, rating=rating, comment=comment
+    )
+    assert said == gettext(message) != message
+    request.refresh_from_db()
+    assert request.status == Status.RESOLVED
+
+
+def test_merging_into_an_unknown_code_says_so_and_a_merge_keeps_the_staff_s_note(w):
+    duplicate, original = submit(w), submit(w, submitter_phone="13700000009")
+    leader = w.users["leader"]
+    message = "No request with that code in your area. Check the code."
+    said = _refusal(
+        ApplicationError,
+        services.request_merge_by_code,
+        request=duplicate,
+        into_code="JK-19990101-AAAA",
+        actor=leader,
+    )
+    assert said == gettext(message) != message
+
+    services.request_merge_by_code(
+        request=duplicate, into_code=original.code, actor=leader, note="同一处路灯，已合并"
+    )
+
+    event = duplicate.events.get(kind=EventKind.MERGED)
+    assert event.public_note == "同一处路灯，已合并"
+    assert event.actor == leader
+
+
+def test_following_twice_says_the_phone_already_follows(w):
+    request = submit(w)
+    services.request_support(request=request, phone="13700000001")
+    message = "This phone number is already following this request: you will get its updates."
+    said = _refusal(
+        ApplicationError, services.request_support, request=request, phone="13700000001"
+    )
+    assert said == gettext(message) != message
+
+
+def test_a_staff_member_who_closes_an_unrated_request_is_named_on_its_timeline(w):
+    request = _resolved(w)
+    ResidentRequest.objects.filter(pk=request.pk).update(
+        resolved_at=timezone.now() - datetime.timedelta(days=8)
+    )
+    community = w.users["community"]
+
+    services.request_close_unrated(request=request, actor=community)
+
+    event = request.events.get(kind=EventKind.CLOSED)
+    assert event.actor == community
+    message = "Closed without a rating after 7 days."
+    assert event.public_note == gettext(message) != message
+
+
+def test_a_reopened_request_says_to_which_level_it_went(w):
+    request = _resolved(w)
+    services.request_rate(request=request, rating="dissatisfied")
+    event = request.events.filter(kind=EventKind.REOPENED).get()
+    message = "Reopened and handed to the %(level)s level."
+    assert event.public_note.startswith(gettext(message).split("%")[0])
+    assert gettext(message) != message
+
+
+def test_overdue_says_which_deadline_passed_and_a_request_not_yet_due_is_refused(w):
+    request = submit(w)
+    message = "Request %(code)s is not past its deadline."
+    said = _refusal(IllegalTransition, services.request_mark_overdue, request=request)
+    assert said == gettext(message) % {"code": request.code} != message % {"code": request.code}
+
+    due = timezone.now() - datetime.timedelta(hours=2)
+    ResidentRequest.objects.filter(pk=request.pk).update(accept_deadline=due)
+    services.request_mark_overdue(request=request)
+
+    event = request.events.get(kind=EventKind.OVERDUE)
+    stamp = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+    assert event.internal_note == gettext("Deadline %(due)s passed.") % {"due": stamp}
+
+
+def test_an_accepted_request_is_overdue_by_its_resolve_deadline_not_its_accept_one(w):
+    """Accepted in time, its accept deadline no longer counts: only the resolve deadline."""
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    ResidentRequest.objects.filter(pk=request.pk).update(
+        accept_deadline=timezone.now() - datetime.timedelta(hours=2),
+        resolve_deadline=timezone.now() + datetime.timedelta(days=2),
+    )
+
+    with pytest.raises(IllegalTransition):
+        services.request_mark_overdue(request=request)
+
+    request.refresh_from_db()
+    assert request.overdue is False

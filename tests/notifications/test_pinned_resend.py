@@ -64,6 +64,25 @@ def test_send_again_on_rows_that_went_out_changes_and_publishes_nothing(
     assert callbacks == [] and published == []
 
 
+def test_send_again_leaves_the_dead_rows_nobody_picked(
+    published, django_capture_on_commit_callbacks
+):
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    picked = _row(status=NotificationStatus.DEAD, attempts=5)
+    left = _row(status=NotificationStatus.DEAD, attempts=5)
+    Notification.objects.filter(pk__in=[picked.pk, left.pk]).update(updated_at=long_ago)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.notification_resend(notifications=[picked]) == 1
+
+    left.refresh_from_db()
+    assert (left.status, left.attempts, left.updated_at) == (NotificationStatus.DEAD, 5, long_ago)
+    picked.refresh_from_db()
+    # The admin's list shows when a row last changed: now.
+    assert picked.updated_at > long_ago + datetime.timedelta(minutes=59)
+    assert published == [[picked.pk]]
+
+
 # --- the inbox --------------------------------------------------------------------------------
 
 

@@ -1,52 +1,44 @@
-"""A dissatisfied rating reopens the request one level up (found by `make mutants`): the request
-starts a new escalation clock, the timeline says it came back from "resolved", and departments
-that had reported their part done must report it again."""
+"""Reopening, pinned where a mutation run of resident_requests/services.py found no test
+holding it: a second 不满意 counts a second reopening, and a request reopened at the
+department level asks each department to report again, forgetting who reported last time."""
 
 import pytest
-from django.utils import timezone
 
 from resident_requests import services
 from resident_requests.models import EventKind, HandlingLevel, Rating, Status
 
-from .factories import at_level
+from .factories import at_level, submit
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_reopened_department_request_needs_every_department_to_report_again(w):
+def test_every_dissatisfied_rating_counts_one_more_reopening(w):
+    request = submit(w)
+    leader, community = w.users["leader"], w.users["community"]
+    services.request_accept(request=request, actor=leader)
+    services.request_resolve(request=request, actor=leader, note="修好了")
+    services.request_rate(request=request, rating=Rating.DISSATISFIED)
+    request.refresh_from_db()
+    services.request_resolve(request=request, actor=community, note="又修了一次")
+    request.refresh_from_db()
+
+    services.request_rate(request=request, rating=Rating.DISSATISFIED)
+
+    request.refresh_from_db()
+    assert request.reopened_count == 2
+    assert request.events.filter(kind=EventKind.REOPENED).count() == 2
+
+
+def test_reopened_with_the_departments_each_reports_again_from_scratch(w):
     request = at_level(w, HandlingLevel.DEPARTMENT)
-    dept, dept2 = w.users["dept"], w.users["dept2"]
-    services.department_report_done(request=request, department=w.department, actor=dept, note="a")
-    services.department_report_done(
-        request=request, department=w.other_department, actor=dept2, note="b"
-    )
+    for department, user in ((w.department, "dept"), (w.other_department, "dept2")):
+        services.department_report_done(
+            request=request, department=department, actor=w.users[user], note="已处理"
+        )
     request.refresh_from_db()
     assert request.status == Status.RESOLVED
-    before = timezone.now()
 
-    services.request_rate(request=request, rating=Rating.DISSATISFIED, comment="还是不亮")
+    services.request_rate(request=request, rating=Rating.DISSATISFIED)
 
-    request.refresh_from_db()
-    assert request.status == Status.ACCEPTED and request.level == HandlingLevel.DEPARTMENT
-    assert request.escalated_at is not None and request.escalated_at >= before
-    assert not request.department_links.filter(reported_done_at__isnull=False).exists()
-    event = request.events.filter(kind=EventKind.REOPENED).get()
-    assert event.from_status == Status.RESOLVED and event.to_status == Status.ACCEPTED
-    # One department's report is no longer enough to resolve it.
-    services.department_report_done(request=request, department=w.department, actor=dept, note="c")
-    request.refresh_from_db()
-    assert request.status == Status.ACCEPTED
-
-
-def test_a_reopened_grid_request_climbs_and_starts_a_new_escalation_clock(w):
-    request = at_level(w, HandlingLevel.GRID)
-    services.request_dispatch(request=request, actor=w.users["leader"], assignee=w.members[0])
-    services.request_take(request=request, actor=w.members[0].user)
-    services.request_resolve(request=request, actor=w.members[0].user, note="修好了")
-    before = timezone.now()
-
-    services.request_rate(request=request, rating=Rating.DISSATISFIED, comment="没修好")
-
-    request.refresh_from_db()
-    assert request.level == HandlingLevel.COMMUNITY
-    assert request.escalated_at is not None and request.escalated_at >= before
+    links = list(request.department_links.values_list("reported_done_at", "reported_done_by"))
+    assert links == [(None, None), (None, None)]

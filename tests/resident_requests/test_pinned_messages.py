@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 
 from core.exceptions import ApplicationError, IllegalTransition
 from resident_requests import services
-from resident_requests.models import EventKind, ResidentRequest, Status
+from resident_requests.models import EventKind, Rating, ResidentRequest, Status
 
 from .factories import submit
 
@@ -136,3 +136,100 @@ def test_an_accepted_request_is_overdue_by_its_resolve_deadline_not_its_accept_o
 
     request.refresh_from_db()
     assert request.overdue is False
+
+
+# --- Refusals and notes of triage, merging and call-backs -------------------------------------
+
+
+def test_rejecting_or_declining_without_a_reason_says_what_to_give_and_names_who_did_it(w):
+    leader, member = w.users["leader"], w.members[0]
+    request = submit(w)
+    message = "Give the reason for rejecting: the resident will read it."
+    said = _refusal(
+        ApplicationError, services.request_reject, request=request, actor=leader, reason=" "
+    )
+    assert said == gettext(message) != message
+    services.request_reject(request=request, actor=leader, reason="不属于受理范围")
+    assert request.events.get(kind=EventKind.REJECTED).actor == leader
+    assert request.events.get(kind=EventKind.REJECTED).internal_note == ""
+
+    other = submit(w, submitter_phone="13700000008")
+    services.request_accept(request=other, actor=leader)
+    services.request_dispatch(request=other, actor=leader, assignee=member)
+    services.request_take(request=other, actor=member.user)
+    message = "Say why you cannot take it, so it can be dispatched again."
+    said = _refusal(
+        ApplicationError, services.request_decline, request=other, actor=member.user, reason=""
+    )
+    assert said == gettext(message) != message
+    services.request_decline(request=other, actor=member.user, reason="临时出差")
+    assert other.events.get(kind=EventKind.DECLINED).actor == member.user
+
+
+def test_a_merge_s_refusals_and_its_default_note_are_translated(w):
+    leader = w.users["leader"]
+    request, closed = submit(w), submit(w, submitter_phone="13700000007")
+    message = "A request cannot be merged into itself."
+    said = _refusal(
+        IllegalTransition, services.request_merge, request=request, into=request, actor=leader
+    )
+    assert said == gettext(message) != message
+
+    ResidentRequest.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+    closed.refresh_from_db()
+    message = "Request %(code)s is %(status)s: merge into a request that is still open."
+    said = _refusal(
+        ApplicationError, services.request_merge, request=request, into=closed, actor=leader
+    )
+    args = {"code": closed.code, "status": closed.get_status_display()}
+    assert said == gettext(message) % args
+
+    target = submit(w, submitter_phone="13700000006")
+    services.request_merge(request=request, into=target, actor=leader)
+    message = "The same problem was already reported; it is handled together with it."
+    event = request.events.get(kind=EventKind.MERGED)
+    assert event.public_note == gettext(message) != message
+
+
+def test_a_call_back_s_refusals_limits_and_notes(w):
+    community = w.users["community"]
+    open_request = submit(w)
+    message = "Request %(code)s is not resolved yet: call the resident back once it is."
+    said = _refusal(
+        IllegalTransition,
+        services.request_callback,
+        request=open_request,
+        actor=community,
+        reached=False,
+    )
+    assert said == gettext(message) % {"code": open_request.code}
+
+    request = _resolved(w)
+    message = "Keep the note under 2,000 characters."
+    said = _refusal(
+        ApplicationError,
+        services.request_callback,
+        request=request,
+        actor=community,
+        reached=False,
+        note="记" * 2001,
+    )
+    assert said == gettext(message) != message
+    message = "Say how satisfied the resident is: choose one of the ratings."
+    said = _refusal(
+        ApplicationError, services.request_callback, request=request, actor=community, reached=True
+    )
+    assert said == gettext(message) != message
+    assert not request.events.filter(kind=EventKind.CALLED_BACK).exists()
+
+    services.request_callback(request=request, actor=community, reached=False, note="记" * 2000)
+    event = request.events.get(kind=EventKind.CALLBACK_NOT_REACHED)
+    assert event.internal_note == f"{gettext('Not reached.')}\n{'记' * 2000}"
+    assert (event.from_status, event.to_status) == (Status.RESOLVED, Status.RESOLVED)
+    # Not reached: no rating is kept, whatever satisfaction the form carried.
+    services.request_callback(
+        request=request, actor=community, reached=False, satisfaction=Rating.SATISFIED
+    )
+    request.refresh_from_db()
+    assert (request.rated_count, request.satisfied_count) == (0, 0)
+    assert request.status == Status.RESOLVED

@@ -325,3 +325,31 @@ def test_admin_filter_lists_the_requests_whose_place_needs_checking(client, w):
     assert unlocated.code in check and located.code not in check
     at_building = client.get(changelist, {"location": "building"}).content.decode()
     assert located.code in at_building and unlocated.code not in at_building
+
+
+def test_setting_the_building_keeps_the_typed_address_or_takes_the_building_s(w):
+    """Pinned from a mutation run: the address the resident typed stays; a request with only
+    a pin gets the building's address. The staff member is named, and the note says which
+    building and, only when it changed, which grids (each message translated)."""
+    community = w.users["community"]
+    typed = without_building(w)
+    assert typed.grid == w.grids[0] != w.buildings[1].grid
+    services.request_set_building(request=typed, building=w.buildings[1], actor=community)
+    typed.refresh_from_db()
+    assert typed.address == "幸福里12号门口"
+    event = typed.events.get(kind=EventKind.LOCATED)
+    assert event.actor == community
+    building = gettext("Building set to %(building)s.") % {"building": w.buildings[1].address}
+    moved = gettext("Moved from grid %(from)s to grid %(to)s.") % {
+        "from": w.grids[0].name,
+        "to": w.buildings[1].grid.name,
+    }
+    assert event.internal_note == f"{building} {moved}"
+
+    pinned = without_building(w, address="", lat=w.buildings[0].lat, lng=w.buildings[0].lng)
+    assert pinned.grid == w.buildings[0].grid
+    services.request_set_building(request=pinned, building=w.buildings[0], actor=community)
+    pinned.refresh_from_db()
+    assert pinned.address == w.buildings[0].address
+    note = pinned.events.get(kind=EventKind.LOCATED).internal_note
+    assert note == gettext("Building set to %(building)s.") % {"building": w.buildings[0].address}

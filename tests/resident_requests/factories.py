@@ -147,6 +147,15 @@ def at_level(w: World, level: str, *, building_index: int = 0) -> ResidentReques
     return request
 
 
+def resolved(w: World) -> ResidentRequest:
+    """A request accepted and resolved by its grid leader, waiting for the resident's rating."""
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_resolve(request=request, actor=w.users["leader"], note="修好了")
+    request.refresh_from_db()
+    return request
+
+
 def image_bytes(fmt: str = "JPEG", size=(64, 48), exif: bytes | None = None) -> bytes:
     buf = io.BytesIO()
     img = Image.new("RGB", size, (200, 30, 30))

@@ -15,17 +15,9 @@ from core.exceptions import ApplicationError, IllegalTransition
 from resident_requests import services
 from resident_requests.models import EventKind, Rating, ResidentRequest, Status
 
-from .factories import submit
+from .factories import resolved, submit
 
 pytestmark = pytest.mark.django_db
-
-
-def _resolved(w):
-    request = submit(w)
-    services.request_accept(request=request, actor=w.users["leader"])
-    services.request_resolve(request=request, actor=w.users["leader"], note="修好了")
-    request.refresh_from_db()
-    return request
 
 
 def _refusal(error_type, call, **kwargs):
@@ -42,7 +34,7 @@ def _refusal(error_type, call, **kwargs):
     ],
 )
 def test_a_refused_rating_says_why_in_chinese(w, rating, comment, message):
-    request = _resolved(w)
+    request = resolved(w)
     said = _refusal(
         ApplicationError, services.request_rate, request=request, rating=rating, comment=comment
     )
@@ -84,7 +76,7 @@ def test_following_twice_says_the_phone_already_follows(w):
 
 
 def test_a_staff_member_who_closes_an_unrated_request_is_named_on_its_timeline(w):
-    request = _resolved(w)
+    request = resolved(w)
     ResidentRequest.objects.filter(pk=request.pk).update(
         resolved_at=timezone.now() - datetime.timedelta(days=8)
     )
@@ -99,7 +91,7 @@ def test_a_staff_member_who_closes_an_unrated_request_is_named_on_its_timeline(w
 
 
 def test_a_reopened_request_says_to_which_level_it_went(w):
-    request = _resolved(w)
+    request = resolved(w)
     services.request_rate(request=request, rating="dissatisfied")
     event = request.events.filter(kind=EventKind.REOPENED).get()
     message = "Reopened and handed to the %(level)s level."
@@ -204,7 +196,7 @@ def test_a_call_back_s_refusals_limits_and_notes(w):
     )
     assert said == gettext(message) % {"code": open_request.code}
 
-    request = _resolved(w)
+    request = resolved(w)
     message = "Keep the note under 2,000 characters."
     said = _refusal(
         ApplicationError,

@@ -21,17 +21,9 @@ from resident_requests.models import (
     Status,
 )
 
-from .factories import submit
+from .factories import resolved, submit
 
 pytestmark = pytest.mark.django_db
-
-
-def _resolved(w):
-    request = submit(w)
-    services.request_accept(request=request, actor=w.users["leader"])
-    services.request_resolve(request=request, actor=w.users["leader"], note="修好了")
-    request.refresh_from_db()
-    return request
 
 
 def _counters(request):
@@ -41,7 +33,7 @@ def _counters(request):
 
 @pytest.mark.parametrize("rating", [Rating.SATISFIED, Rating.BASICALLY_SATISFIED])
 def test_a_satisfied_rating_closes_the_request_and_counts_as_satisfied(w, rating):
-    request = _resolved(w)
+    request = resolved(w)
 
     services.request_rate(request=request, rating=rating, comment="  谢谢  ")
 
@@ -59,14 +51,14 @@ def test_a_satisfied_rating_closes_the_request_and_counts_as_satisfied(w, rating
 
 
 def test_a_rating_without_a_comment_says_only_the_rating(w):
-    request = _resolved(w)
+    request = resolved(w)
     services.request_rate(request=request, rating=Rating.SATISFIED)
     request.refresh_from_db()
     assert request.events.get(kind=EventKind.RATED).public_note == request.get_rating_display()
 
 
 def test_a_dissatisfied_rating_reopens_one_level_up_and_counts_as_not_satisfied(w):
-    request = _resolved(w)
+    request = resolved(w)
 
     services.request_rate(request=request, rating=Rating.DISSATISFIED, comment="没修好")
 
@@ -91,7 +83,7 @@ def test_a_dissatisfied_rating_reopens_one_level_up_and_counts_as_not_satisfied(
     [("excellent", ""), ("", ""), (Rating.SATISFIED, "很" * 501)],
 )
 def test_an_unknown_rating_or_a_long_comment_is_refused_and_nothing_changes(w, rating, comment):
-    request = _resolved(w)
+    request = resolved(w)
     with pytest.raises(ApplicationError) as refused:
         services.request_rate(request=request, rating=rating, comment=comment)
     assert refused.value.message  # the resident is told what to change
@@ -102,14 +94,14 @@ def test_an_unknown_rating_or_a_long_comment_is_refused_and_nothing_changes(w, r
 
 
 def test_a_comment_of_500_characters_is_kept(w):
-    request = _resolved(w)
+    request = resolved(w)
     services.request_rate(request=request, rating=Rating.SATISFIED, comment="好" * 500)
     request.refresh_from_db()
     assert request.rating_comment == "好" * 500
 
 
 def test_the_resident_s_rating_replaces_a_call_back_s_in_the_satisfaction_counters(w):
-    request = _resolved(w)
+    request = resolved(w)
     services.request_callback(
         request=request, actor=w.users["community"], reached=True, satisfaction=Rating.SATISFIED
     )
@@ -124,7 +116,7 @@ def test_the_resident_s_rating_replaces_a_call_back_s_in_the_satisfaction_counte
 
 
 def test_a_call_back_s_satisfied_rating_replaced_by_the_resident_s_counts_once(w):
-    request = _resolved(w)
+    request = resolved(w)
     services.request_callback(
         request=request,
         actor=w.users["community"],
@@ -136,7 +128,7 @@ def test_a_call_back_s_satisfied_rating_replaced_by_the_resident_s_counts_once(w
 
 
 def test_closing_unrated_records_who_closed_it(w):
-    request = _resolved(w)
+    request = resolved(w)
     ResidentRequest.objects.filter(pk=request.pk).update(
         resolved_at=timezone.now() - datetime.timedelta(days=8)
     )
@@ -181,7 +173,7 @@ def test_a_submitted_request_is_overdue_by_the_earlier_of_its_two_deadlines(w):
 
 
 def test_a_closed_request_is_never_flagged_overdue(w):
-    request = _resolved(w)
+    request = resolved(w)
     ResidentRequest.objects.filter(pk=request.pk).update(
         resolve_deadline=timezone.now() - datetime.timedelta(days=1)
     )
@@ -192,7 +184,7 @@ def test_a_closed_request_is_never_flagged_overdue(w):
 
 
 def test_a_later_call_back_replaces_the_earlier_one_s_rating(w):
-    request = _resolved(w)
+    request = resolved(w)
     community = w.users["community"]
     services.request_callback(
         request=request, actor=community, reached=True, satisfaction=Rating.SATISFIED
@@ -210,7 +202,7 @@ def test_a_later_call_back_replaces_the_earlier_one_s_rating(w):
 
 def test_a_second_call_back_that_says_dissatisfied_reopens_and_counts_as_not_satisfied(w):
     """The rating kept is the one the request acted on: reopened, it is not a satisfied one."""
-    request = _resolved(w)
+    request = resolved(w)
     community = w.users["community"]
     services.request_callback(
         request=request, actor=community, reached=True, satisfaction=Rating.SATISFIED
@@ -229,7 +221,7 @@ def test_a_second_call_back_that_says_dissatisfied_reopens_and_counts_as_not_sat
 
 
 def test_a_call_back_never_replaces_the_resident_s_own_rating(w):
-    request = _resolved(w)
+    request = resolved(w)
     services.request_rate(request=request, rating=Rating.BASICALLY_SATISFIED)
     request.refresh_from_db()
 

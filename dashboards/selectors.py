@@ -320,6 +320,11 @@ class RequestFilter:
         ids = Category.objects.filter(Q(pk=self.category_id) | Q(parent_id=self.category_id))
         return list(ids.values_list("pk", flat=True))
 
+    @property
+    def in_category(self) -> Q:
+        """The summary rows of the category and its sub-categories (all rows without one)."""
+        return Q(category_id__in=self.category_ids) if self.category_id else Q()
+
     def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
         tz = timezone.get_current_timezone()
         start = datetime.datetime.combine(self.start, datetime.time.min, tzinfo=tz)
@@ -538,9 +543,7 @@ def _summary_parts(unit, flt, grid_ids, period: str) -> tuple[QuerySet, QuerySet
     in_periods = Q(pk__in=[])
     for kind, first, last in wholes:
         in_periods |= Q(period=kind, start__gte=first, start__lte=last)
-    scope = _in_grids(unit, grid_ids)
-    if flt.category_id:
-        scope &= Q(category_id__in=flt.category_ids)
+    scope = _in_grids(unit, grid_ids) & flt.in_category
     return (
         day_model.objects.filter(scope, in_days).order_by(),
         period_model.objects.filter(scope, in_periods).order_by() if wholes else None,
@@ -739,9 +742,8 @@ def top_categories(
         # Whole months from the monthly rows; the part-months at the ends from the daily ones.
         whole, _ = _cover(flt.start, flt.end, [Period.MONTH])
         months = whole[0][1:] if whole else None
-        in_category = Q(category_id__in=flt.category_ids) if flt.category_id else Q()
         daily = CommunityDayCategorySummary.objects.filter(
-            subtree_q(unit, "community"), in_category
+            subtree_q(unit, "community"), flt.in_category
         )
         totals: dict[int, dict] = {}
         parts = []
@@ -749,7 +751,7 @@ def top_categories(
             parts.append(
                 CommunityMonthCategorySummary.objects.filter(
                     subtree_q(unit, "community"),
-                    in_category,
+                    flt.in_category,
                     month__gte=months[0],
                     month__lte=months[1],
                 )

@@ -52,10 +52,10 @@ def _days_q(days: list[datetime.date]) -> Q:
 
 def _write_rows(model, rows, prefix: str = "") -> int:
     """Store the grouped `rows` (a values() queryset whose names are the model's fields, each
-    perhaps after `prefix`) as new rows of `model`. On PostgreSQL one INSERT … SELECT: the rows never come to Python (a
-    category split makes about as many summary rows as requests, and building them as objects
-    took minutes at a million). Elsewhere bulk_create, which converts each value (SQLite keeps
-    durations in a form only the ORM reads)."""
+    perhaps after `prefix`) as new rows of `model`. On PostgreSQL one INSERT … SELECT: the rows
+    never come to Python (a category split makes about as many summary rows as requests, and
+    building them as objects took minutes at a million). Elsewhere bulk_create, which converts
+    each value (SQLite keeps durations in a form only the ORM reads)."""
     if connection.vendor != "postgresql":
         objs = [model(**{k.removeprefix(prefix): v for k, v in row.items()}) for row in rows]
         model.objects.bulk_create(objs, batch_size=2000)
@@ -92,10 +92,10 @@ def _rebuild_department_days(days_filter: Q) -> int:
     return len(objs)
 
 
-def _rebuild_days(requests, days_filter: Q, model=GridDaySummary) -> int:
-    """The daily rows of the days in `days_filter`: per grid (GridDaySummary), or per grid and
-    category (GridDayCategorySummary)."""
-    keys = ["day", "grid_id"] + (["category_id"] if model is GridDayCategorySummary else [])
+def _rebuild_days(requests, days_filter: Q) -> None:
+    """The daily rows per grid and category of the days in `days_filter`: the one pass over the
+    requests. The other daily rows are sums of these (_sum_days)."""
+    keys = ["day", "grid_id", "category_id"]
     rows = (
         requests.filter(days_filter)
         .order_by()
@@ -106,21 +106,31 @@ def _rebuild_days(requests, days_filter: Q, model=GridDaySummary) -> int:
         # ends of a date range) is a short index range scan, not a pass over the whole table.
         .order_by(*keys)
     )
-    return _write_rows(model, rows)
+    _write_rows(GridDayCategorySummary, rows)
 
 
-def _rebuild_categories(requests, days_filter: Q) -> int:
-    rows = (
-        requests.filter(days_filter)
-        .order_by()
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "category_id", community_id=F("grid__community_id"))
-        .annotate(received=Count("pk"), resolved=Count("pk", filter=Q(resolved_at__isnull=False)))
-        .order_by("day", "community_id", "category_id")  # day order, as in _rebuild_days
+def _sum_days(days: list[datetime.date] | None) -> int:
+    """GridDaySummary (per grid) and CommunityDayCategorySummary (per community and category)
+    of `days` (None: every day), summed from the daily rows per grid and category: every
+    counter adds up. Returns the number of GridDaySummary rows written."""
+    daily = GridDayCategorySummary.objects.order_by()
+    if days is not None:
+        daily = daily.filter(day__in=days)
+    written = _write_rows(
+        GridDaySummary,
+        daily.values("day", "grid_id")
+        .annotate(**{f"sum_{name}": Sum(name) for name in GRID_COUNTERS})
+        .order_by("day", "grid_id"),  # day order, as in _rebuild_days
+        prefix="sum_",
     )
-    objs = [CommunityDayCategorySummary(**row) for row in rows]
-    CommunityDayCategorySummary.objects.bulk_create(objs, batch_size=2000)
-    return len(objs)
+    _write_rows(
+        CommunityDayCategorySummary,
+        daily.values("day", "category_id", community_id=F("grid__community_id"))
+        .annotate(sum_received=Sum("received"), sum_resolved=Sum("resolved"))
+        .order_by("day", "community_id", "category_id"),
+        prefix="sum_",
+    )
+    return written
 
 
 def _rebuild_category_months(months: list[datetime.date] | None) -> None:
@@ -165,12 +175,14 @@ def _analyze(*models) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _rebuild_grid_periods(
-    days: list[datetime.date] | None, day_model=GridDaySummary, model=GridPeriodSummary
-) -> None:
+def _rebuild_grid_periods(days: list[datetime.date] | None, *, by_category: bool) -> None:
     """Sum the daily grid rows of the weeks and months holding `days` (None: all of them), per
-    grid or, for the category tables, per grid and category."""
-    keys = ["grid_id"] + (["category_id"] if model is GridPeriodCategorySummary else [])
+    grid or, `by_category`, per grid and category."""
+    day_model, model = GridDaySummary, GridPeriodSummary
+    keys = ["grid_id"]
+    if by_category:
+        day_model, model = GridDayCategorySummary, GridPeriodCategorySummary
+        keys.append("category_id")
     for period, trunc in ((Period.WEEK, TruncWeek), (Period.MONTH, TruncMonth)):
         rows = model.objects.filter(period=period)
         daily = day_model.objects.all()
@@ -195,39 +207,28 @@ def summaries_rebuild(*, days: list[datetime.date] | None = None) -> int:
     """Recompute the summary rows of the given local days (None: everything). Returns the
     number of daily rows written."""
     requests = ResidentRequest.objects.all()
+    daily = [GridDayCategorySummary, GridDaySummary, CommunityDayCategorySummary]
     if days is None:
-        GridDaySummary.objects.all().delete()
-        GridDayCategorySummary.objects.all().delete()
-        CommunityDayCategorySummary.objects.all().delete()
-        GridDayDepartmentSummary.objects.all().delete()
-        written = _rebuild_days(requests, Q())
-        _rebuild_grid_periods(None)
-        _rebuild_days(requests, Q(), GridDayCategorySummary)
-        _rebuild_grid_periods(None, GridDayCategorySummary, GridPeriodCategorySummary)
-        _rebuild_categories(requests, Q())
+        for model in daily + [GridDayDepartmentSummary]:
+            model.objects.all().delete()
+        _rebuild_days(requests, Q())
+        written = _sum_days(None)
+        _rebuild_grid_periods(None, by_category=False)
+        _rebuild_grid_periods(None, by_category=True)
         _rebuild_category_months(None)
         _rebuild_department_days(Q())
-        _analyze(
-            GridDaySummary,
-            GridPeriodSummary,
-            GridDayCategorySummary,
-            GridPeriodCategorySummary,
-            CommunityDayCategorySummary,
-        )
+        _analyze(*daily, GridPeriodSummary, GridPeriodCategorySummary)
         return written
     days = sorted(set(days))
     if not days:
         return 0
-    GridDaySummary.objects.filter(day__in=days).delete()
-    written = _rebuild_days(requests, _days_q(days))
-    _rebuild_grid_periods(days)
-    GridDayCategorySummary.objects.filter(day__in=days).delete()
-    _rebuild_days(requests, _days_q(days), GridDayCategorySummary)
-    _rebuild_grid_periods(days, GridDayCategorySummary, GridPeriodCategorySummary)
-    GridDayDepartmentSummary.objects.filter(day__in=days).delete()
+    for model in daily + [GridDayDepartmentSummary]:
+        model.objects.filter(day__in=days).delete()
+    _rebuild_days(requests, _days_q(days))
+    written = _sum_days(days)
+    _rebuild_grid_periods(days, by_category=False)
+    _rebuild_grid_periods(days, by_category=True)
     _rebuild_department_days(_days_q(days))
-    CommunityDayCategorySummary.objects.filter(day__in=days).delete()
-    _rebuild_categories(requests, _days_q(days))
     _rebuild_category_months(sorted({day.replace(day=1) for day in days}))
     return written
 

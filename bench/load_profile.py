@@ -49,6 +49,11 @@ def main():
         "Redis, and other processes on a busy machine, then count for nothing)",
     )
     parser.add_argument(
+        "--only",
+        metavar="REGEX",
+        help="list only the functions whose file:line(name) matches, e.g. 'resident_requests|core'",
+    )
+    parser.add_argument(
         "--trace", action="store_true", help="print one cycle's SQL and Redis commands first"
     )
     args = parser.parse_args()
@@ -163,14 +168,13 @@ def main():
     profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     with connection.execute_wrapper(count_sql):
         started = time.perf_counter()
-        cpu_started = time.process_time()
         if not args.no_profile:
             profiler.enable()
         for _ in range(args.cycles):
             cycle()
         profiler.disable()
         elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu_started
+
     n = args.cycles
     how = "without cProfile" if args.no_profile else "under cProfile"
     print(
@@ -182,51 +186,64 @@ def main():
         f"{counts['me_too']} of {n} first POSTs were offered similar requests and sent again"
     )
     if args.no_profile:
-        bare = Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="10.1.2.3")
-        for _ in range(5):
-            bare.post("/bench/insert/")
-        bare_started = time.process_time()
-        for _ in range(n):
-            assert bare.post("/bench/insert/").status_code == 200
-        bare_cpu = time.process_time() - bare_started
-        form_client = Client(enforce_csrf_checks=True, SERVER_NAME="127.0.0.1")
-
-        def bare_cycle():
-            html = form_client.get("/bench/form/").content.decode()
-            # As a browser sends a form without a file field: URL-encoded (the portal's form,
-            # which takes photos, is multipart, as above).
-            response = form_client.post(
-                "/bench/form/",
-                urlencode(
-                    {
-                        "csrfmiddlewaretoken": CSRF_RE.search(html).group(1),
-                        "name": "压测居民",
-                        "phone": next_phone(),
-                        "description": "楼道灯坏了，晚上很黑，请尽快维修。",
-                    }
-                ),
-                content_type="application/x-www-form-urlencoded",
-            )
-            assert response.status_code == 302, response.status_code
-
-        for _ in range(5):
-            bare_cycle()
-        cycle_started = time.process_time()
-        for _ in range(n):
-            bare_cycle()
-        cycle_cpu = time.process_time() - cycle_started
-        print(
-            f"CPU of this process: {cpu / n * 1000:.2f} ms a cycle; the bare ModelForm cycle "
-            f"(GET + POST) {cycle_cpu / n * 1000:.2f} ms: ratio {cycle_cpu / cpu:.3f}; "
-            f"the bare insert (one POST) {bare_cpu / n * 1000:.2f} ms: ratio {bare_cpu / cpu:.3f}"
-        )
+        _compare_with_bare(cycle, n)
         return
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
-    stats.print_stats(args.top)
+    stats.print_stats(*([args.only] if args.only else []), args.top)
     if os.environ.get("PROFILE_CALLERS"):
         stats.print_callers(os.environ["PROFILE_CALLERS"])
     print(out.getvalue())
+
+
+def _compare_with_bare(cycle, n: int, chunk: int = 10) -> None:
+    """This process's CPU time per cycle of the form beside bench/load_urls.py's bare views,
+    called the same way: interleaved in chunks of `chunk` (form, bare ModelForm, bare insert,
+    again), so that whatever else the machine does weighs on all three alike."""
+    from django.test import Client
+
+    bare = Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="10.1.2.3")
+    form_client = Client(enforce_csrf_checks=True, SERVER_NAME="127.0.0.1")
+
+    def bare_insert():
+        assert bare.post("/bench/insert/").status_code == 200
+
+    def bare_cycle():
+        html = form_client.get("/bench/form/").content.decode()
+        # As a browser sends a form without a file field: URL-encoded (the portal's form, which
+        # takes photos, is multipart).
+        response = form_client.post(
+            "/bench/form/",
+            urlencode(
+                {
+                    "csrfmiddlewaretoken": CSRF_RE.search(html).group(1),
+                    "name": "压测居民",
+                    "phone": next_phone(),
+                    "description": "楼道灯坏了，晚上很黑，请尽快维修。",
+                }
+            ),
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert response.status_code == 302, response.status_code
+
+    runs = {"form": cycle, "bare_cycle": bare_cycle, "bare_insert": bare_insert}
+    cpu = dict.fromkeys(runs, 0.0)
+    for run in runs.values():  # warm
+        for _ in range(5):
+            run()
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        for name, run in runs.items():
+            started = time.process_time()
+            for _ in range(size):
+                run()
+            cpu[name] += time.process_time() - started
+    form, bare_cycle_cpu, insert = (cpu[name] / n * 1000 for name in runs)
+    print(
+        f"CPU of this process, {n} of each, interleaved: the form cycle {form:.2f} ms; the bare "
+        f"ModelForm cycle (GET + POST) {bare_cycle_cpu:.2f} ms: ratio {bare_cycle_cpu / form:.3f}; "
+        f"the bare insert (one POST) {insert:.2f} ms: ratio {insert / form:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Reads of resident requests: scoped lists, public look-ups, and what the deadline tasks need."""
 
 import datetime
+import functools
 import hmac
 import math
 import random
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -646,7 +648,7 @@ def buildings_matching(text: str, limit: int = 10) -> QuerySet[Building]:
 
 
 # What the "me too" offer shows of a similar request (views._similar_rows) and what supporting
-# it reads before locking the row: the rest of the row is not loaded.
+# it reads before locking the row: the rest of the row is not loaded (deferred, as by .only()).
 SIMILAR_FIELDS = (
     "building__address",
     "building__lat",
@@ -661,43 +663,93 @@ SIMILAR_FIELDS = (
 )
 
 
+@functools.cache
+def _similar_sql(vendor: str) -> str:
+    """The look-up's SQL, written once: it runs on a resident's first post of the form, where
+    building the same query through the ORM (an OR of a subquery and a computed distance) cost
+    more than the query itself. `vendor` keys the cache (table names are quoted per database)."""
+    q = connection.ops.quote_name
+    own = [
+        f"r.{q(ResidentRequest._meta.get_field(name).column)}"
+        for name in ("id", "building", "category", *(f for f in SIMILAR_FIELDS if "__" not in f))
+    ]
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    north, east = "((b.lat - %s) * %s)", "((b.lng - %s) * %s)"
+    return (
+        f"SELECT {', '.join(own)}, b.address AS similar_address, b.lat AS similar_lat, "  # noqa: S608 (table names from the models; values as parameters)
+        "b.lng AS similar_lng, c.name AS similar_category "
+        f"FROM {q(ResidentRequest._meta.db_table)} r "
+        f"JOIN {q(Building._meta.db_table)} b ON b.id = r.building_id "
+        f"JOIN {q(Category._meta.db_table)} c ON c.id = r.category_id "
+        f"WHERE r.category_id = %s AND r.status IN ({statuses}) "
+        f"AND (r.updated_at >= %s OR EXISTS (SELECT 1 FROM {q(RequestEvent._meta.db_table)} e "
+        "WHERE e.request_id = r.id AND e.created_at >= %s)) "
+        "AND (r.building_id = %s OR (b.lat BETWEEN %s AND %s AND b.lng BETWEEN %s AND %s "
+        f"AND {north} * {north} + {east} * {east} <= %s)) "
+        "ORDER BY r.supporters_count DESC, r.created_at DESC LIMIT %s"
+    )
+
+
+def _partial(model, db: str, values: dict):
+    """An instance of `model` with only `values` loaded (the other fields deferred, read from
+    the database if ever used, as with .only())."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, names, [values[name] for name in names])
+
+
 def similar_open_requests(
     *, building: Building, category: Category, limit: int = 5
 ) -> list[ResidentRequest]:
     """Open requests of the same category in the same building or within 250 m of it, most
-    supported first. The distance is reckoned in the database (metres north and east of the
-    building, which at 250 m is the great-circle distance to a millimetre), so that only the
-    rows shown are loaded: this runs on a resident's first post of the form."""
+    supported first, with their building and category (SIMILAR_FIELDS loaded). The distance is
+    reckoned in the database (metres north and east of the building, which at 250 m is the
+    great-circle distance to a millimetre), so that only the rows shown are loaded. A request
+    nobody touched for a month (the row or its timeline) is likely stale: not offered."""
     metres_lat = 111_320
     metres_lng = 111_320 * max(math.cos(math.radians(building.lat)), 0.01)
     d_lat, d_lng = NEARBY_METRES / metres_lat, NEARBY_METRES / metres_lng
-    north = (F("building__lat") - building.lat) * metres_lat
-    east = (F("building__lng") - building.lng) * metres_lng
-    # A request nobody touched for a month is likely stale: not offered as "me too".
-    touched_since = timezone.now() - SIMILAR_UNTOUCHED_AFTER
-    return list(
-        ResidentRequest.objects.filter(category=category, status__in=OPEN_STATUSES)
-        .filter(
-            Q(updated_at__gte=touched_since)
-            | Exists(
-                RequestEvent.objects.filter(
-                    request_id=OuterRef("pk"), created_at__gte=touched_since
-                )
-            )
-        )
-        .alias(square_metres=ExpressionWrapper(north * north + east * east, FloatField()))
-        .filter(
-            Q(building=building)
-            | Q(
-                building__lat__range=(building.lat - d_lat, building.lat + d_lat),
-                building__lng__range=(building.lng - d_lng, building.lng + d_lng),
-                square_metres__lte=NEARBY_METRES**2,
-            )
-        )
-        .select_related("building", "category")
-        .only(*SIMILAR_FIELDS)
-        .order_by("-supporters_count", "-created_at")[:limit]
+    touched_since = connection.ops.adapt_datetimefield_value(
+        timezone.now() - SIMILAR_UNTOUCHED_AFTER
     )
+    lat, lng = building.lat, building.lng
+    params = [
+        category.pk,
+        *OPEN_STATUSES,
+        touched_since,
+        touched_since,
+        building.pk,
+        lat - d_lat,
+        lat + d_lat,
+        lng - d_lng,
+        lng + d_lng,
+        lat,
+        metres_lat,
+        lat,
+        metres_lat,
+        lng,
+        metres_lng,
+        lng,
+        metres_lng,
+        NEARBY_METRES**2,
+        limit,
+    ]
+    found = list(ResidentRequest.objects.raw(_similar_sql(connection.vendor), params))
+    for r in found:
+        extra = vars(r)
+        r.building = _partial(
+            Building,
+            r._state.db,
+            {
+                "id": r.building_id,
+                "address": extra.pop("similar_address"),
+                "lat": extra.pop("similar_lat"),
+                "lng": extra.pop("similar_lng"),
+            },
+        )
+        r.category = _partial(
+            Category, r._state.db, {"id": r.category_id, "name": extra.pop("similar_category")}
+        )
+    return found
 
 
 PUBLIC_REF_SALT = "resident_requests.public_view"

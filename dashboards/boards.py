@@ -17,7 +17,6 @@ from django.utils import formats, timezone
 from django.utils.translation import pgettext
 
 from organization.models import OrgForm, OrgUnit
-from party_work.selectors import party_work_by_grid
 from resident_requests.models import Channel, HandlingLevel
 
 from . import selectors
@@ -302,7 +301,7 @@ def build_dashboard(
 
     weights = score_weights()
     # 双挂钩 both ways: the grid's party work in the period counts beside its request handling.
-    work_by_grid = party_work_by_grid(unit, flt.start, flt.end)
+    work_by_grid = selectors.party_work_in_period(unit, flt.start, flt.end)
     days = (flt.end - flt.start).days + 1
     ranked = []
     for grid in grids:

@@ -5,8 +5,10 @@ group of figures, whatever the number of units or requests); Python only arrange
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,6 +47,7 @@ from organization.selectors import (
     units_visible_to,
 )
 from party_work.models import HouseholdLink
+from party_work.selectors import party_work_by_grid, party_work_figures
 from resident_requests.models import (
     LEVEL_ORDER,
     OPEN_STATUSES,
@@ -236,21 +239,42 @@ def organization_figures_changed(**kwargs) -> None:
         cache.set(_VERSION_KEY, 1, None)
 
 
+def _organization_cached(key: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`, kept in the cache under the organization's current version: computed again
+    after any edit of the organization, its grids or party work, and at the latest after
+    ORGANIZATION_FIGURES_SECONDS (for changes that send no signal)."""
+    version = cache.get_or_set(_VERSION_KEY, 1, None)
+    full_key = f"dashboards:organization:{version}:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, ORGANIZATION_FIGURES_SECONDS)
+    return value
+
+
 def organization_figures(unit: OrgUnit, year: int):
     """(party members at work, party-building figures, the child units' figures) for the unit:
     from the cache while nothing in the organization has changed, else computed (about 17
     queries, a fixed number)."""
-    from party_work.selectors import party_work_figures
 
-    version = cache.get_or_set(_VERSION_KEY, 1, None)
-    key = f"dashboards:organization:{version}:{unit.pk}:{year}"
-    figures = cache.get(key)
-    if figures is None:
+    def compute():
         work = party_work_figures(unit, year=year)
         party = party_figures(unit, households_in_contact=work.households_in_contact)
-        figures = (work, party, party_figures_by_child(unit))
-        cache.set(key, figures, ORGANIZATION_FIGURES_SECONDS)
-    return figures
+        return (work, party, party_figures_by_child(unit))
+
+    return _organization_cached(f"{unit.pk}:{year}", compute)
+
+
+def party_work_in_period(unit: OrgUnit, start: datetime.date, end: datetime.date) -> dict:
+    """The grids' party work for the assessment (双挂钩): posts claimed today, household visits
+    and volunteer hours from start to end, by grid id (party_work_by_grid), kept in the cache
+    as organization_figures are: a visit or an activity recorded is a party-work edit, so the
+    next view counts it. Counting a year's visits of a district takes a join of four tables."""
+    today = timezone.localdate()
+    return _organization_cached(
+        f"work:{unit.pk}:{start}:{end}:{today}",
+        lambda: party_work_by_grid(unit, start, end, today),
+    )
 
 
 def _range_count(queryset, path: str):

@@ -219,20 +219,41 @@ def test_a_category_page_makes_the_same_number_of_queries_at_any_size(
 def test_the_organization_figures_are_reused_until_the_organization_changes(
     client, world, django_assert_num_queries
 ):
+    import datetime
+
+    from django.utils.translation import pgettext
+
     from organization.models import OrgUnit, Person
     from organization.services import orgunit_rename
+    from party_work.models import HouseholdLink, HouseholdVisit
+    from tests.grids.factories import building
     from tests.organization.factories import PersonFactory
 
     _login(client, staff_user(StaffRole.ORG_DEPARTMENT, unit=world.district))
     first = client.get(reverse("dashboards:dashboard"), JANUARY)
     members = first.context["board"].party.party_members
     # A second view reads the party-building and party-work figures from the cache: 17 queries
-    # fewer than the first (which the query-count test above pins), no coverage (2) and no heat
-    # layer's buildings (2: the counts per building and the buildings, cached as long as the
-    # summaries may be old).
-    with django_assert_num_queries(PAGE_QUERIES - 17 - 2 - 2):
+    # fewer than the first (which the query-count test above pins), no grids' party work for
+    # the assessment (3: posts, visits, hours), no coverage (2) and no heat layer's buildings
+    # (2: the counts per building and the buildings, cached as long as the summaries may be old).
+    with django_assert_num_queries(PAGE_QUERIES - 17 - 3 - 2 - 2):
         again = client.get(reverse("dashboards:dashboard"), JANUARY)
     assert again.context["board"].party.party_members == members
+
+    # A household visit recorded in January: the next view counts it in the assessment.
+    def visits(page):
+        table = page.context["board"].tables["assessment"]
+        visits_column = table.columns.index(pgettext("dashboard", "Household visits"))
+        return {row[1]: row[visits_column] for row in table.rows}
+
+    grid_name = world.u1.name
+    assert visits(again)[grid_name] == 0
+    link = HouseholdLink.objects.create(
+        central_household=world.household, building=building(world.g1), address="一号楼",
+        contact_name="住户",
+    )  # fmt: skip
+    HouseholdVisit.objects.create(link=link, visited_on=datetime.date(2026, 1, 5))
+    assert visits(client.get(reverse("dashboards:dashboard"), JANUARY))[grid_name] == 1
 
     # A new party member, a renamed street: the next view shows both.
     Person.objects.create(

@@ -1,8 +1,10 @@
 """Template tags: the public summary block on the home page, and the dashboard's table rows."""
 
+import math
+
 from django import template
 from django.conf import settings
-from django.utils.formats import localize
+from django.utils.formats import get_format, localize
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -21,11 +23,20 @@ def public_summary(context):
     }
 
 
-def _cell(value) -> str:
-    """What the template's {{ value }} gives: localized, then escaped. Whole numbers are most
-    cells; without thousand separators their localized form is plain str()."""
-    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
-        return str(value)
+def _cell_text(value, decimal_separator: str = ".") -> str:
+    """What the template's {{ value }} gives: localized, then escaped. Without thousand
+    separators, the localized form of a whole number is plain str(), of a float (rates, scores)
+    str() with the language's decimal separator: most cells, done here without localize()."""
+    kind = type(value)
+    if kind is str:
+        return escape(value)
+    if not settings.USE_THOUSAND_SEPARATOR:
+        if kind is int:
+            return str(value)
+        if kind is float and math.isfinite(value):
+            text = str(value)
+            if "e" not in text:
+                return text.replace(".", decimal_separator)
     return escape(localize(value))
 
 
@@ -37,20 +48,21 @@ def table_rows(table):
     that way cost more than all the page's queries."""
     rows = []
     cell_links = table.cell_links
+    sep = get_format("DECIMAL_SEPARATOR")
     for index, (row, link) in enumerate(table.linked_rows()):
-        head = _cell(row[0]) if row else ""
+        head = _cell_text(row[0], sep) if row else ""
         if link:
             head = f'<a href="{escape(link)}">{head}</a>'
         targets = cell_links.get(index)
         if targets:
             cells = "".join(
-                f'<td><a class="dash-drill" href="{escape(targets[i])}">{_cell(cell)}</a></td>'
+                f'<td><a class="dash-drill" href="{escape(targets[i])}">{_cell_text(cell, sep)}</a></td>'
                 if i in targets
-                else f"<td>{_cell(cell)}</td>"
+                else f"<td>{_cell_text(cell, sep)}</td>"
                 for i, cell in enumerate(row[1:], start=1)
             )
         else:
-            cells = "".join(f"<td>{_cell(cell)}</td>" for cell in row[1:])
+            cells = "".join(f"<td>{_cell_text(cell, sep)}</td>" for cell in row[1:])
         rows.append(f'<tr><th scope="row">{head}</th>{cells}</tr>')
     # Every value above went through escape().
     return mark_safe("\n".join(rows))  # noqa: S308  # nosec B308 B703

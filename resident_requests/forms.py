@@ -468,7 +468,10 @@ class RequestForm(core_forms.Form):
         building_id = cleaned.get("building")
         building = None
         if building_id:
-            building = Building.objects.filter(pk=building_id).first()
+            try:  # get(): first() would order the rows, a dearer query to build for one key
+                building = Building.objects.get(pk=building_id)
+            except Building.DoesNotExist:
+                building = None
             if building and text and text.lower() not in building.address.lower():
                 building = None  # the resident changed the text after picking
             if building is not None:

@@ -68,3 +68,21 @@ def test_total_adds_only_what_is_missing(w):
     )
     call_command("seed_scale", requests=ResidentRequest.objects.count(), total=True, stdout=out)
     assert ResidentRequest.objects.filter(description__startswith="规模测试数据").count() == 50
+
+
+def test_tracking_codes_never_collide_however_many_are_seeded(w, monkeypatch):
+    """Ten million random 9-hexadecimal-digit codes over a year collide (the birthday bound of
+    36 bits a day): a 10M seed once stopped on a duplicate. The codes are numbered instead, on
+    from the rows already there, and kept apart from the portal's own by their "Z"."""
+    monkeypatch.setattr(seed_scale, "BATCH", 100)
+    for _ in range(3):
+        call_command("seed_scale", requests=150, stdout=io.StringIO())
+    codes = list(
+        ResidentRequest.objects.filter(description__startswith="规模测试数据").values_list(
+            "code", flat=True
+        )
+    )
+    assert len(codes) == 450
+    suffixes = {code.split("-")[2] for code in codes}
+    assert len(suffixes) == 450  # unique even without the day in front
+    assert all(len(suffix) == 9 and suffix.startswith("Z") for suffix in suffixes)

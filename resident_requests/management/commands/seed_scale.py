@@ -66,8 +66,8 @@ INSERT INTO resident_requests_residentrequest (
     updated_at
 )
 SELECT
-    'JK-' || to_char(created, 'YYYYMMDD') || '-'
-        || upper(substr(md5(random()::text || g::text || %(salt)s), 1, 9)),
+    'JK-' || to_char(created, 'YYYYMMDD') || '-Z'
+        || lpad(upper(to_hex(%(start)s + g)), 8, '0'),
     upper(substr(md5(random()::text || %(salt)s || g::text), 1, 16)),
     'help', false, true,
     md5(random()::text || g::text) || md5(random()::text || %(salt)s),
@@ -129,13 +129,20 @@ class Command(BaseCommand):
         # Big loads: drop the secondary indexes and build them once at the end, much faster
         # than updating a dozen indexes row by row.
         dropped = self._drop_indexes() if requests >= DROP_INDEXES_FROM else []
+        # Tracking codes numbered on from the rows already there: unique by construction (random
+        # ones collide at millions of rows a year). The "Z" keeps them apart from random codes
+        # (hexadecimal: earlier seeds) and from the portal's (new_tracking_code).
+        start = ResidentRequest.objects.count()
         done = 0
         try:
             while done < requests:
                 count = min(BATCH, requests - done)
                 with transaction.atomic(), connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit = off")
-                    cursor.execute(INSERT_SQL, {"count": count, "salt": f"{time.time_ns()}"})
+                    cursor.execute(
+                        INSERT_SQL,
+                        {"count": count, "salt": f"{time.time_ns()}", "start": start + done},
+                    )
                 done += count
                 self._progress(done, requests, time.monotonic() - started)
         finally:

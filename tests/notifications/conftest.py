@@ -119,3 +119,35 @@ def published(monkeypatch):
 
     monkeypatch.setattr(services, "notifications_enqueue", enqueue)
     return sent
+
+
+class Stub:
+    """A channel answering from a script: None sends, an exception is raised."""
+
+    def __init__(self):
+        self.script: list = []
+        self.sent: list = []
+
+    delay = 0.0
+
+    def send(self, message):
+        if self.delay:
+            time.sleep(self.delay)
+        answer = self.script.pop(0) if self.script else None
+        if answer is not None:
+            raise answer
+        self.sent.append(message)
+
+
+@pytest.fixture
+def channel(monkeypatch, settings):
+    """Every channel replaced by one scripted Stub; short, fixed retry settings."""
+    from notifications import services
+
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
+    settings.NOTIFICATIONS_RETRY_BACKOFF = 10
+    settings.NOTIFICATIONS_RETRY_BACKOFF_MAX = 600
+    settings.NOTIFICATIONS_SENDING_LEASE = 120
+    stub = Stub()
+    monkeypatch.setattr(services, "backend_for", lambda name: stub)
+    return stub

@@ -5,7 +5,6 @@ when its lease runs short (found by `make mutants`). The channel is a stub: only
 the send matters here."""
 
 import datetime
-import time
 from functools import partial
 
 import pytest
@@ -19,35 +18,6 @@ from notifications.services import SendOutcome
 from .factories import outbox_row
 
 pytestmark = pytest.mark.django_db
-
-
-class Stub:
-    """A channel answering from a script: None sends, an exception is raised."""
-
-    def __init__(self):
-        self.script: list = []
-        self.sent: list = []
-
-    delay = 0.0
-
-    def send(self, message):
-        if self.delay:
-            time.sleep(self.delay)
-        answer = self.script.pop(0) if self.script else None
-        if answer is not None:
-            raise answer
-        self.sent.append(message)
-
-
-@pytest.fixture
-def channel(monkeypatch, settings):
-    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
-    settings.NOTIFICATIONS_RETRY_BACKOFF = 10
-    settings.NOTIFICATIONS_RETRY_BACKOFF_MAX = 600
-    settings.NOTIFICATIONS_SENDING_LEASE = 120
-    stub = Stub()
-    monkeypatch.setattr(services, "backend_for", lambda name: stub)
-    return stub
 
 
 _row = partial(

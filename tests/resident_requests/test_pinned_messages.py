@@ -225,3 +225,13 @@ def test_a_call_back_s_refusals_limits_and_notes(w):
     request.refresh_from_db()
     assert (request.rated_count, request.satisfied_count) == (0, 0)
     assert request.status == Status.RESOLVED
+    # Not reached, nothing said: the note is the outcome alone.
+    services.request_callback(request=request, actor=community, reached=False)
+    latest = request.events.filter(kind=EventKind.CALLBACK_NOT_REACHED).order_by("-pk")[0]
+    assert latest.internal_note == gettext("Not reached.")
+    # Reached: the note opens with what the resident said.
+    services.request_callback(
+        request=request, actor=community, reached=True, satisfaction=Rating.SATISFIED, note="好"
+    )
+    called = request.events.get(kind=EventKind.CALLED_BACK)
+    assert called.internal_note == f"{Rating.SATISFIED.label}\n好"

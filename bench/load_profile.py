@@ -7,6 +7,7 @@ insert view, called the same way.
 
     .venv/bin/python bench/load_profile.py                 # 40 cycles, top 25 by own time
     .venv/bin/python bench/load_profile.py --cycles 200 --top 40 --sort cumulative
+    .venv/bin/python bench/load_profile.py --parts --cycles 300   # CPU per part of the path
 
 DATABASE_URL (PostgreSQL) and REDIS_URL / REDIS_CACHE_URL say where, as for bench/load.py.
 """
@@ -47,6 +48,12 @@ def main():
         action="store_true",
         help="profile this process's CPU time (not the wall clock: waits for PostgreSQL and "
         "Redis, and other processes on a busy machine, then count for nothing)",
+    )
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="without cProfile: the CPU time per cycle of each part of the path (PARTS), each "
+        "timed alone around its call",
     )
     parser.add_argument(
         "--only",
@@ -166,9 +173,10 @@ def main():
         counts[key] = 0
     phases.update(GET=0.0, POST=0.0)
     profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
+    parts = _time_parts() if args.parts else None
     with connection.execute_wrapper(count_sql):
         started = time.perf_counter()
-        if not args.no_profile:
+        if not (args.no_profile or args.parts):
             profiler.enable()
         for _ in range(args.cycles):
             cycle()
@@ -176,7 +184,7 @@ def main():
         elapsed = time.perf_counter() - started
 
     n = args.cycles
-    how = "without cProfile" if args.no_profile else "under cProfile"
+    how = "without cProfile" if args.no_profile or args.parts else "under cProfile"
     print(
         f"{n} cycles (GET + POST), {elapsed / n * 1000:.1f} ms a cycle {how} (GET "
         f"{phases['GET'] / n * 1000:.1f} ms, POST {phases['POST'] / n * 1000:.1f} ms); per cycle: "
@@ -185,6 +193,11 @@ def main():
         f"{counts['pickle_loads'] / n:.1f} pickle.loads of {counts['pickle_bytes'] / n:.0f} bytes; "
         f"{counts['me_too']} of {n} first POSTs were offered similar requests and sent again"
     )
+    if parts is not None:
+        print("CPU of each part, per cycle (a part's time includes the parts it calls):")
+        for name, seconds in sorted(parts.items(), key=lambda item: -item[1]):
+            print(f"  {seconds / n * 1000:6.2f} ms  {name}")
+        return
     if args.no_profile:
         _compare_with_bare(cycle, n)
         return
@@ -194,6 +207,48 @@ def main():
     if os.environ.get("PROFILE_CALLERS"):
         stats.print_callers(os.environ["PROFILE_CALLERS"])
     print(out.getvalue())
+
+
+# The parts of the form's path --parts times: (module, attribute path).
+PARTS = [
+    ("resident_requests.forms", "RequestForm.__init__"),
+    ("resident_requests.forms", "RequestForm.full_clean"),
+    ("resident_requests.forms", "RequestForm._clean_building"),
+    ("django.http.multipartparser", "MultiPartParser.parse"),
+    ("resident_requests.selectors", "similar_open_requests"),
+    ("resident_requests.ratelimit", "hit_all"),
+    ("resident_requests.services", "request_submit"),
+    ("resident_requests.models", "ResidentRequest.save"),
+    ("resident_requests.models", "RequestEvent.save"),
+    ("resident_requests.messages", "event_messages_write"),
+    ("notifications.services", "notifications_enqueue"),
+]
+
+
+def _time_parts() -> dict[str, float]:
+    """Wrap each of PARTS so that the CPU time of its calls adds up, by name (the callers look
+    them up on their module or class at each call, so the wrappers are what they call)."""
+    import functools
+    import importlib
+    from collections import Counter
+
+    spent: Counter = Counter()
+    for module_name, path in PARTS:
+        owner = importlib.import_module(module_name)
+        *parents, name = path.split(".")
+        for parent in parents:
+            owner = getattr(owner, parent)
+        original = getattr(owner, name)
+
+        def timed(*args, _original=original, _name=path, **kwargs):
+            started = time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name] += time.process_time() - started
+
+        setattr(owner, name, functools.wraps(original)(timed))
+    return spent
 
 
 def _compare_with_bare(cycle, n: int, chunk: int = 10) -> None:

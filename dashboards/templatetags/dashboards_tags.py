@@ -23,7 +23,7 @@ def public_summary(context):
     }
 
 
-def _cell_text(value, decimal_separator: str = ".") -> str:
+def _cell_text(value, decimal_separator: str) -> str:
     """What the template's {{ value }} gives: localized, then escaped. Without thousand
     separators, the localized form of a whole number is plain str(), of a float (rates, scores)
     str() with the language's decimal separator: most cells, done here without localize()."""

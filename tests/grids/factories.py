@@ -118,3 +118,15 @@ def estates_district() -> dict[str, list[Building]]:
         grid=grid3, name="东街3组2号", address="东街社区东街3组2号", lat=32.16, lng=119.57
     )
     return estates
+
+
+def square(lat, lng, half=0.002):
+    """A GeoJSON square around a point ([lng, lat] positions): a grid's boundary."""
+    ring = [
+        [lng - half, lat - half],
+        [lng + half, lat - half],
+        [lng + half, lat + half],
+        [lng - half, lat + half],
+        [lng - half, lat - half],
+    ]
+    return {"type": "Polygon", "coordinates": [ring]}

@@ -4,22 +4,11 @@ the polygon test behind it (grids.geo.polygon_contains)."""
 import pytest
 
 from grids import geo, selectors
-from tests.grids.factories import BASE_LAT, BASE_LNG, building, grid_for
+from tests.grids.factories import BASE_LAT, BASE_LNG, building, grid_for, square
 from tests.organization.factories import chain
 
 # One thousandth of a degree of latitude is 111.195 m (tests/grids/factories.py).
 M_PER_MILLI = 111.195
-
-
-def square(lat, lng, half):
-    ring = [
-        [lng - half, lat - half],
-        [lng + half, lat - half],
-        [lng + half, lat + half],
-        [lng - half, lat + half],
-        [lng - half, lat - half],
-    ]
-    return {"type": "Polygon", "coordinates": [ring]}
 
 
 def test_polygon_contains_respects_holes_and_multipolygons():

@@ -125,6 +125,21 @@ def submit(w: World, *, building_index: int = 0, **extra) -> ResidentRequest:
     )
 
 
+def without_building(w, **extra) -> ResidentRequest:
+    """A request whose building is not in the list: the typed address and the community, or
+    what `extra` says instead (a map point)."""
+    return services.request_submit(
+        submitter_name="李阿姨",
+        submitter_phone="13912345678",
+        building=None,
+        category=w.category,
+        description="路口的井盖松了，走路会绊倒。",
+        address=extra.pop("address", "幸福里12号门口"),
+        community=extra.pop("community", w.communities[0]),
+        **extra,
+    )
+
+
 def at_level(w: World, level: str, *, building_index: int = 0) -> ResidentRequest:
     """A request accepted by its grid leader and escalated up to `level` by the staff there."""
     request = submit(w, building_index=building_index)

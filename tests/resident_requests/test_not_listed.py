@@ -11,8 +11,8 @@ from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from resident_requests import services
 from resident_requests.forms import new_form_token
 from resident_requests.models import EventKind, HandlingLevel, ResidentRequest
-from tests.grids.factories import BASE_LAT, BASE_LNG, building
-from tests.resident_requests.factories import submit
+from tests.grids.factories import BASE_LAT, BASE_LNG, building, square
+from tests.resident_requests.factories import submit, without_building
 
 pytestmark = pytest.mark.django_db
 NEW = reverse("resident_requests:new")
@@ -21,18 +21,6 @@ TRIAGE_NOTE = (
     "Location needs checking: the building is not in the list and no map point fits a "
     "grid, so the community sorts it out. Set the building once the place is known."
 )
-
-
-def square(lat, lng, half=0.002):
-    """A GeoJSON square around a point, [lng, lat] positions."""
-    ring = [
-        [lng - half, lat - half],
-        [lng + half, lat - half],
-        [lng + half, lat + half],
-        [lng - half, lat + half],
-        [lng - half, lat - half],
-    ]
-    return {"type": "Polygon", "coordinates": [ring]}
 
 
 def form_data(w, **extra):
@@ -66,19 +54,6 @@ def submitted(response) -> ResidentRequest:
 def as_zh(msgid: str) -> str:
     with translation.override("zh-hans"):
         return gettext(msgid)
-
-
-def without_building(w, **extra) -> ResidentRequest:
-    return services.request_submit(
-        submitter_name="李阿姨",
-        submitter_phone="13912345678",
-        building=None,
-        category=w.category,
-        description="路口的井盖松了，走路会绊倒。",
-        address=extra.pop("address", "幸福里12号门口"),
-        community=extra.pop("community", w.communities[0]),
-        **extra,
-    )
 
 
 # --- The form ------------------------------------------------------------------------------------

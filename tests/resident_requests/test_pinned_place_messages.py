@@ -8,10 +8,9 @@ from django.utils import translation
 from core.exceptions import ApplicationError
 from resident_requests import services
 from resident_requests.models import EventKind, ResidentRequest
-from tests.grids.factories import BASE_LAT, BASE_LNG
+from tests.grids.factories import BASE_LAT, BASE_LNG, square
 
-from .factories import submit
-from .test_not_listed import square, without_building
+from .factories import submit, without_building
 
 pytestmark = pytest.mark.django_db
 

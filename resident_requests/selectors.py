@@ -651,8 +651,6 @@ def buildings_matching(text: str, limit: int = 10) -> QuerySet[Building]:
 # it reads before locking the row: the rest of the row is not loaded (deferred, as by .only()).
 SIMILAR_FIELDS = (
     "building__address",
-    "building__lat",
-    "building__lng",
     "category__name",
     "created_at",
     "description",
@@ -676,8 +674,7 @@ def _similar_sql(vendor: str) -> str:
     statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
     north, east = "((b.lat - %s) * %s)", "((b.lng - %s) * %s)"
     return (
-        f"SELECT {', '.join(own)}, b.address AS similar_address, b.lat AS similar_lat, "  # noqa: S608 (table names from the models; values as parameters)
-        "b.lng AS similar_lng, c.name AS similar_category "
+        f"SELECT {', '.join(own)}, b.address AS similar_address, c.name AS similar_category "  # noqa: S608 (table names from the models; values as parameters)
         f"FROM {q(ResidentRequest._meta.db_table)} r "
         f"JOIN {q(Building._meta.db_table)} b ON b.id = r.building_id "
         f"JOIN {q(Category._meta.db_table)} c ON c.id = r.category_id "
@@ -739,12 +736,7 @@ def similar_open_requests(
         r.building = _partial(
             Building,
             r._state.db,
-            {
-                "id": r.building_id,
-                "address": extra.pop("similar_address"),
-                "lat": extra.pop("similar_lat"),
-                "lng": extra.pop("similar_lng"),
-            },
+            {"id": r.building_id, "address": extra.pop("similar_address")},
         )
         r.category = _partial(
             Category, r._state.db, {"id": r.category_id, "name": extra.pop("similar_category")}

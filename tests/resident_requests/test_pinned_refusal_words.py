@@ -1,11 +1,12 @@
 """What staff read when the portal refuses them, pinned word for word (mutation testing found
-these unheld): a note over 2,000 characters, and a team that is not an active volunteer team of
-the unit handling the request (named by neither team nor person)."""
+these unheld): a note over 2,000 characters; a team that is not an active volunteer team of the
+unit handling the request (named by neither team nor person); setting the building of a request
+that has one (named, so that staff see which)."""
 
 import pytest
 from django.utils import translation
 
-from core.exceptions import ApplicationError, OutOfScope
+from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from resident_requests import services
 from resident_requests.models import Status
 from tests.party_work.factories import team as make_team
@@ -41,3 +42,16 @@ def test_an_inactive_team_is_refused_without_naming_it(w):
         "The chosen team is not an active volunteer team of the unit handling request "
         f"{request.code}."
     )
+
+
+def test_setting_the_building_of_a_request_that_has_one_names_the_building(w):
+    request = submit(w)
+    with pytest.raises(IllegalTransition) as refused:
+        services.request_set_building(
+            request=request, building=w.buildings[1], actor=w.users["leader"]
+        )
+    assert refused.value.message == (
+        f"Request {request.code} already has its building: {w.buildings[0].address}."
+    )
+    request.refresh_from_db()
+    assert request.building_id == w.buildings[0].pk

@@ -1,17 +1,18 @@
 """What staff read when the portal refuses them, pinned word for word (mutation testing found
 these unheld): a note over 2,000 characters; a team that is not an active volunteer team of the
 unit handling the request (named by neither team nor person); setting the building of a request
-that has one (named, so that staff see which)."""
+that has one (named, so that staff see which); a fourth photo on a staff entry."""
 
 import pytest
 from django.utils import translation
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from resident_requests import services
-from resident_requests.models import Status
+from resident_requests.models import ResidentRequest, Status
+from resident_requests.photos import photos_clean
 from tests.party_work.factories import team as make_team
 
-from .factories import submit
+from .factories import submit, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +56,19 @@ def test_setting_the_building_of_a_request_that_has_one_names_the_building(w):
     )
     request.refresh_from_db()
     assert request.building_id == w.buildings[0].pk
+
+
+def test_a_staff_entry_with_four_photos_is_refused_in_words_and_nothing_is_stored(w):
+    four = photos_clean([upload(), upload()]) + photos_clean([upload(), upload()])
+    with pytest.raises(ApplicationError) as refused:
+        services.request_submit(
+            actor=w.users["leader"],
+            submitter_name="李阿姨",
+            submitter_phone="13912345678",
+            building=w.buildings[0],
+            category=w.category,
+            description="楼道灯坏了。",
+            photos=four,
+        )
+    assert refused.value.message == "Send at most 3 photos."
+    assert not ResidentRequest.objects.exists()

@@ -60,14 +60,19 @@ def test_readyz_names_celery_when_no_worker_answers(client, settings):
     redis_url = live.REDIS_URL.rsplit("/", 1)[0] + "/15"
     settings.REDIS_URL = redis_url
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    from celery import Celery
+
     from jingkou.celery import app
 
-    old = app.conf.broker_url
-    app.conf.broker_url = redis_url
+    # A Celery app of its own on that database, made current for the probe: changing the
+    # project app's broker_url would leave its connection pool, made here, on database 15 for
+    # every later test (the outbox's worker tests then waited for messages sent there).
+    probe = Celery("readyz-probe", broker=redis_url, set_as_current=True)
     try:
         response = client.get("/readyz")
     finally:
-        app.conf.broker_url = old
+        app.set_current()
+        probe.close()
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["redis"] == "ok"

@@ -1,17 +1,18 @@
 """Asking for an extension or a suspension, pinned (mutation testing found each of these unheld):
 a second application while one waits is refused in words and nothing is added; a reason over
 500 characters is refused in words; who decides the application of a superuser (the level above
-the request's, not the top) and of street staff (the level above the street's)."""
+the request's, not the top), of street staff (the level above the street's) and of the district
+(the district: there is nothing above it); a party member's application ends with their order."""
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from core.exceptions import ApplicationError
-from resident_requests import services
-from resident_requests.models import ChangeStatus, DeadlineChange, HandlingLevel
+from resident_requests import selectors, services
+from resident_requests.models import ActorRole, ChangeStatus, DeadlineChange, HandlingLevel
 
-from .factories import at_level
+from .factories import at_level, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,27 @@ def test_street_staffs_application_is_decided_above_the_street(w):
     services.request_suspension_ask(request=request, actor=w.users["street"], reason="等待居民")
     # The request is at the community, the applicant at the street: the district decides.
     assert DeadlineChange.objects.get(request=request).approver_rank == 3
+
+
+def test_the_districts_application_is_decided_at_the_district(w):
+    request = at_level(w, HandlingLevel.GRID)
+    services.request_suspension_ask(request=request, actor=w.users["org"], reason="等待居民")
+    assert DeadlineChange.objects.get(request=request).approver_rank == 3
+
+
+def test_a_party_members_application_ends_with_their_order(w):
+    request = submit(w)
+    member = w.members[0]
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_dispatch(request=request, actor=w.users["leader"], assignee=member)
+    services.request_take(request=request, actor=member.user)
+    services.request_extension_ask(
+        request=request, actor=member.user, working_days=2, reason="等待配件"
+    )
+    change = DeadlineChange.objects.get(request=request)
+    assert change.asked_role == ActorRole.PARTY_MEMBER
+    request.refresh_from_db()
+    assert selectors.pending_change_of(request) == change
+    services.request_decline(request=request, actor=member.user, reason="出差了")
+    request.refresh_from_db()
+    assert selectors.pending_change_of(request) is None

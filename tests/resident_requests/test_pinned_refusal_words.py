@@ -1,18 +1,20 @@
 """What staff read when the portal refuses them, pinned word for word (mutation testing found
 these unheld): a note over 2,000 characters; a team that is not an active volunteer team of the
 unit handling the request (named by neither team nor person); setting the building of a request
-that has one (named, so that staff see which); a fourth photo on a staff entry."""
+that has one (named, so that staff see which); a fourth photo on a staff entry; a team without a
+leader; an order taken by a member it was not dispatched to; escalating from a level that does not
+hold the request."""
 
 import pytest
 from django.utils import translation
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from resident_requests import services
-from resident_requests.models import ResidentRequest, Status
+from resident_requests.models import HandlingLevel, ResidentRequest, Status
 from resident_requests.photos import photos_clean
 from tests.party_work.factories import team as make_team
 
-from .factories import submit, upload
+from .factories import at_level, submit, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +74,33 @@ def test_a_staff_entry_with_four_photos_is_refused_in_words_and_nothing_is_store
         )
     assert refused.value.message == "Send at most 3 photos."
     assert not ResidentRequest.objects.exists()
+
+
+def test_a_team_without_a_leader_is_refused_naming_the_team(w):
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    leaderless = make_team(w.grids[0])
+    with pytest.raises(ApplicationError) as refused:
+        services.request_dispatch(request=request, actor=w.users["leader"], team=leaderless)
+    assert refused.value.message == (
+        f"{leaderless.name} has no leader to take the order: choose its leader first."
+    )
+
+
+def test_an_order_is_taken_only_by_the_member_it_went_to(w):
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_dispatch(request=request, actor=w.users["leader"], assignee=w.members[0])
+    with pytest.raises(OutOfScope) as refused:
+        services.request_take(request=request, actor=w.members[1].user)
+    assert refused.value.message == f"Request {request.code} is not dispatched to you."
+
+
+def test_only_the_level_holding_a_request_escalates_it(w):
+    request = at_level(w, HandlingLevel.GRID)
+    with pytest.raises(OutOfScope) as refused:
+        services.request_escalate(request=request, actor=w.users["street"], note="需上级协调")
+    assert refused.value.message == (
+        f"Request {request.code} is held at the Grid (网格) level: only the staff of that level "
+        "can escalate it."
+    )

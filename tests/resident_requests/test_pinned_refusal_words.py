@@ -3,9 +3,10 @@ these unheld): a note over 2,000 characters; a team that is not an active volunt
 unit handling the request (named by neither team nor person); setting the building of a request
 that has one (named, so that staff see which); a fourth photo on a staff entry; a team without a
 leader; an order taken by a member it was not dispatched to; escalating from a level that does not
-hold the request."""
+hold the request; acting on a request the level above now handles; acting without signing in."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
@@ -104,3 +105,20 @@ def test_only_the_level_holding_a_request_escalates_it(w):
         f"Request {request.code} is held at the Grid (网格) level: only the staff of that level "
         "can escalate it."
     )
+
+
+def test_a_level_below_the_one_handling_a_request_may_not_act_on_it(w):
+    request = at_level(w, HandlingLevel.STREET)
+    with pytest.raises(OutOfScope) as refused:
+        services.request_resolve(request=request, actor=w.users["leader"], note="修好了")
+    assert refused.value.message == (
+        f"Request {request.code} is now handled at the Street (街道) level: only staff at that "
+        "level or above can act on it."
+    )
+
+
+def test_acting_on_a_request_without_signing_in_is_refused_in_words(w):
+    request = submit(w)
+    with pytest.raises(OutOfScope) as refused:
+        services.request_accept(request=request, actor=AnonymousUser())
+    assert refused.value.message == "Sign in to act on this request."

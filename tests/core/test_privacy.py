@@ -7,11 +7,7 @@ from core.privacy import redact_text, redaction_marker
 
 NAME = "张桂英"
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.mark.parametrize(

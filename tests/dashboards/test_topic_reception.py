@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from core.exceptions import ApplicationError, OutOfScope
 from organization.models import StaffRole
@@ -16,14 +16,7 @@ from party_work.models import ReceptionSession, SessionStatus
 from tests.organization.factories import staff_user
 from tests.party_work.factories import session
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """The services' refusals are read in English here (Chinese is the default)."""
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _street_user(world):

@@ -5,7 +5,6 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
 
 from core.privacy import redaction_marker
 from resident_requests import services
@@ -17,11 +16,7 @@ from .test_views import get_both
 SECRET_TEXT = "我是9号楼302室的张桂英，请打我电话136 1234 5678，邮箱 gy@qq.com"
 SECRETS = ["302", "张桂英", "1234 5678", "5678", "gy@qq.com", "2单元"]
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def both_bodies(client, path, params=None):

@@ -33,14 +33,7 @@ from resident_requests.todo import todo_for
 
 from .factories import PHONE, at_level, category, submit
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """The refusals are read in English here (the catalogue gives them in Chinese by default)."""
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -6,7 +6,6 @@ the request's, not the top), of street staff (the level above the street's) and 
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import translation
 
 from core.exceptions import ApplicationError
 from resident_requests import selectors, services
@@ -14,13 +13,7 @@ from resident_requests.models import ActorRole, ChangeStatus, DeadlineChange, Ha
 
 from .factories import at_level, submit
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_a_second_application_while_one_waits_is_refused_and_adds_nothing(w):

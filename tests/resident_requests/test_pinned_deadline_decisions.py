@@ -7,7 +7,7 @@ ahead. And what the departments read when the portal refuses them."""
 import datetime
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from grids.models import Building
@@ -26,15 +26,9 @@ from tests.grids.factories import building as make_building
 
 from .factories import at_level, submit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def _accepted(w) -> ResidentRequest:

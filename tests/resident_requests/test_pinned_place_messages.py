@@ -3,7 +3,6 @@ timeline's note of how its grid was found; what transition_run says of input it 
 Pinned from mutation testing: the refusals were only checked for their type."""
 
 import pytest
-from django.utils import translation
 
 from core.exceptions import ApplicationError
 from resident_requests import services
@@ -12,13 +11,7 @@ from tests.grids.factories import BASE_LAT, BASE_LNG, square
 
 from .factories import submit, without_building
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ hold the request; acting on a request the level above now handles; acting withou
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.utils import translation
 
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from resident_requests import services
@@ -17,13 +16,7 @@ from tests.party_work.factories import team as make_team
 
 from .factories import at_level, submit, upload
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_a_note_over_2000_characters_is_refused_in_words(w):

@@ -5,7 +5,6 @@ department's report-in note, its default, and the refusal of a second one; a bad
 in the validator's words; the extension limits when the settings say nothing."""
 
 import pytest
-from django.utils import translation
 
 from core.exceptions import ApplicationError, IllegalTransition
 from resident_requests import services
@@ -13,13 +12,7 @@ from resident_requests.models import EventKind, HandlingLevel, RequestEvent, Sta
 
 from .factories import at_level, submit
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_resolving_without_saying_what_was_done_is_refused_in_words(w):

@@ -171,6 +171,17 @@ def resolved(w: World) -> ResidentRequest:
     return request
 
 
+def taken(w: World) -> ResidentRequest:
+    """A request accepted by its grid leader, dispatched to the grid's first party member
+    (w.members[0]) and taken by them."""
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    services.request_dispatch(request=request, actor=w.users["leader"], assignee=w.members[0])
+    services.request_take(request=request, actor=w.members[0].user)
+    request.refresh_from_db()
+    return request
+
+
 def image_bytes(fmt: str = "JPEG", size=(64, 48), exif: bytes | None = None) -> bytes:
     buf = io.BytesIO()
     img = Image.new("RGB", size, (200, 30, 30))

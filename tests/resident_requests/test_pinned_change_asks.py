@@ -11,7 +11,7 @@ from core.exceptions import ApplicationError
 from resident_requests import selectors, services
 from resident_requests.models import ActorRole, ChangeStatus, DeadlineChange, HandlingLevel
 
-from .factories import at_level, submit
+from .factories import at_level, taken
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -77,11 +77,8 @@ def test_the_districts_application_is_decided_at_the_district(w):
 
 
 def test_a_party_members_application_ends_with_their_order(w):
-    request = submit(w)
+    request = taken(w)
     member = w.members[0]
-    services.request_accept(request=request, actor=w.users["leader"])
-    services.request_dispatch(request=request, actor=w.users["leader"], assignee=member)
-    services.request_take(request=request, actor=member.user)
     services.request_extension_ask(
         request=request, actor=member.user, working_days=2, reason="等待配件"
     )

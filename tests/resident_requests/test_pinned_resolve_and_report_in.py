@@ -10,7 +10,7 @@ from core.exceptions import ApplicationError, IllegalTransition
 from resident_requests import services
 from resident_requests.models import EventKind, HandlingLevel, RequestEvent, Status
 
-from .factories import at_level, submit
+from .factories import at_level, submit, taken
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -26,11 +26,8 @@ def test_resolving_without_saying_what_was_done_is_refused_in_words(w):
 
 
 def test_the_resolved_row_says_who_resolved_from_which_status_and_what_was_done(w):
-    request = submit(w)
+    request = taken(w)
     member = w.members[0]
-    services.request_accept(request=request, actor=w.users["leader"])
-    services.request_dispatch(request=request, actor=w.users["leader"], assignee=member)
-    services.request_take(request=request, actor=member.user)
     services.request_resolve(request=request, actor=member.user, note=" 换了灯泡。 ")
     event = RequestEvent.objects.get(request=request, kind=EventKind.RESOLVED)
     assert event.actor == member.user

@@ -19,20 +19,11 @@ from resident_requests.models import (
     Status,
 )
 
-from .factories import at_level, category, submit
+from .factories import at_level, category, submit, taken
 
 pytestmark = pytest.mark.django_db
 
 HOURS = datetime.timedelta(hours=1)
-
-
-def _taken(w):
-    request = submit(w)
-    services.request_accept(request=request, actor=w.users["leader"])
-    services.request_dispatch(request=request, actor=w.users["leader"], assignee=w.members[0])
-    services.request_take(request=request, actor=w.members[0].user)
-    request.refresh_from_db()
-    return request
 
 
 def _outbox(request, template_key):
@@ -40,7 +31,7 @@ def _outbox(request, template_key):
 
 
 def test_escalating_a_taken_order_hands_it_to_the_community_with_fresh_deadlines(w):
-    request = _taken(w)
+    request = taken(w)
     accept_deadline = request.accept_deadline
     ResidentRequest.objects.filter(pk=request.pk).update(overdue=True)
 

@@ -115,3 +115,17 @@ def test_acting_on_a_request_without_signing_in_is_refused_in_words(w):
     with pytest.raises(OutOfScope) as refused:
         services.request_accept(request=request, actor=AnonymousUser())
     assert refused.value.message == "Sign in to act on this request."
+
+
+def test_resolving_with_four_photos_is_refused_in_words_and_changes_nothing(w):
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+    four = photos_clean([upload(), upload()]) + photos_clean([upload(), upload()])
+    with pytest.raises(ApplicationError) as refused:
+        services.request_resolve(
+            request=request, actor=w.users["leader"], note="修好了", photos=four
+        )
+    assert refused.value.message == "Send at most 3 photos."
+    request.refresh_from_db()
+    assert request.status == Status.ACCEPTED
+    assert not request.photos.exists()

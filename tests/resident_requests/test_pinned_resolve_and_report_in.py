@@ -79,3 +79,7 @@ def test_without_configured_limits_a_request_may_have_two_extensions_of_five_day
     else:
         del settings.REQUEST_DEADLINES
     assert services.extension_limits() == (2, 5)
+
+
+def test_a_request_from_the_list_of_buildings_takes_the_buildings_address(w):
+    assert submit(w).address == w.buildings[0].address

@@ -1,8 +1,9 @@
 """Load: the resident request form and the tracking page under gunicorn with PostgreSQL and
 Redis, 50 concurrent clients for 60 s each, beside two bare views (same server, same run): a
 bare Django ModelForm cycle (GET the page, POST it: one INSERT, issue 15's yardstick) and a
-POST that inserts one row with one SQL statement. Each client's form POST is multipart with an
-empty photo field, as a browser sends it. Prints req/s, p50/p99 and errors per kind, and the
+POST that inserts one row with one SQL statement. Each client's form POST is URL-encoded, as
+request_form.js sends a form without photos (`--multipart`: multipart with an empty photo field,
+as a browser without JavaScript sends it). Prints req/s, p50/p99 and errors per kind, and the
 form's rate as a share of each bare view's. The tracking page is measured once the Celery worker has sent the form phase's messages
 (the time that took is printed too), so that its figure is the page's own. At the end it prints
 the resident set (RSS) of the gunicorn workers and of the Celery worker's processes, now and the
@@ -53,6 +54,11 @@ def main():
         "--submissions",
         type=int,
         help="run the form phase until this many submissions are stored (no worker recycling)",
+    )
+    parser.add_argument(
+        "--multipart",
+        action="store_true",
+        help="post the form multipart, as a browser without JavaScript does",
     )
     args = parser.parse_args()
     clients = args.clients or (10 if args.short else 50)
@@ -122,7 +128,9 @@ def main():
         before = ResidentRequest.objects.count()
 
         async def form(session):
-            token = await submit_form(session, base, stats, places, me_too=True)
+            token = await submit_form(
+                session, base, stats, places, me_too=True, multipart=args.multipart
+            )
             if token:
                 tokens.append(token)
 

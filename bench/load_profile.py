@@ -63,6 +63,12 @@ def main():
     parser.add_argument(
         "--trace", action="store_true", help="print one cycle's SQL and Redis commands first"
     )
+    parser.add_argument(
+        "--multipart",
+        action="store_true",
+        help="post the form multipart, as a browser without JavaScript does (request_form.js "
+        "sends a form without photos URL-encoded)",
+    )
     args = parser.parse_args()
 
     env = portal_env(
@@ -150,11 +156,22 @@ def main():
             "consent": "on",
             "confirm_new": "",  # a first POST: the "me too" look-up runs
             "website": "",
+            "request_type": "help",
         }
-        response = client.post("/requests/new/", data)
+
+        def post(data):
+            if args.multipart:
+                return client.post("/requests/new/", data)
+            return client.post(
+                "/requests/new/",
+                urlencode({**data, "photos": ""}),
+                content_type="application/x-www-form-urlencoded",
+            )
+
+        response = post(data)
         if response.status_code == 200 and b'id="similar"' in response.content:
             counts["me_too"] += 1
-            response = client.post("/requests/new/", {**data, "confirm_new": "1"})
+            response = post({**data, "confirm_new": "1"})
         phases["POST"] += time.perf_counter() - posted
         assert response.status_code == 302 and "/submitted/" in response["Location"], (
             response.status_code,

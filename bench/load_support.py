@@ -350,11 +350,14 @@ async def submit_form(
     phone: str | None = None,
     description: str = "楼道灯坏了，晚上很黑，请尽快维修。",
     me_too: bool = False,
+    multipart: bool = False,
 ) -> str | None:
     """GET the form, POST it filled in; the access token of the stored request, or None.
     `place`: (building id, address, category id), or a list of them to pick from. With
     `me_too`, the first POST is a resident's first (the "me too" look-up runs); when similar
-    requests are offered, the resident says theirs is new and sends again."""
+    requests are offered, the resident says theirs is new and sends again. The POST is
+    URL-encoded, as request_form.js sends a form without photos; with `multipart`, multipart
+    with an empty photo field, as a browser without JavaScript sends it."""
     if isinstance(place, list):
         place = random.choice(place)  # noqa: S311 - picking a place to report
     building_id, building_address, category_id = place
@@ -384,11 +387,13 @@ async def submit_form(
         "consent": "on",
         "confirm_new": "" if me_too else "1",
         "website": "",
+        "request_type": "help",
     }
-    # As a browser sends it: multipart (the form takes photos), the photo field empty.
     import aiohttp
 
-    def multipart():
+    def body():
+        if not multipart:  # the empty file field as a URL-encoded form sends it: its name
+            return {**data, "photos": ""}
         form = aiohttp.FormData()
         for key, value in data.items():
             form.add_field(key, value)
@@ -397,15 +402,13 @@ async def submit_form(
 
     start = time.monotonic()
     try:
-        response = await session.post(
-            f"{base}/requests/new/", data=multipart(), allow_redirects=False
-        )
+        response = await session.post(f"{base}/requests/new/", data=body(), allow_redirects=False)
         if me_too and response.status == 200 and 'id="similar"' in await response.text():
             response.release()
             stats.offered_similar += 1
             data["confirm_new"] = "1"  # "Not the same": send again
             response = await session.post(
-                f"{base}/requests/new/", data=multipart(), allow_redirects=False
+                f"{base}/requests/new/", data=body(), allow_redirects=False
             )
         async with response:
             body = await response.text()

@@ -31,6 +31,15 @@ def test_resident_leader_member_resident(bw, phone_page, desktop_page, live_serv
     building = w.buildings[0]
 
     # 1. The resident, on a phone.
+    sent = []  # the form's POSTs, by content type: without a photo, URL-encoded (request_form.js)
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(r.headers.get("content-type", "").split(";")[0])
+            if r.method == "POST" and r.url.endswith("/requests/new/")
+            else None
+        ),
+    )
     page.goto(f"{live_server.url}/requests/new/")
     page.fill("#id_building_text", building.address[:4])
     page.locator("#building-results button", has_text=building.address).click()
@@ -46,6 +55,8 @@ def test_resident_leader_member_resident(bw, phone_page, desktop_page, live_serv
     code = page.locator("#tracking-code").inner_text().strip()
     request = ResidentRequest.objects.get(code=code)
     assert request.status == Status.SUBMITTED
+    assert request.description == "单元门口的路灯坏了，晚上很黑 <b>急</b>"
+    assert sent == ["application/x-www-form-urlencoded"]
     track_link = page.locator("a.button").get_attribute("href")
 
     # 2. The grid leader, at a desk: accept, then dispatch to a member of the grid.
@@ -106,7 +117,7 @@ def test_a_big_phone_photo_is_scaled_down_in_the_browser_before_sending(
     page.on(
         "request",
         lambda r: (
-            bodies.append(len(r.post_data_buffer or b""))
+            bodies.append((len(r.post_data_buffer or b""), r.headers.get("content-type", "")))
             if r.method == "POST" and r.url.endswith("/requests/new/")
             else None
         ),
@@ -137,7 +148,8 @@ def test_a_big_phone_photo_is_scaled_down_in_the_browser_before_sending(
     assert max(stored.width, stored.height) <= 2000  # the browser's size (the server keeps 2048)
     with Image.open(stored.image.path) as image:
         assert image.size == (2000, 1500)  # landscape kept, nothing cropped
-    assert len(bodies) == 1 and bodies[0] < 3 * 2**20  # not the 13 MB original
+    assert len(bodies) == 1 and bodies[0][0] < 3 * 2**20  # not the 13 MB original
+    assert bodies[0][1].startswith("multipart/form-data")  # with a photo, multipart
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert not page.console_errors
 

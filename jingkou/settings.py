@@ -171,6 +171,8 @@ else:
     }
 
 CELERY_BROKER_URL = REDIS_URL or ("filesystem://" if CELERY_BROKER_DIR else "memory://")
+# On Redis, kombu's transport with one client per channel for publishing (jingkou/broker.py).
+CELERY_BROKER_TRANSPORT = "jingkou.broker:Transport" if REDIS_URL.startswith("redis://") else None
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without Redis or a broker folder the portal works alone: tasks run in-process, at once.
 CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or CELERY_BROKER_DIR)

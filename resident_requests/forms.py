@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import forms as core_forms
 from core.cache import memo_values
+from core.rows import row_by_pk
 from core.validators import validate_mainland_mobile
 from grids.forms import CommunityChoiceField, StreetChoiceField
 from grids.models import Building
@@ -468,10 +469,7 @@ class RequestForm(core_forms.Form):
         building_id = cleaned.get("building")
         building = None
         if building_id:
-            try:  # get(): first() would order the rows, a dearer query to build for one key
-                building = Building.objects.get(pk=building_id)
-            except Building.DoesNotExist:
-                building = None
+            building = row_by_pk(Building, building_id)  # its SELECT compiled once
             if building and text and text.lower() not in building.address.lower():
                 building = None  # the resident changed the text after picking
             if building is not None:
@@ -507,6 +505,10 @@ class RequestForm(core_forms.Form):
             cleaned["building_obj"] = building
             cleaned["building"] = building.pk
             cleaned["building_text"] = building.address
+
+
+# Built on every POST of the form: its fields copied cheaply (core.forms.CheapCopyFields).
+RequestForm.base_fields = core_forms.CheapCopyFields(RequestForm.base_fields)
 
 
 class TrackForm(core_forms.Form):

@@ -1,13 +1,19 @@
-"""One row by its primary key, with its SELECT written once per process.
+"""One row by its primary key, and one new row, each with its SQL written once per process.
 
 `Model.objects.get(pk=…)` builds and compiles a query on every call: on the resident's form,
 whose POST reads the chosen building, that was 0.5 ms of CPU for a look-up PostgreSQL answers
 in a fraction of it (bench/load_profile.py). `row_by_pk` compiles the same SELECT (the default
 manager's, without its ordering) once per model and database and then only runs it, through
 Django's cursor: the query is logged, counted and wrapped like any other.
+
+`insert_row` does the same for `obj.save()` of a new row: a new request, its timeline event and
+its short link are three INSERTs whose compiling cost more than their running.
 """
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery
 
 # A primary key no row has, to find the query's one parameter.
 _PROBE = -7_654_321_987
@@ -54,3 +60,148 @@ def row_by_pk(model, pk: int, *, using: str = DEFAULT_DB_ALIAS):
             for function in functions:
                 row[position] = function(row[position], expression, connection)
     return model.from_db(using, names, row)
+
+
+_INSERTS: dict[tuple, tuple | None] = {}
+
+
+def _insert_compiled(model, connection):
+    key = (model, connection)
+    if key not in _INSERTS:
+        opts = model._meta
+        fields = [
+            f for f in opts.local_concrete_fields if not f.generated and f is not opts.auto_field
+        ]
+        returning = opts.db_returning_fields
+        plain = (
+            model.save is models.Model.save  # a model's own save() must run: it keeps the ORM's way
+            and not opts.parents
+            and opts.order_with_respect_to is None
+            and opts.auto_field is not None
+            and connection.features.can_return_columns_from_insert
+            and not any(hasattr(field, "get_placeholder") for field in fields)
+        )
+        if not plain:
+            _INSERTS[key] = None
+        else:
+            quote = connection.ops.quote_name
+            returning_sql, returning_params = connection.ops.return_insert_columns(returning)
+            sql = (
+                f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608 (names from the model; values as parameters)
+                f"({', '.join(quote(field.column) for field in fields)}) "
+                f"VALUES ({', '.join(['%s'] * len(fields))}) {returning_sql}"
+            )
+            compiler = InsertQuery(model).get_compiler(connection=connection)
+            converters = compiler.get_converters([f.get_col(opts.db_table) for f in returning])
+            _INSERTS[key] = (
+                sql,
+                tuple(returning_params),
+                fields,
+                returning,
+                list(converters.items()),
+            )
+    return _INSERTS[key]
+
+
+def insert_row(obj, *, using: str = DEFAULT_DB_ALIAS):
+    """Insert `obj`, a new instance, as `obj.save(force_insert=True)` does: the same row, its
+    id and database-made values set on it, the same errors. A model with its own save(), a
+    parent model, or receivers of pre_save or post_save is saved by the ORM itself."""
+    model = type(obj)
+    connection = connections[using]
+    compiled = _insert_compiled(model, connection)
+    if compiled is None or pre_save.has_listeners(model) or post_save.has_listeners(model):
+        obj.save(using=using, force_insert=True)
+        return obj
+    sql, returning_params, fields, returning, converters = compiled
+    obj._prepare_related_fields_for_save(operation_name="save")
+    values = []
+    for field in fields:
+        value = field.pre_save(obj, True)
+        if hasattr(value, "resolve_expression"):  # an expression to compile: the ORM's way
+            obj.save(using=using, force_insert=True)
+            return obj
+        values.append(field.get_db_prep_save(value, connection=connection))
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)
+    row = list(row)
+    for position, (functions, expression) in converters:
+        for function in functions:
+            row[position] = function(row[position], expression, connection)
+    for value, field in zip(row, returning, strict=True):
+        setattr(obj, field.attname, value)
+    obj._state.adding = False
+    obj._state.db = using
+    return obj
+
+
+# The multi-row INSERTs by model, connection, row count and returned fields; a few counts only.
+_MANY_ROWS = 50
+_INSERTS_IGNORING: dict[tuple, str] = {}
+
+
+def insert_new_rows(objs: list, *, returning: list, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """INSERT the new instances `objs` (of one model) in one statement, as
+    `Model.objects._insert(objs, …, on_conflict=OnConflict.IGNORE)` does for bulk_create(…,
+    ignore_conflicts=True): a row that conflicts with a unique key is left out, the others
+    written. The values of the fields `returning` of each row written (not of those left out),
+    in no set order. The SQL for one count of rows is written once; more than a few rows, or
+    a value that is an expression, keep the ORM's way.
+    """
+    if not objs:
+        return []
+    model = type(objs[0])
+    connection = connections[using]
+    compiled = _insert_compiled(model, connection)
+    if (
+        compiled is None
+        or len(objs) > _MANY_ROWS
+        or not connection.features.can_return_rows_from_bulk_insert
+    ):
+        return _insert_new_rows_by_orm(objs, returning, using)
+    _sql, _params, fields, _returning, _converters = compiled
+    key = (model, connection, len(objs), tuple(returning))
+    sql = _INSERTS_IGNORING.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        row = f"({', '.join(['%s'] * len(fields))})"
+        returning_sql, _ = connection.ops.return_insert_columns(returning)
+        conflict = connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
+        sql = _INSERTS_IGNORING[key] = (
+            f"{connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)} "
+            f"{quote(model._meta.db_table)} "
+            f"({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES {', '.join([row] * len(objs))} {conflict} {returning_sql}"
+        )
+    values = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        for field in fields:
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):
+                return _insert_new_rows_by_orm(objs, returning, using)
+            values.append(field.get_db_prep_save(value, connection=connection))
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _insert_new_rows_by_orm(objs, returning, using):
+    model = type(objs[0])
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
+    connection = connections[using]
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    rows = []
+    size = connection.ops.bulk_batch_size(fields, objs) or len(objs)
+    for start in range(0, len(objs), size):
+        returned = model._base_manager.using(using)._insert(
+            objs[start : start + size],
+            fields=fields,
+            returning_fields=returning,
+            on_conflict=OnConflict.IGNORE,
+        )
+        rows += [tuple(row) for row in returned if row is not None]
+    return rows

@@ -21,9 +21,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils import timezone
+
+from core.rows import insert_new_rows, insert_row
 
 from .channels import OutgoingMessage, PermanentSendError, TransientSendError, backend_for
 from .messages import TemplateError, render
@@ -250,21 +251,9 @@ def _insert_new(rows: list[Notification]) -> list[Notification]:
             .order_by("pk")
         )
     opts = Notification._meta
-    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
-    key_field = opts.get_field("idempotency_key")
-    for row in rows:
-        row._prepare_related_fields_for_save(operation_name="bulk_create")
-    ids = {}
-    size = connection.ops.bulk_batch_size(fields, rows) or len(rows)
-    for start in range(0, len(rows), size):  # one statement unless the rows are very many
-        returned = Notification.objects._insert(
-            rows[start : start + size],
-            fields=fields,
-            returning_fields=[opts.pk, key_field],
-            on_conflict=OnConflict.IGNORE,
-        )
-        # A row that conflicted returns nothing (a single row: None).
-        ids.update((key, pk) for pk, key in (r for r in returned if r is not None))
+    # One INSERT, its SQL written once per count of rows (core.rows.insert_new_rows).
+    returned = insert_new_rows(rows, returning=[opts.pk, opts.get_field("idempotency_key")])
+    ids = {key: pk for pk, key in returned}
     written = []
     for row in rows:
         if row.idempotency_key in ids:
@@ -632,7 +621,7 @@ def short_link_create(*, path: str) -> str:
     """A short link (/n/<token>/) to `path` on this portal, as a message carries it."""
     # One INSERT (the table's check constraint keeps the target a local path): a message is
     # written inside its caller's transaction, whose query count is pinned by tests.
-    link = ShortLink.objects.create(target=path)
+    link = insert_row(ShortLink(target=path))  # ShortLink.objects.create, compiled once
     return settings.PORTAL_BASE_URL + reverse("notifications:short_link", args=[link.token])
 
 

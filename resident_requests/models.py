@@ -185,7 +185,9 @@ class ResidentRequest(TimeStampedModel):
 
     # rr_created_idx (created_at, id) serves every ordering by date: no separate index.
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    code = models.CharField(_("tracking code"), max_length=24, unique=True, editable=False)
+    code = models.CharField(
+        _("tracking code"), max_length=24, unique=True, editable=False, default=new_tracking_code
+    )
     # Public lists (Open311's service_request_id) show this, never the tracking code.
     public_id = models.CharField(
         _("public id"), max_length=24, unique=True, editable=False, default=new_public_id
@@ -407,11 +409,6 @@ class ResidentRequest(TimeStampedModel):
 
     def __str__(self):
         return self.code
-
-    def save(self, *args, **kwargs):
-        if not self.code:
-            self.code = new_tracking_code()
-        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

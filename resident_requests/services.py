@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from core.models import DeadlineBasis
 from core.privacy import redact_text, scrub_phones
+from core.rows import insert_row
 from core.validators import validate_mainland_mobile
 from core.workdays import deadline_add, hours_between
 from grids import selectors as grid_selectors
@@ -154,7 +155,7 @@ def _record(
     assignee: Person | None = None,
     deadline: datetime.datetime | None = None,
 ) -> RequestEvent:
-    event = RequestEvent.objects.create(
+    event = RequestEvent(
         request=request,
         kind=kind,
         actor=actor,
@@ -170,6 +171,7 @@ def _record(
         assignee=assignee,
         deadline=deadline,
     )
+    insert_row(event)  # its INSERT compiled once: every transition writes one
     request_messages.notify_request_event(event=event)
     return event
 
@@ -339,7 +341,7 @@ def request_submit(
         raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
     try:
         with transaction.atomic():
-            request.save()
+            insert_row(request)  # request.save(), with its INSERT compiled once
             _save_photos(request, photos, PhotoStage.SUBMISSION, existing=0)
             _record(
                 request,

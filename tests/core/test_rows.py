@@ -1,13 +1,20 @@
-"""core.rows.row_by_pk: the row by its primary key, as the ORM gives it, in one query; None for
-a key no row has, also one beyond what the column can hold."""
+"""core.rows: row_by_pk, the row by its primary key as the ORM gives it, in one query (None for
+a key no row has, also one beyond what the column can hold); insert_row, a new row as save()
+writes it, with the same errors."""
+
+import re
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from core.rows import row_by_pk
+from core.rows import insert_new_rows, insert_row, row_by_pk
 from grids.models import Building
-from tests.resident_requests.factories import world
+from notifications.models import ShortLink
+from resident_requests.models import ActorRole, EventKind, RequestEvent, ResidentRequest, Status
+from tests.resident_requests.factories import submit, world
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +42,101 @@ def test_no_row_for_a_missing_or_impossible_key():
         assert row_by_pk(Building, 10**30) is None  # no database error: not asked
         assert row_by_pk(Building, -(10**30)) is None
     assert len(queries) == 0
+
+
+# --- insert_row -------------------------------------------------------------------------------
+
+
+def _row(model, pk):
+    return model.objects.filter(pk=pk).values().get()
+
+
+def test_insert_row_writes_the_row_save_writes_in_one_query():
+    w = world()
+    old = submit(w)
+    made = RequestEvent(
+        request=old, kind=EventKind.OVERDUE, actor_role=ActorRole.SYSTEM, internal_note="记录"
+    )
+    saved = RequestEvent(
+        request=old, kind=EventKind.OVERDUE, actor_role=ActorRole.SYSTEM, internal_note="记录"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_row(made) is made
+    assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT")
+    saved.save()
+    assert made.pk and made.pk != saved.pk and not made._state.adding
+    assert made._state.db == "default" and made.created_at is not None
+    mine, theirs = _row(RequestEvent, made.pk), _row(RequestEvent, saved.pk)
+    for row in (mine, theirs):
+        row.pop("id")
+        assert abs((row.pop("created_at") - timezone.now()).total_seconds()) < 60
+    assert mine == theirs  # field for field, but the id and the time
+
+
+def test_a_new_request_gets_its_tracking_code_and_tokens():
+    w = world()
+    request = ResidentRequest(
+        submitter_name="李阿姨",
+        submitter_phone="13912345678",
+        building=w.buildings[0],
+        grid=w.grids[0],
+        category=w.category,
+        description="楼道灯坏了",
+        status=Status.SUBMITTED,
+        accept_deadline=timezone.now(),
+    )
+    insert_row(request)
+    stored = ResidentRequest.objects.get(pk=request.pk)
+    assert re.fullmatch(r"JK-\d{8}-[0-9A-Z]{9}", stored.code) and stored.code == request.code
+    assert stored.access_token == request.access_token and len(stored.access_token) >= 32
+    assert stored.grid_id == w.grids[0].pk and stored.created_at == request.created_at
+
+
+def test_a_unique_key_taken_raises_as_save_does_and_spoils_only_its_block():
+    w = world()
+    first = insert_row(ShortLink(target="/requests/"))
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert_row(ShortLink(token=first.token, target="/requests/"))
+        insert_row(ShortLink(target="/problems/"))  # the outer block goes on
+    assert ShortLink.objects.filter(token=first.token).count() == 1
+    assert ShortLink.objects.filter(target="/problems/").exists()
+    with pytest.raises(IntegrityError), transaction.atomic():  # the table's own check
+        insert_row(ShortLink(target="https://evil.example/"))
+    assert ResidentRequest.objects.count() == 0  # nothing else was written
+
+
+def test_a_model_with_receivers_or_its_own_save_is_saved_by_the_orm():
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=ShortLink, dispatch_uid="test_rows_receiver")
+    try:
+        link = insert_row(ShortLink(target="/requests/"))
+    finally:
+        post_save.disconnect(sender=ShortLink, dispatch_uid="test_rows_receiver")
+    assert heard == [(link.pk, True)]
+
+
+def test_insert_new_rows_leaves_out_the_rows_whose_key_is_taken():
+    first = insert_row(ShortLink(target="/requests/"))
+    rows = [
+        ShortLink(target="/a/"),
+        ShortLink(token=first.token, target="/b/"),  # taken: left out, no error
+        ShortLink(target="/c/"),
+    ]
+    token = ShortLink._meta.get_field("token")
+    with CaptureQueriesContext(connection) as queries:
+        returned = insert_new_rows(rows, returning=[ShortLink._meta.pk, token])
+    assert len(queries) == 1
+    assert sorted(t for _pk, t in returned) == sorted([rows[0].token, rows[2].token])
+    stored = dict(ShortLink.objects.values_list("token", "target"))
+    assert stored == {first.token: "/requests/", rows[0].token: "/a/", rows[2].token: "/c/"}
+    for pk, t in returned:
+        assert ShortLink.objects.get(pk=pk).token == t
+    assert insert_new_rows([], returning=[token]) == []
+    many = [ShortLink(target=f"/{i}/") for i in range(60)]  # beyond the compiled counts: the ORM
+    assert len(insert_new_rows(many, returning=[token])) == 60
+    assert ShortLink.objects.count() == 63

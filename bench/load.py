@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load_support import (  # noqa: E402
+    CpuMeter,
     FakeSmsProvider,
     MemorySampler,
     Stats,
@@ -108,6 +109,8 @@ def main():
     web = start_gunicorn(env, args.port)
     worker = start_worker(env, f"load-worker-{args.port}")
     memory = MemorySampler({"gunicorn": web, "celery worker": worker})
+    cpu_meter = CpuMeter({"gunicorn": web, "celery worker": worker})
+    cpu: dict[str, dict[str, float]] = {}  # phase → part → CPU seconds
     import multiprocessing
 
     form_phase = (
@@ -182,6 +185,7 @@ def main():
         drain_limit = max(180.0, (args.submissions or 0) * 0.06)
         phases = (("bare", bare), ("bare form", bare_cycle), ("form", form), ("track", track))
         for name, iteration in phases:
+            cpu_before = cpu_meter.read()
             if name == "form" and args.submissions:
                 durations[name] = asyncio.run(
                     run_clients(
@@ -193,6 +197,8 @@ def main():
                 )
             else:
                 durations[name] = asyncio.run(run_clients(clients, seconds, iteration))
+            cpu_after = cpu_meter.read()
+            cpu[name] = {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
             if name == "form":
                 # The worker delivers the form phase's messages (SMS to every grid leader) before
                 # the tracking page is measured: otherwise the tracking figure would measure that
@@ -231,6 +237,31 @@ def main():
             f"ratio to the bare insert view (one POST, one SQL INSERT): form submission "
             f"(GET + POST) {submit_rate / bare_rate:.2f} submissions per bare insert; "
             f"tracking page {track_rate / bare_rate:.2f}"
+        )
+    # What each answer cost each part of the machine, same run: CPU ms per bare insert, per
+    # cycle (GET + POST) of either form, per tracking page. Gunicorn's figures are the web
+    # server's own cost, whatever else shares the cores.
+    done = {
+        "bare": len(stats.latencies.get("bare insert", [])),
+        "bare form": len(stats.latencies.get("bare POST", [])),
+        "form": len(stats.latencies.get("form POST", [])),
+        "track": len(stats.latencies.get("track GET", [])),
+    }
+    print(
+        "CPU ms per answer, by part (bare insert / bare ModelForm cycle / form cycle / tracking page):"
+    )
+    for part in cpu["form"]:
+        figures = " / ".join(
+            f"{cpu[phase][part] * 1000 / done[phase]:.2f}" if done[phase] else "-"
+            for phase in ("bare", "bare form", "form", "track")
+        )
+        print(f"  {part:15} {figures}")
+    web_cpu = {phase: cpu[phase]["gunicorn"] * 1000 / n for phase, n in done.items() if n}
+    if {"bare form", "form", "bare", "track"} <= web_cpu.keys():
+        print(
+            f"the web server's CPU per answer, same run: the form cycle "
+            f"{web_cpu['bare form'] / web_cpu['form']:.2f} of the bare ModelForm cycle's cost; "
+            f"the tracking page {web_cpu['bare'] / web_cpu['track']:.2f} of the bare insert's"
         )
     print(
         f"the form phase's notifications were all sent {drain_seconds:.1f} s after it ended"

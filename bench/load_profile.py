@@ -298,23 +298,41 @@ def _compare_with_bare(cycle, n: int, chunk: int = 10) -> None:
         )
         assert response.status_code == 302, response.status_code
 
+    from django.db import connection
+
+    from bench.load_support import _cpu_seconds
+
+    def backend_cpu() -> float:  # this connection's PostgreSQL backend process
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return _cpu_seconds(cursor.fetchone()[0])
+
     runs = {"form": cycle, "bare_cycle": bare_cycle, "bare_insert": bare_insert}
     cpu = dict.fromkeys(runs, 0.0)
+    database = dict.fromkeys(runs, 0.0)
     for run in runs.values():  # warm
         for _ in range(5):
             run()
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
         for name, run in runs.items():
+            backend_before = backend_cpu()
             started = time.process_time()
             for _ in range(size):
                 run()
             cpu[name] += time.process_time() - started
+            database[name] += backend_cpu() - backend_before
     form, bare_cycle_cpu, insert = (cpu[name] / n * 1000 for name in runs)
     print(
         f"CPU of this process, {n} of each, interleaved: the form cycle {form:.2f} ms; the bare "
         f"ModelForm cycle (GET + POST) {bare_cycle_cpu:.2f} ms: ratio {bare_cycle_cpu / form:.3f}; "
         f"the bare insert (one POST) {insert:.2f} ms: ratio {insert / form:.3f}"
+    )
+    form_db, bare_cycle_db, insert_db = (database[name] / n * 1000 for name in runs)
+    print(
+        f"CPU of PostgreSQL's backend for this process, per cycle: the form {form_db:.2f} ms, "
+        f"the bare ModelForm cycle {bare_cycle_db:.2f} ms, the bare insert {insert_db:.2f} ms "
+        f"(in ticks of {1000 / os.sysconf('SC_CLK_TCK'):.0f} ms: a rough figure)"
     )
 
 

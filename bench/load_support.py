@@ -131,6 +131,19 @@ def ensure_data():
     return building.pk, building.address, category.pk
 
 
+def _vacuum(*models) -> None:
+    """VACUUM ANALYZE the tables the runs fill and update, as autovacuum would (a machine's
+    PostgreSQL may run without it, as this one does): otherwise every run reads the dead rows
+    and stale statistics of the runs before it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def ensure_places(buildings: int = 2025, categories: int = 10) -> list[tuple[int, str, int]]:
     """(building id, address, category id) for `buildings` buildings of the bench's grid, on a
     lattice 200 m apart (farther than "me too"'s 250 m reach only diagonally: a few neighbours
@@ -139,13 +152,21 @@ def ensure_places(buildings: int = 2025, categories: int = 10) -> list[tuple[int
     The grid's requests left open by earlier runs are closed first, so that every run starts
     alike (otherwise each run offers "me too" more often than the one before it)."""
     from grids.models import Building
-    from resident_requests.models import OPEN_STATUSES, Category, ResidentRequest, Status
+    from notifications.models import Notification, ShortLink
+    from resident_requests.models import (
+        OPEN_STATUSES,
+        Category,
+        RequestEvent,
+        ResidentRequest,
+        Status,
+    )
 
     first_id, _address, category_id = ensure_data()
     first = Building.objects.select_related("grid").get(pk=first_id)
     ResidentRequest.objects.filter(grid=first.grid, status__in=OPEN_STATUSES).update(
         status=Status.CLOSED
     )
+    _vacuum(ResidentRequest, RequestEvent, Notification, ShortLink)
     parent = Category.objects.get(pk=category_id).parent
     leaves = list(Category.objects.filter(parent=parent, active=True).order_by("pk"))
     Category.objects.bulk_create(
@@ -266,6 +287,9 @@ class FakeSmsProvider:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The answer in one write (flushed after each request): headers and body written
+            # apart meet Nagle's algorithm and the client's delayed ACK, 40 ms a message.
+            wbufsize = 65536
 
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -504,6 +528,50 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def _cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """The CPU time (user + system) of `pid`, with that of its children it has waited for."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()  # field 3 (state) first
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """The CPU seconds spent so far by each part of the run: the gunicorn and Celery sessions
+    (their live processes, and the workers they replaced: a parent counts the children it
+    reaped), this machine's PostgreSQL and Redis servers, and this process (the load generator
+    and the fake SMS provider). Differences of two readings give a phase's cost per part."""
+
+    def __init__(self, processes: dict[str, "Process"]):
+        self.processes = processes
+
+    def read(self) -> dict[str, float]:
+        spent = {}
+        for name, process in self.processes.items():
+            main = process.popen.pid
+            spent[name] = _cpu_seconds(main, reaped_children=True) + sum(
+                _cpu_seconds(pid) for pid in session_processes(main) if pid != main
+            )
+        servers = {"postgres": 0.0, "redis": 0.0}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    comm = (entry / "comm").read_text().strip()
+                except OSError:
+                    continue
+                for server in servers:
+                    if comm.startswith(server):  # with the backends PostgreSQL reaped
+                        servers[server] += _cpu_seconds(int(entry.name), reaped_children=True)
+        spent.update(servers)
+        spent["load generator"] = _cpu_seconds(os.getpid())
+        return spent
 
 
 class MemorySampler:

@@ -93,7 +93,6 @@ def test_a_new_request_gets_its_tracking_code_and_tokens():
 
 
 def test_a_unique_key_taken_raises_as_save_does_and_spoils_only_its_block():
-    w = world()
     first = insert_row(ShortLink(target="/requests/"))
     with transaction.atomic():
         with pytest.raises(IntegrityError), transaction.atomic():

@@ -211,6 +211,7 @@ def main():
         memory_lines = [memory.report("gunicorn"), memory.report("celery worker")]
     finally:
         memory.stop()
+        cpu_meter.stop()
         worker.stop()
         web.stop()
         sms.stop()

@@ -530,48 +530,75 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def _cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
-    """The CPU time (user + system) of `pid`, with that of its children it has waited for."""
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) `pid` has spent so far; 0 for a process that is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0.0
     fields = stat[stat.rindex(")") + 2 :].split()  # field 3 (state) first
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime
-    if reaped_children:
-        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 class CpuMeter:
-    """The CPU seconds spent so far by each part of the run: the gunicorn and Celery sessions
-    (their live processes, and the workers they replaced: a parent counts the children it
-    reaped), this machine's PostgreSQL and Redis servers, and this process (the load generator
-    and the fake SMS provider). Differences of two readings give a phase's cost per part."""
+    """The CPU seconds spent so far by each part of the run: the gunicorn and Celery sessions,
+    this machine's PostgreSQL and Redis servers, and this process (the load generator and the
+    fake SMS provider). Differences of two readings give a phase's cost per part.
 
-    def __init__(self, processes: dict[str, "Process"]):
+    Processes come and go (gunicorn replaces a worker after max_requests, PostgreSQL's backends
+    end with their connections): a thread reads every process's CPU time every `interval`
+    seconds and keeps the last figure of each, so a process that ended still counts what it
+    spent (but its last fraction of a second), and in the phase that spent it."""
+
+    def __init__(self, processes: dict[str, "Process"], interval: float = 0.5):
         self.processes = processes
+        self._seen: dict[tuple[str, int], float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
 
-    def read(self) -> dict[str, float]:
-        spent = {}
-        for name, process in self.processes.items():
-            main = process.popen.pid
-            spent[name] = _cpu_seconds(main, reaped_children=True) + sum(
-                _cpu_seconds(pid) for pid in session_processes(main) if pid != main
-            )
-        servers = {"postgres": 0.0, "redis": 0.0}
+    def _pids(self) -> dict[str, list[int]]:
+        pids = {
+            name: list(session_processes(process.popen.pid))
+            for name, process in self.processes.items()
+        }
+        pids.update(postgres=[], redis=[])
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
                     comm = (entry / "comm").read_text().strip()
                 except OSError:
                     continue
-                for server in servers:
-                    if comm.startswith(server):  # with the backends PostgreSQL reaped
-                        servers[server] += _cpu_seconds(int(entry.name), reaped_children=True)
-        spent.update(servers)
-        spent["load generator"] = _cpu_seconds(os.getpid())
+                for server in ("postgres", "redis"):
+                    if comm.startswith(server):
+                        pids[server].append(int(entry.name))
+        pids["load generator"] = [os.getpid()]
+        return pids
+
+    def _sample(self) -> None:
+        for name, pids in self._pids().items():
+            for pid in pids:
+                spent = cpu_seconds(pid)
+                with self._lock:
+                    if spent >= self._seen.get((name, pid), 0.0):
+                        self._seen[(name, pid)] = spent
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self._sample()
+
+    def read(self) -> dict[str, float]:
+        self._sample()
+        spent = dict.fromkeys([*self.processes, "postgres", "redis", "load generator"], 0.0)
+        with self._lock:
+            for (name, _pid), seconds in self._seen.items():
+                spent[name] += seconds
         return spent
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 class MemorySampler:

@@ -260,10 +260,11 @@
   // One submit only: a double tap sends the form once (the server also ignores repeats).
   form.addEventListener("submit", function () {
     // Without photos the form goes URL-encoded, as a form with no file field does: a smaller
-    // body than multipart's boundaries and headers, and cheaper for the server to read.
+    // body than multipart's boundaries and headers, and cheaper for the server to read. Only
+    // where the browser says no file is chosen: an old one that cannot say sends multipart.
     var photos = form.querySelector("input[type=file]");
-    form.enctype = photos && photos.files && photos.files.length
-      ? "multipart/form-data" : "application/x-www-form-urlencoded";
+    form.enctype = photos && photos.files && photos.files.length === 0
+      ? "application/x-www-form-urlencoded" : "multipart/form-data";
     var button = form.querySelector("[data-once]");
     if (button) { setTimeout(function () { button.disabled = true; }, 0); }
   });

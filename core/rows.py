@@ -6,8 +6,9 @@ in a fraction of it (bench/load_profile.py). `row_by_pk` compiles the same SELEC
 manager's, without its ordering) once per model and database and then only runs it, through
 Django's cursor: the query is logged, counted and wrapped like any other.
 
-`insert_row` does the same for `obj.save()` of a new row: a new request, its timeline event and
-its short link are three INSERTs whose compiling cost more than their running.
+`insert_row` does the same for `obj.save()` of a new row (a new request, its timeline event and
+its short link are three INSERTs whose compiling cost more than their running), and
+`insert_new_rows` for the outbox's `bulk_create(…, ignore_conflicts=True)`.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -39,6 +40,27 @@ def _compiled(model, connection):
     return _COMPILED[key]
 
 
+def _converted(row, converters, connection) -> list:
+    """`row` with the ORM's converters applied, as its compiler would apply them."""
+    row = list(row)
+    for position, (functions, expression) in converters:
+        for function in functions:
+            row[position] = function(row[position], expression, connection)
+    return row
+
+
+def _prepared(obj, fields, connection) -> list | None:
+    """The values of `fields` of the new `obj` as an INSERT sends them (pre_save, then
+    get_db_prep_save), or None when one is an expression the ORM has to compile."""
+    values = []
+    for field in fields:
+        value = field.pre_save(obj, True)
+        if hasattr(value, "resolve_expression"):
+            return None
+        values.append(field.get_db_prep_save(value, connection=connection))
+    return values
+
+
 def row_by_pk(model, pk: int, *, using: str = DEFAULT_DB_ALIAS):
     """The row of `model` whose primary key is `pk` (an integer), as
     `model.objects.filter(pk=pk).first()` gives it, or None."""
@@ -54,12 +76,7 @@ def row_by_pk(model, pk: int, *, using: str = DEFAULT_DB_ALIAS):
         row = cursor.fetchone()
     if row is None:
         return None
-    if converters:
-        row = list(row)
-        for position, (functions, expression) in converters:
-            for function in functions:
-                row[position] = function(row[position], expression, connection)
-    return model.from_db(using, names, row)
+    return model.from_db(using, names, _converted(row, converters, connection))
 
 
 _INSERTS: dict[tuple, tuple | None] = {}
@@ -85,10 +102,10 @@ def _insert_compiled(model, connection):
             _INSERTS[key] = None
         else:
             quote = connection.ops.quote_name
+            table = f"{quote(opts.db_table)} ({', '.join(quote(field.column) for field in fields)})"
             returning_sql, returning_params = connection.ops.return_insert_columns(returning)
             sql = (
-                f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608 (names from the model; values as parameters)
-                f"({', '.join(quote(field.column) for field in fields)}) "
+                f"INSERT INTO {table} "  # noqa: S608 (names from the model; values as parameters)
                 f"VALUES ({', '.join(['%s'] * len(fields))}) {returning_sql}"
             )
             compiler = InsertQuery(model).get_compiler(connection=connection)
@@ -99,6 +116,7 @@ def _insert_compiled(model, connection):
                 fields,
                 returning,
                 list(converters.items()),
+                table,
             )
     return _INSERTS[key]
 
@@ -113,22 +131,16 @@ def insert_row(obj, *, using: str = DEFAULT_DB_ALIAS):
     if compiled is None or pre_save.has_listeners(model) or post_save.has_listeners(model):
         obj.save(using=using, force_insert=True)
         return obj
-    sql, returning_params, fields, returning, converters = compiled
+    sql, returning_params, fields, returning, converters, _table = compiled
     obj._prepare_related_fields_for_save(operation_name="save")
-    values = []
-    for field in fields:
-        value = field.pre_save(obj, True)
-        if hasattr(value, "resolve_expression"):  # an expression to compile: the ORM's way
-            obj.save(using=using, force_insert=True)
-            return obj
-        values.append(field.get_db_prep_save(value, connection=connection))
+    values = _prepared(obj, fields, connection)
+    if values is None:  # an expression to compile: the ORM's way
+        obj.save(using=using, force_insert=True)
+        return obj
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)
-    row = list(row)
-    for position, (functions, expression) in converters:
-        for function in functions:
-            row[position] = function(row[position], expression, connection)
+    row = _converted(row, converters, connection)
     for value, field in zip(row, returning, strict=True):
         setattr(obj, field.attname, value)
     obj._state.adding = False
@@ -160,28 +172,24 @@ def insert_new_rows(objs: list, *, returning: list, using: str = DEFAULT_DB_ALIA
         or not connection.features.can_return_rows_from_bulk_insert
     ):
         return _insert_new_rows_by_orm(objs, returning, using)
-    _sql, _params, fields, _returning, _converters = compiled
+    _sql, _params, fields, _returning, _converters, table = compiled
     key = (model, connection, len(objs), tuple(returning))
     sql = _INSERTS_IGNORING.get(key)
     if sql is None:
-        quote = connection.ops.quote_name
         row = f"({', '.join(['%s'] * len(fields))})"
         returning_sql, _ = connection.ops.return_insert_columns(returning)
         conflict = connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
         sql = _INSERTS_IGNORING[key] = (
-            f"{connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)} "
-            f"{quote(model._meta.db_table)} "
-            f"({', '.join(quote(field.column) for field in fields)}) "
+            f"{connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} "
             f"VALUES {', '.join([row] * len(objs))} {conflict} {returning_sql}"
         )
     values = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        for field in fields:
-            value = field.pre_save(obj, True)
-            if hasattr(value, "resolve_expression"):
-                return _insert_new_rows_by_orm(objs, returning, using)
-            values.append(field.get_db_prep_save(value, connection=connection))
+        prepared = _prepared(obj, fields, connection)
+        if prepared is None:
+            return _insert_new_rows_by_orm(objs, returning, using)
+        values += prepared
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, values)
         return [tuple(row) for row in cursor.fetchall()]

@@ -423,7 +423,7 @@ async def submit_form(
     }
     import aiohttp
 
-    def body():
+    def form_body():
         if not multipart:  # the empty file field as a URL-encoded form sends it: its name
             return {**data, "photos": ""}
         form = aiohttp.FormData()
@@ -434,13 +434,15 @@ async def submit_form(
 
     start = time.monotonic()
     try:
-        response = await session.post(f"{base}/requests/new/", data=body(), allow_redirects=False)
+        response = await session.post(
+            f"{base}/requests/new/", data=form_body(), allow_redirects=False
+        )
         if me_too and response.status == 200 and 'id="similar"' in await response.text():
             response.release()
             stats.offered_similar += 1
             data["confirm_new"] = "1"  # "Not the same": send again
             response = await session.post(
-                f"{base}/requests/new/", data=body(), allow_redirects=False
+                f"{base}/requests/new/", data=form_body(), allow_redirects=False
             )
         async with response:
             body = await response.text()

@@ -57,7 +57,7 @@ class CheapCopyFieldsTests(TestCase):
             assert a.widget.attrs == b.widget.attrs and a.error_messages == b.error_messages
             assert a.validators == b.validators and a.required == b.required
 
-    def test_the_request_form_copies_its_fields_cheaply_and_renders_them(self):
+    def test_the_request_form_copies_its_fields_cheaply_each_form_its_own(self):
         assert isinstance(RequestForm.base_fields, core_forms.CheapCopyFields)
         form = RequestForm()
         form.fields["description"].widget.attrs["rows"] = 9

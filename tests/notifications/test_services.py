@@ -193,12 +193,17 @@ def test_send_again_resets_failed_and_dead_rows_only(webhook, django_capture_on_
     assert len(webhook.received) == 1
 
 
-def test_a_broker_that_cannot_take_the_message_never_reaches_the_caller(monkeypatch):
+def test_a_broker_that_cannot_take_the_message_never_reaches_the_caller(monkeypatch, caplog):
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(send_notifications, "apply_async", refuse)
     assert services.notifications_enqueue(ids=[1, 2, 3]) == 0
+    # What the operator reads in the log: how many, why, and that nothing is lost.
+    assert (
+        "notifications: could not publish 3 of 3 rows (broker down); the sweeper will retry"
+        in caplog.messages
+    )
 
 
 def test_the_rows_of_one_commit_go_in_one_message_and_a_sweep_in_chunks(monkeypatch, settings):
@@ -250,6 +255,39 @@ def test_a_batch_starts_no_send_after_half_its_lease_and_gives_the_rest_back(
     assert len(webhook.received) == 4
     statuses = list(Notification.objects.values_list("status", "attempts").order_by("pk"))
     assert statuses == [(NotificationStatus.SENT, 1)] * 4
+
+
+@pytest.mark.parametrize(("seconds_a_send", "sent"), [(20, 3), (25, 2)])
+def test_no_send_starts_once_half_the_lease_has_passed(
+    webhook, settings, monkeypatch, caplog, seconds_a_send, sent
+):
+    """With a lease of 100 s, a send may start until 50 s have passed, and none from then on:
+    at 20 s a send, the sends start at 0, 20 and 40 s; at 25 s, at 0 and 25 s (not at 50 s).
+    The rest is given back, published again, and the log says how many."""
+    settings.NOTIFICATIONS_SENDING_LEASE = 100
+    rows = [
+        create([Recipient(audience="staff", person=PersonFactory())], cause=f"clock{i}")[0]
+        for i in range(4)
+    ]
+    clock = [0.0]
+    monkeypatch.setattr(services, "time", type("Clock", (), {"monotonic": lambda: clock[0]}))
+    real_send = services._send_one
+
+    def send(row):
+        clock[0] += seconds_a_send
+        return real_send(row)
+
+    monkeypatch.setattr(services, "_send_one", send)
+    published = []
+    monkeypatch.setattr(services, "notifications_enqueue", lambda ids: published.append(ids))
+
+    outcomes = services.notifications_send(ids=[row.pk for row in rows])
+
+    pks = [row.pk for row in rows]
+    assert [outcomes[pk].outcome for pk in pks] == ["sent"] * sent + ["released"] * (4 - sent)
+    assert published == [pks[sent:]]
+    assert f"notifications: lease half spent, {4 - sent} of 4 rows given back" in caplog.messages
+    assert len(webhook.received) == sent
 
 
 def test_a_worker_whose_lease_ran_out_cannot_record_over_the_one_that_took_over(webhook, settings):

@@ -38,6 +38,7 @@ def test_erase_forgets_every_message_to_that_number_and_audits_who_did_it(
     clerk = django_user_model.objects.create_user("clerk", is_staff=True)
     place = Place()
     mine = resident_request(place, phone=PHONE)
+    supporter(mine, "13600002222")  # a neighbour said "me too" on the resident's request
     # The resident also said "me too" on a neighbour's request.
     supporter(resident_request(place, phone=OTHER, name="李四"), PHONE)
     # A one-time code still waiting to go out, tied to no request: erased all the same.
@@ -53,13 +54,13 @@ def test_erase_forgets_every_message_to_that_number_and_audits_who_did_it(
     theirs.refresh_from_db()
     assert theirs.phone == OTHER
     out = capsys.readouterr().out
-    assert "1 requests anonymized, 1 'me too' entries" in out
+    assert "1 requests anonymized, 2 'me too' entries" in out  # on theirs, and on the neighbour's
     assert "2 notifications cleared" in out
     event = AuditEvent.objects.get(action=AuditAction.PERSONAL_DATA_ERASE)
     assert event.actor == clerk
     assert event.object_type == "resident"
     assert event.object_repr == mask_phone(PHONE) and PHONE not in event.object_repr
-    assert event.detail == "requests=1 supporters=1 photos=0 notifications=2"
+    assert event.detail == "requests=1 supporters=2 photos=0 notifications=2"
 
 
 def test_another_residents_open_request_does_not_stop_the_erasure():
@@ -83,7 +84,9 @@ def test_the_refusal_says_how_many_requests_are_open_and_how_to_erase_anyway():
 
     with pytest.raises(CommandError) as refused:
         call_command("resident_data", "erase", PHONE)
-    assert "2" in str(refused.value) and "--include-open" in str(refused.value)
+    assert str(refused.value) == (
+        "该居民有 2 件诉求尚未办结，办理仍需要手机号码。请等办结后再删除，或使用 --include-open 强制删除。"
+    )
     # Called without the flag, the service refuses as well: open requests are kept by default.
     with pytest.raises(ApplicationError):
         resident_data_erase(phone=PHONE)

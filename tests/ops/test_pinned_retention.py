@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from notifications.models import Channel, Notification, NotificationStatus
 from ops.models import AuditAction, AuditEvent
 from ops.services import requests_anonymize_expired, resident_data_erase
 from resident_requests import services as request_services
@@ -75,13 +76,22 @@ def test_the_counts_add_up_over_every_batch(monkeypatch, settings, tmp_path):
         old = resident_request(place, phone=f"1381234000{n}", closed_days_ago=RETENTION + 1 + n)
         supporter(old, f"1390000111{n}")
         _photo(old, PhotoStage.SUBMISSION)
+        Notification.objects.create(
+            request_id=old.pk,
+            phone=old.submitter_phone,
+            channel=Channel.SMS,
+            template_key="request.resolved",
+            context={"code": old.code},
+            status=NotificationStatus.SENT,
+            idempotency_key=f"sent-{n}",
+        )
 
     result = requests_anonymize_expired()
 
-    assert (result.requests, result.supporters, result.photos) == (3, 3, 3)
+    assert (result.requests, result.supporters, result.photos, result.notifications) == (3, 3, 3, 3)
     assert not ResidentRequest.objects.exclude(submitter_phone="").exists()
     event = AuditEvent.objects.get(action=AuditAction.RETENTION_ANONYMIZE)
-    assert event.detail.startswith("requests=3 supporters=3 photos=3 ")
+    assert event.detail.startswith("requests=3 supporters=3 photos=3 notifications=3 ")
 
 
 def test_a_request_finished_without_a_closing_time_counts_from_its_last_change():
@@ -124,7 +134,7 @@ def test_the_round_reckons_from_the_time_it_is_given():
     ids=["neither", "both"],
 )
 def test_anonymizing_takes_either_a_time_or_a_phone(kwargs):
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^requests_anonymize takes either before or phone$"):
         request_services.requests_anonymize(**kwargs)
 
 

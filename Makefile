@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format install install-dev messages audit mutants mutants-sample
+.PHONY: run test lint format install install-dev messages audit mutants mutants-sample mutants-pg
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,12 @@ MUTANTS_SEED ?= 21
 mutants-sample: install-dev
 	$(BIN)/python scripts/mutants_sample.py --size $(MUTANTS_SAMPLE) --seed $(MUTANTS_SEED) \
 		--max-children $(MUTANTS_CHILDREN) || true
+	$(BIN)/python scripts/mutants_summary.py
+
+# The survivors of the code that runs only on PostgreSQL (the outbox's claim and finish), run
+# again there: after `make mutants` and after each sample (scripts/mutants_pg.py).
+mutants-pg: install-dev
+	$(BIN)/python scripts/mutants_pg.py || true
 	$(BIN)/python scripts/mutants_summary.py
 
 # Known vulnerabilities in the installed packages (pip-audit asks PyPI's JSON API). Not in CI:

@@ -2,10 +2,11 @@
 "Mutation testing").
 
 `make mutants` runs on SQLite. A few functions of the mutated modules take another branch on
-PostgreSQL: the outbox's claim and finish (`_claim`, `_finish`: one UPDATE … RETURNING with
-FOR UPDATE SKIP LOCKED) and the "me too" look-up's SQL (`_similar_sql`). On SQLite those lines
-never run, so every mutant of them survives there, while CI runs the same tests on PostgreSQL,
-where a broken claim fails them. This runs those survivors again with DATABASE_URL set, one at a
+PostgreSQL, or guard against what only PostgreSQL refuses: the outbox's claim and finish
+(`_claim`, `_finish`: one UPDATE … RETURNING with FOR UPDATE SKIP LOCKED), and the tracking
+page's look-up by token (a NUL in it is an error on PostgreSQL, no match on SQLite). On SQLite
+those lines never run or change nothing, so their mutants survive there, while CI runs the same
+tests on PostgreSQL, where a broken claim fails them. This runs those survivors again with DATABASE_URL set, one at a
 time (the children share one test database), with the same tests mutmut chose for them. A
 mutant then counts as killed when the tests fail on either database; the others stay survivors.
 
@@ -32,7 +33,7 @@ from mutants_sample import ROOT, codes  # noqa: E402
 FUNCTIONS = (
     "notifications.services.x__claim",
     "notifications.services.x__finish",
-    "resident_requests.selectors.x__similar_sql",
+    "resident_requests.selectors.x_request_for_token",
 )
 SURVIVED = 0
 

@@ -290,12 +290,25 @@ def test_no_send_starts_once_half_the_lease_has_passed(
     assert len(webhook.received) == sent
 
 
-def test_a_worker_whose_lease_ran_out_cannot_record_over_the_one_that_took_over(webhook, settings):
+def test_a_worker_whose_lease_ran_out_cannot_record_over_the_one_that_took_over(
+    webhook, settings, caplog
+):
     row = create([Recipient(audience="staff", person=PersonFactory())])[0]
     (first,) = services._claim([row.pk])  # a worker that then stalls past its lease
     settings.NOTIFICATIONS_SENDING_LEASE = 0
     assert services.notification_send(notification_id=row.pk) == "sent"  # taken over
-    # The stalled worker's outcome is not recorded over the one that took the row over.
+    assert not any("taken over" in message for message in caplog.messages)
+    # The stalled worker's outcome is not recorded over the one that took the row over, and
+    # the log says so.
     assert services._finish(first, NotificationStatus.FAILED, error="late") is False
     row.refresh_from_db()
     assert row.status == NotificationStatus.SENT and row.attempts == 2 and row.last_error == ""
+    assert caplog.messages[-1] == (
+        f"notifications: row {row.pk} was taken over before it was marked failed"
+    )
+    # The holder of the claim records its outcome: True.
+    other = create([Recipient(audience="staff", person=PersonFactory())], cause="other")[0]
+    (claimed,) = services._claim([other.pk])
+    assert services._finish(claimed, NotificationStatus.SENT, sent_at=timezone.now()) is True
+    other.refresh_from_db()
+    assert other.status == NotificationStatus.SENT

@@ -11,11 +11,18 @@ import pytest
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, IllegalTransition
 from resident_requests import selectors, services
-from resident_requests.models import EventKind, PhotoStage, Rating, RequestPhoto, Status
+from resident_requests.models import (
+    EventKind,
+    HandlingLevel,
+    PhotoStage,
+    Rating,
+    RequestPhoto,
+    Status,
+)
 
-from .factories import resolved, submit, upload
+from .factories import at_level, resolved, submit, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +104,51 @@ def test_a_phone_code_stops_working_at_the_moment_it_runs_out(w):
     just_before = verification.expires_at - datetime.timedelta(microseconds=1)
     with mock.patch("django.utils.timezone.now", return_value=just_before):
         assert services.phone_verification_check(phone=PHONE, code="123456").used_at is not None
+
+
+def test_a_dispatch_names_a_member_or_a_team_and_says_so(w):
+    request = submit(w)
+    services.request_accept(request=request, actor=w.users["leader"])
+
+    with pytest.raises(ApplicationError) as refused:
+        services.request_dispatch(request=request, actor=w.users["leader"])
+
+    assert str(refused.value) == f"诉求 {request.code} 只能派给一名党员或一支志愿服务队（二选一）。"
+    request.refresh_from_db()
+    assert request.status == Status.ACCEPTED
+
+
+def test_calling_in_the_departments_already_there_is_refused_in_words(w):
+    request = at_level(w, HandlingLevel.DEPARTMENT)
+    events = request.events.count()
+
+    with pytest.raises(IllegalTransition) as refused:
+        services.request_escalate(
+            request=request, actor=w.users["street"], departments=[w.department], note="再次吹哨"
+        )
+
+    assert str(refused.value) == "这些部门已经在参与办理。"
+    assert request.events.count() == events
+
+
+def test_acting_for_a_department_without_signing_in_is_refused_in_words(w):
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.exceptions import OutOfScope
+
+    request = at_level(w, HandlingLevel.DEPARTMENT)
+    for nobody in (None, AnonymousUser()):
+        with pytest.raises(OutOfScope) as refused:
+            selectors.request_department_role(nobody, request)
+        assert str(refused.value) == gettext("Sign in to act for a department.")
+    assert selectors.request_department_role(w.users["dept"], request)
+
+
+def test_staff_of_another_area_are_told_it_is_not_theirs(w):
+    from core.exceptions import OutOfScope
+
+    request = submit(w)  # grid A's
+    with pytest.raises(OutOfScope) as refused:
+        selectors.request_staff_role(w.users["leader_c"], request)
+    assert str(refused.value) == f"诉求 {request.code} 不在您的辖区内，您不能办理。"
+    assert selectors.request_staff_role(w.users["leader"], request)

@@ -8,6 +8,7 @@ insert view, called the same way.
     .venv/bin/python bench/load_profile.py                 # 40 cycles, top 25 by own time
     .venv/bin/python bench/load_profile.py --cycles 200 --top 40 --sort cumulative
     .venv/bin/python bench/load_profile.py --parts --cycles 300   # CPU per part of the path
+    .venv/bin/python bench/load_profile.py --track --cycles 1000  # the tracking page's CPU
 
 DATABASE_URL (PostgreSQL) and REDIS_URL / REDIS_CACHE_URL say where, as for bench/load.py.
 """
@@ -68,6 +69,12 @@ def main():
         action="store_true",
         help="post the form multipart, as a browser without JavaScript does (request_form.js "
         "sends a form without photos URL-encoded)",
+    )
+    parser.add_argument(
+        "--track",
+        action="store_true",
+        help="the CPU time of this process per view of the tracking page (/requests/t/<token>/) "
+        "beside the bare insert's, interleaved; with --no-profile unless profiled on purpose",
     )
     args = parser.parse_args()
 
@@ -186,6 +193,9 @@ def main():
             cycle()
         print("\n".join(trace), end="\n\n")
         trace = None
+    if args.track:
+        _compare_tracking_with_bare(client, cycle, args.cycles)
+        return
     for key in counts:
         counts[key] = 0
     phases.update(GET=0.0, POST=0.0)
@@ -335,6 +345,57 @@ def _compare_with_bare(cycle, n: int, chunk: int = 10) -> None:
         f"CPU of PostgreSQL's backend for this process, per cycle: the form {form_db:.2f} ms, "
         f"the bare ModelForm cycle {bare_cycle_db:.2f} ms, the bare insert {insert_db:.2f} ms "
         f"(in ticks of {1000 / os.sysconf('SC_CLK_TCK'):.0f} ms: a rough figure)"
+    )
+
+
+def _compare_tracking_with_bare(client, cycle, n: int, chunk: int = 50) -> None:
+    """This process's CPU time per view of a resident's tracking page (their own request, its
+    timeline and photos) beside bench/load_urls.py's bare insert, interleaved in chunks as in
+    _compare_with_bare. The pages are those of requests this run submits."""
+    from django.db import connection
+    from django.test import Client
+
+    from resident_requests.models import ResidentRequest
+
+    for _ in range(20):
+        cycle()
+    tokens = list(
+        ResidentRequest.objects.order_by("-pk").values_list("access_token", flat=True)[:20]
+    )
+    bare = Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="10.1.2.3")
+    queries = {"n": 0}
+
+    def count(execute, sql, params, many, context):
+        queries["n"] += 1
+        return execute(sql, params, many, context)
+
+    def track(i):
+        response = client.get(f"/requests/t/{tokens[i % len(tokens)]}/")
+        assert response.status_code == 200, response.status_code
+
+    def bare_insert(_i):
+        assert bare.post("/bench/insert/").status_code == 200
+
+    runs = {"track": track, "bare_insert": bare_insert}
+    cpu = dict.fromkeys(runs, 0.0)
+    for run in runs.values():  # warm
+        for i in range(20):
+            run(i)
+    with connection.execute_wrapper(count):
+        track(0)
+    page_queries = queries["n"]
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        for name, run in runs.items():
+            started = time.process_time()
+            for i in range(start, start + size):
+                run(i)
+            cpu[name] += time.process_time() - started
+    page, insert = (cpu[name] / n * 1000 for name in runs)
+    print(
+        f"CPU of this process, {n} of each, interleaved: the tracking page {page:.2f} ms "
+        f"({page_queries} SQL statements); the bare insert (one POST) {insert:.2f} ms: "
+        f"ratio {insert / page:.3f}"
     )
 
 

@@ -1,10 +1,14 @@
-"""One row by its primary key, and one new row, each with its SQL written once per process.
+"""One row by its primary key, the rows of a query by one value, and one new row, each with
+its SQL written once per process.
 
 `Model.objects.get(pk=…)` builds and compiles a query on every call: on the resident's form,
 whose POST reads the chosen building, that was 0.5 ms of CPU for a look-up PostgreSQL answers
 in a fraction of it (bench/load_profile.py). `row_by_pk` compiles the same SELECT (the default
 manager's, without its ordering) once per model and database and then only runs it, through
 Django's cursor: the query is logged, counted and wrapped like any other.
+
+`Prepared` does the same for any queryset of whole rows of one model that varies by one value
+(the tracking page's request by its token, its timeline and its photos by the request).
 
 `insert_row` does the same for `obj.save()` of a new row (a new request, its timeline event and
 its short link are three INSERTs whose compiling cost more than their running), and
@@ -77,6 +81,70 @@ def row_by_pk(model, pk: int, *, using: str = DEFAULT_DB_ALIAS):
     if row is None:
         return None
     return model.from_db(using, names, _converted(row, converters, connection))
+
+
+# A text no query is asked for, to find a prepared query's one parameter.
+_PROBE_TEXT = "\x1fcore.rows probe\x1f"
+
+
+class Prepared:
+    """A queryset of whole rows of one model, built by `build(value)` around one value (a text
+    or an integer), compiled once per database; called with a value, its rows as the queryset
+    gives them, in one query:
+
+        _TIMELINE = Prepared(lambda pk: RequestEvent.objects.filter(request_id=pk).order_by("id"))
+        _TIMELINE(request.pk)
+
+    Deferred fields (`.only()`), an ordering and a slice are kept. A queryset the SQL cannot be
+    reused for keeps the ORM's way, each call: select_related, annotations or extra columns,
+    or a value the lookup changes before it is sent (`__contains`) or sends more than once.
+    """
+
+    def __init__(self, build, kind: type = int):
+        if kind not in (int, str):
+            raise TypeError("Prepared takes int or str values")
+        self.build = build
+        self.kind = kind
+        self._compiled: dict = {}
+
+    def __call__(self, value, *, using: str = DEFAULT_DB_ALIAS) -> list:
+        connection = connections[using]
+        if connection not in self._compiled:
+            self._compiled[connection] = self._compile(connection)
+        compiled = self._compiled[connection]
+        if compiled is None or type(value) is not self.kind:
+            return list(self.build(value).using(using))
+        model, sql, params, position, names, converters = compiled
+        params = list(params)
+        params[position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        return [
+            model.from_db(using, names, _converted(row, converters, connection)) for row in fetched
+        ]
+
+    def _compile(self, connection):
+        probe = _PROBE if self.kind is int else _PROBE_TEXT
+        queryset = self.build(probe).using(connection.alias)
+        query = queryset.query
+        if (
+            queryset._iterable_class is not models.query.ModelIterable
+            or query.select_related
+            or query.annotations
+            or query.extra
+            or queryset._prefetch_related_lookups
+        ):
+            return None
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        positions = [i for i, p in enumerate(params) if type(p) is self.kind and p == probe]
+        columns = [column for column, _sql, _alias in compiler.select]
+        if len(positions) != 1 or compiler.klass_info.get("related_klass_infos"):
+            return None
+        names = [column.target.attname for column in columns]
+        converters = list(compiler.get_converters(columns).items())
+        return (query.model, sql, tuple(params), positions[0], names, converters)
 
 
 _INSERTS: dict[tuple, tuple | None] = {}

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.models import DeadlineBasis, TimeStampedModel
+from core.models import ChoiceLabels, DeadlineBasis, TimeStampedModel
 from core.validators import validate_mainland_mobile
 from grids.models import LAT_VALIDATORS, LNG_VALIDATORS, Building, Grid
 from organization.models import Department, Person
@@ -599,7 +599,7 @@ def _photo_path(instance, filename):
     return f"requests/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{filename.rsplit('.', 1)[-1]}"
 
 
-class RequestPhoto(models.Model):
+class RequestPhoto(ChoiceLabels):
     """A photo, already decoded and re-encoded (no EXIF, no GPS) by the service."""
 
     request = models.ForeignKey(
@@ -690,7 +690,7 @@ def actor_role_label(code: str) -> str:
     return code
 
 
-class RequestEvent(models.Model):
+class RequestEvent(ChoiceLabels):
     """One line of a request's timeline. Append-only: rows are never updated or deleted."""
 
     request = models.ForeignKey(

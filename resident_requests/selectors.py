@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from core.cache import LocalMemo
 from core.exceptions import ApplicationError, IllegalTransition, OutOfScope
 from core.privacy import redact_text
+from core.rows import Prepared
 from grids import selectors as grid_selectors
 from grids.models import Building, Grid
 from organization.models import OrgUnit, Person, StaffRole, UnitKind
@@ -555,25 +556,33 @@ def requests_for_phone(phone: str) -> list[ResidentRequest]:
     return requests
 
 
+# The resident's own page is read far more often than a request changes: its three queries are
+# compiled once per process (core.rows.Prepared), which was a third of the page's CPU.
+_BY_TOKEN = Prepared(lambda token: ResidentRequest.objects.filter(access_token=token)[:1], str)
+
+
 def request_for_token(token: str) -> ResidentRequest | None:
     if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL refuses a NUL
         return None
-    # The category's parent too: the pages show "环境卫生 › 垃圾清运" (Category.__str__).
-    return (
-        ResidentRequest.objects.filter(access_token=token)
-        .select_related("category__parent")
-        .first()
-    )
+    found = _BY_TOKEN(token)
+    if not found:
+        return None
+    request = found[0]
+    # The category with its parent: the pages show "环境卫生 › 垃圾清运" (Category.__str__).
+    # An active one from the form's memoized choices (no query); another, read with its parent.
+    category = category_choices().leaves.get(request.category_id)
+    if category is None or (category.parent_id and not Category.parent.is_cached(category)):
+        category = Category.objects.select_related("parent").get(pk=request.category_id)
+    request.category = category
+    return request
 
 
-def public_timeline(request: ResidentRequest) -> QuerySet[RequestEvent]:
-    """The events a resident may see: their public notes, the actor by role and surname."""
-    # "request" (its id) stays loaded: the related manager compares each row's request_id with
-    # `request`, and a deferred request_id would cost one query per event.
-    # Staff-only steps (an extension or suspension asked, or refused; a call-back that did not
-    # reach the resident) stay off it.
-    return (
-        request.events.exclude(kind__in=[*INTERNAL_EVENT_KINDS, EventKind.CALLBACK_NOT_REACHED])
+# Staff-only steps (an extension or suspension asked, or refused; a call-back that did not reach
+# the resident) stay off the resident's timeline.
+_PUBLIC_TIMELINE = Prepared(
+    lambda request_id: (
+        RequestEvent.objects.filter(request_id=request_id)
+        .exclude(kind__in=[*INTERNAL_EVENT_KINDS, EventKind.CALLBACK_NOT_REACHED])
         .only(
             "request",
             "kind",
@@ -586,6 +595,24 @@ def public_timeline(request: ResidentRequest) -> QuerySet[RequestEvent]:
         )
         .order_by("created_at", "id")
     )
+)
+
+
+def public_timeline(request: ResidentRequest) -> list[RequestEvent]:
+    """The events a resident may see, oldest first: their public notes, the actor by role and
+    surname."""
+    events = _PUBLIC_TIMELINE(request.pk)
+    for event in events:  # event.request is the request at hand, not a query each
+        RequestEvent.request.field.set_cached_value(event, request)
+    return events
+
+
+_PHOTOS = Prepared(lambda request_id: RequestPhoto.objects.filter(request_id=request_id))
+
+
+def request_photos(request: ResidentRequest) -> list[RequestPhoto]:
+    """All the photos of `request`, in their model's order: for its resident and for staff."""
+    return _PHOTOS(request.pk)
 
 
 # The form's two-level picker is read on every view of the public form; categories change a few

@@ -448,7 +448,7 @@ def request_by_token(http_request, token):
     context = {
         "req": request,
         "events": selectors.public_timeline(request),
-        "photos": request.photos.all(),
+        "photos": selectors.request_photos(request),
         "rating_form": rating_form,
         "PhotoStage": PhotoStage,
     }
@@ -692,7 +692,7 @@ def member_order(http_request, code):
             "req": request,
             "masked_phone": mask_phone(request.submitter_phone),
             "show_phone": show_phone,
-            "photos": request.photos.all(),
+            "photos": selectors.request_photos(request),
             "events": selectors.public_timeline(request),
             # The grid leader's note to this member when dispatching (never public).
             "dispatch_note": selectors.dispatch_note_for(request, person),

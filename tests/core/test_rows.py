@@ -10,7 +10,7 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.rows import insert_new_rows, insert_row, row_by_pk
+from core.rows import Prepared, insert_new_rows, insert_row, row_by_pk
 from grids.models import Building
 from notifications.models import ShortLink
 from resident_requests.models import ActorRole, EventKind, RequestEvent, ResidentRequest, Status
@@ -139,3 +139,98 @@ def test_insert_new_rows_leaves_out_the_rows_whose_key_is_taken():
     many = [ShortLink(target=f"/{i}/") for i in range(60)]  # beyond the compiled counts: the ORM
     assert len(insert_new_rows(many, returning=[token])) == 60
     assert ShortLink.objects.count() == 63
+
+
+# --- Prepared ---------------------------------------------------------------------------------
+
+
+def _timeline(request_id):
+    return (
+        RequestEvent.objects.filter(request_id=request_id)
+        .exclude(kind=EventKind.OVERDUE)
+        .only("request", "kind", "internal_note", "created_at")
+        .order_by("-id")
+    )
+
+
+def _fields(row):
+    return {
+        f.attname: getattr(row, f.attname)
+        for f in type(row)._meta.concrete_fields
+        if f.attname not in row.get_deferred_fields()
+    }
+
+
+def test_prepared_gives_the_querysets_rows_in_one_query_compiled_once(monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    w = world()
+    requests = [submit(w), submit(w, submitter_phone="13900000002")]
+    for request in requests:
+        for note in ("一", "二"):
+            RequestEvent.objects.create(
+                request=request, kind=EventKind.OVERDUE, actor_role=ActorRole.SYSTEM
+            )
+            RequestEvent.objects.create(
+                request=request,
+                kind=EventKind.CALLED_BACK,
+                actor_role=ActorRole.SYSTEM,
+                internal_note=note,
+            )
+    timeline = Prepared(_timeline)
+    compiled = []
+    real_as_sql = SQLCompiler.as_sql
+    monkeypatch.setattr(
+        SQLCompiler,
+        "as_sql",
+        lambda self, *a, **kw: compiled.append(1) or real_as_sql(self, *a, **kw),
+    )
+    compiles = []
+    for request in requests:
+        before = len(compiled)
+        with CaptureQueriesContext(connection) as queries:
+            rows = timeline(request.pk)
+        compiles.append(len(compiled) - before)
+        assert len(queries) == 1
+        expected = list(_timeline(request.pk))
+        assert [r.pk for r in rows] == [e.pk for e in expected]  # the ordering, the exclusion
+        assert [_fields(r) for r in rows] == [_fields(e) for e in expected]
+        assert [r.get_deferred_fields() for r in rows] == [
+            e.get_deferred_fields() for e in expected
+        ]
+        assert {r.internal_note for r in rows if r.kind == EventKind.CALLED_BACK} == {"一", "二"}
+    assert compiles == [1, 0]  # compiled for the first request; the second ran the same SQL
+    assert timeline(987_654_321) == []
+
+
+def test_prepared_by_text_with_a_slice():
+    w = world()
+    request = submit(w)
+    by_token = Prepared(lambda token: ResidentRequest.objects.filter(access_token=token)[:1], str)
+    (found,) = by_token(request.access_token)
+    assert type(found) is ResidentRequest and found.pk == request.pk
+    assert _fields(found) == _fields(ResidentRequest.objects.get(pk=request.pk))
+    assert not found._state.adding and found._state.db == "default"
+    assert by_token("no such token") == []
+
+
+def test_prepared_keeps_the_orms_way_where_the_sql_cannot_be_reused():
+    w = world()
+    request = submit(w, description="楼道灯坏了")
+    related = Prepared(lambda pk: ResidentRequest.objects.filter(pk=pk).select_related("category"))
+    with CaptureQueriesContext(connection) as queries:
+        (found,) = related(request.pk)
+        assert found.category.pk == request.category_id  # joined, as select_related does
+    assert len(queries) == 1
+    # A lookup that changes the value before sending it: the ORM's SQL for each value.
+    containing = Prepared(
+        lambda text: ResidentRequest.objects.filter(description__contains=text), str
+    )
+    assert [r.pk for r in containing("灯坏")] == [request.pk]
+    assert containing("水管") == []
+    # A value of another type than the one compiled for: the ORM's way too.
+    assert [
+        r.pk for r in Prepared(lambda pk: ResidentRequest.objects.filter(pk=pk))(str(request.pk))
+    ] == [request.pk]
+    with pytest.raises(TypeError):
+        Prepared(lambda pk: ResidentRequest.objects.filter(pk=pk), float)

@@ -52,7 +52,8 @@ FORM_POST_COLD = FORM_POST_MAX + 2
 # The answer "is it one of these?" when similar requests are open nearby: the category, the
 # building, the double-submit check and the similar requests with their buildings.
 FORM_SIMILAR_MAX = 4
-# The tracking page: the request with its category, its photos, its public timeline.
+# The tracking page: the request, its photos, its public timeline (its category comes from the
+# form's memoized choices, read once per process and version).
 TRACK_QUERIES = 3
 
 
@@ -207,11 +208,20 @@ def test_tracking_page_queries(client, w, size):
             request, photos_clean([upload(), upload(), upload()]), "submission", existing=0
         )
         assert request.events.count() >= 5
-    response, count = queries(
-        client, "get", reverse("resident_requests:token", args=[request.access_token])
-    )
+    url = reverse("resident_requests:token", args=[request.access_token])
+    response, count = queries(client, "get", url)
+    assert response.status_code == 200
+    assert count == TRACK_QUERIES + 1  # the first page reads the categories
+    response, count = queries(client, "get", url)
     assert response.status_code == 200
     assert count == TRACK_QUERIES
+    # A request of a category no longer offered: that category is read with its parent.
+    request.category.active = False
+    request.category.save()
+    response, count = queries(client, "get", url)
+    assert response.status_code == 200
+    assert str(request.category) in response.content.decode()
+    assert count == TRACK_QUERIES + 2  # the categories again (one changed), and that one
 
 
 def test_category_changes_show_on_the_form_at_once(client, w):

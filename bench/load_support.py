@@ -295,8 +295,15 @@ class FakeSmsProvider:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if delay:
                     time.sleep(delay)  # a provider that takes its time: batches last longer
+                try:
+                    out_id = json.loads(body).get("out_id", "")
+                except ValueError:
+                    # A sender killed mid-write (the fault runs do it on purpose) leaves a
+                    # truncated body: nothing was received, and the provider says so.
+                    self.send_error(400, "truncated message")
+                    return
                 with lock:
-                    received.append(json.loads(body).get("out_id", ""))
+                    received.append(out_id)
                 answer = b'{"code": "OK"}'
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

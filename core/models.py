@@ -15,8 +15,8 @@ def _choice_labels(field) -> dict:
 
 class ChoiceLabels(models.Model):
     """get_FOO_display() from a table made once per field. Django's own makes a hashable copy of
-    all the field's choices at every call, and hashing a label translates it: 0.3 ms for an
-    event's 40 kinds, which the resident's page and the timelines show once per event. The
+    all the field's choices at every call, and hashing a label translates it: all 26 of an
+    event's kinds, for each event the resident's page and the timelines show. The
     labels stay lazy in the table: each is translated when shown, in the reader's language."""
 
     class Meta:

@@ -5,10 +5,9 @@ its SQL written once per process.
 whose POST reads the chosen building, that was 0.5 ms of CPU for a look-up PostgreSQL answers
 in a fraction of it (bench/load_profile.py). `row_by_pk` compiles the same SELECT (the default
 manager's, without its ordering) once per model and database and then only runs it, through
-Django's cursor: the query is logged, counted and wrapped like any other.
-
-`Prepared` does the same for any queryset of whole rows of one model that varies by one value
-(the tracking page's request by its token, its timeline and its photos by the request).
+Django's cursor: the query is logged, counted and wrapped like any other. It is one use of
+`Prepared`, which does the same for any queryset of whole rows of one model that varies by one
+value (the tracking page's request by its token, its timeline and its photos by the request).
 
 `insert_row` does the same for `obj.save()` of a new row (a new request, its timeline event and
 its short link are three INSERTs whose compiling cost more than their running), and
@@ -20,28 +19,9 @@ from django.db.models.constants import OnConflict
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
-# A primary key no row has, to find the query's one parameter.
+# Values no query is asked for, to find a prepared query's one parameter.
 _PROBE = -7_654_321_987
-_COMPILED: dict[tuple, tuple | None] = {}
-
-
-def _compiled(model, connection):
-    key = (model, connection)  # per connection: the converters are its backend's
-    if key not in _COMPILED:
-        queryset = model._default_manager.using(connection.alias).filter(pk=_PROBE).order_by()
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        # What the ORM does to the values the driver returns (SQLite's datetimes, JSON, …).
-        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-        opts = model._meta
-        bounds = connection.ops.integer_field_ranges.get(opts.pk.get_internal_type(), (None, None))
-        names = [field.attname for field in opts.concrete_fields]
-        # A manager that filters rows of its own has other parameters: it keeps the ORM's way.
-        if tuple(params) != (_PROBE,) or len(compiler.select) != len(names):
-            _COMPILED[key] = None
-        else:
-            _COMPILED[key] = (sql, names, bounds, list(converters.items()))
-    return _COMPILED[key]
+_PROBE_TEXT = "\x1fcore.rows probe\x1f"
 
 
 def _converted(row, converters, connection) -> list:
@@ -65,26 +45,21 @@ def _prepared(obj, fields, connection) -> list | None:
     return values
 
 
+_BY_PK: dict = {}
+
+
 def row_by_pk(model, pk: int, *, using: str = DEFAULT_DB_ALIAS):
     """The row of `model` whose primary key is `pk` (an integer), as
     `model.objects.filter(pk=pk).first()` gives it, or None."""
-    connection = connections[using]
-    compiled = _compiled(model, connection)
-    if compiled is None:
-        return model._default_manager.using(using).filter(pk=pk).first()
-    sql, names, (low, high), converters = compiled
+    opts = model._meta
+    ranges = connections[using].ops.integer_field_ranges
+    low, high = ranges.get(opts.pk.get_internal_type(), (None, None))
     if (low is not None and pk < low) or (high is not None and pk > high):
         return None  # no such key, and beyond what the column holds: not asked
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return model.from_db(using, names, _converted(row, converters, connection))
-
-
-# A text no query is asked for, to find a prepared query's one parameter.
-_PROBE_TEXT = "\x1fcore.rows probe\x1f"
+    if model not in _BY_PK:
+        _BY_PK[model] = Prepared(lambda key: model._default_manager.filter(pk=key).order_by()[:1])
+    rows = _BY_PK[model](pk, using=using)
+    return rows[0] if rows else None
 
 
 class Prepared:

@@ -38,12 +38,19 @@ FUNCTIONS = (
 SURVIVED = 0
 
 
+def results_of(functions) -> dict[str, int]:
+    """mutmut's exit code of each mutant of `functions` that has run."""
+    prefixes = tuple(f"{function}__mutmut_" for function in functions)
+    return {
+        name: code
+        for name, code in codes().items()
+        if name.startswith(prefixes) and code is not None
+    }
+
+
 def survivors(functions) -> list[str]:
     """The surviving mutants of `functions`, in a stable order."""
-    prefixes = tuple(f"{function}__mutmut_" for function in functions)
-    return sorted(
-        name for name, code in codes().items() if name.startswith(prefixes) and code == SURVIVED
-    )
+    return sorted(name for name, code in results_of(functions).items() if code == SURVIVED)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.database_url.startswith("postgres"):
         parser.error("--database-url must name a PostgreSQL database")
     names = survivors(args.functions)
-    known = [n for n in codes() if n.startswith(tuple(f"{f}__mutmut_" for f in args.functions))]
+    known = results_of(args.functions)
     if not known:
         print(
             "No mutants of these functions have results: run `make mutants` first.",

@@ -15,6 +15,20 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(task=None, **kwargs):
+    """Around each task in a worker, what Django does around each web request: close a database
+    connection that failed or outlived CONN_MAX_AGE, keep the others (settings.CELERY_DB_REUSE_MAX
+    stops Celery from closing them all after every task). Not for a task run in-process (eager):
+    that runs inside its caller's request, maybe inside its transaction."""
+    if task is None or getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @signals.celeryd_init.connect
 def _patient_worker_connection(conf=None, **kwargs):
     """The settings bound a web request's publish to about a second (short socket timeouts, one

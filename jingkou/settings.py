@@ -185,6 +185,12 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 # Nobody reads task results: the outbox row is the record of what happened.
 CELERY_TASK_IGNORE_RESULT = True
+# A worker keeps its database connection from task to task, as a web thread keeps its own from
+# request to request: jingkou.celery closes it before and after a task only when it failed or
+# outlived CONN_MAX_AGE. Celery's own Django fixup would close it after every task (a new
+# PostgreSQL backend per batch of messages) unless this is set; it then closes it once per
+# this many tasks, which costs nothing.
+CELERY_DB_REUSE_MAX = 1000
 # Notifications have a queue of their own (the worker in the Procfile consumes it), so a backlog
 # of other tasks never holds back the message that tells a grid leader about a new request.
 NOTIFICATIONS_QUEUE = os.environ.get("NOTIFICATIONS_QUEUE", "notifications")

@@ -83,9 +83,9 @@ class Worker:
                 "-P",
                 "solo",
                 "-Q",
-                QUEUE,
+                env["NOTIFICATIONS_QUEUE"],
                 "-n",
-                f"{QUEUE}-{uuid.uuid4().hex[:4]}@localhost",
+                f"{env['NOTIFICATIONS_QUEUE']}-{uuid.uuid4().hex[:4]}@localhost",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
@@ -354,3 +354,56 @@ def test_two_workers_given_the_same_batch_send_each_row_once(webhook_server, set
     assert set(Notification.objects.filter(pk__in=ids).values_list("status", "attempts")) == {
         (NotificationStatus.SENT, 1)
     }
+
+
+def test_a_worker_keeps_its_database_connection_from_task_to_task(
+    worker_env, webhook_server, settings
+):
+    """Three batches, one after another, through a worker of its own (CONN_MAX_AGE 60, as
+    deployed): all three are sent over the same PostgreSQL connection, which is still open
+    after the last. (Celery closes a worker's connections after every task unless told not to:
+    a new PostgreSQL backend per batch of messages.)"""
+    queue = f"{QUEUE}-keep"
+    app_name = f"jk-keep-{uuid.uuid4().hex[:6]}"  # libpq reads PGAPPNAME: this worker's backends
+    env = {**worker_env, "CONN_MAX_AGE": "60", "NOTIFICATIONS_QUEUE": queue, "PGAPPNAME": app_name}
+    settings.NOTIFICATIONS_QUEUE = queue
+    settings.WECOM_WEBHOOK_URL = worker_env["WECOM_WEBHOOK_URL"]
+    settings.NOTIFICATIONS_HTTP_TIMEOUT = 5
+    webhook_server.reset()
+
+    def worker_backends() -> list[tuple[int, object]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, backend_start FROM pg_stat_activity WHERE application_name = %s",
+                [app_name],
+            )
+            return sorted(cursor.fetchall())
+
+    worker = Worker(env)
+    try:
+        seen = []
+        for batch in range(3):
+            rows = Notification.objects.bulk_create(
+                Notification(
+                    channel="wecom",
+                    template_key="request.overdue",
+                    context={
+                        "code": f"KEEP-{batch}-{i}",
+                        "category": "垃圾清运",
+                        "deadline": "2026-11-25",
+                    },
+                    idempotency_key=f"{app_name}:{batch}:{i}",
+                )
+                for i in range(2)
+            )
+            assert services.notifications_enqueue(ids=[row.pk for row in rows]) == 2
+            wait_until(
+                lambda rows=rows: all(status_of(r.pk) == NotificationStatus.SENT for r in rows),
+                message=f"batch {batch} sent",
+            )
+            seen.append(worker_backends())
+        assert len(seen[0]) == 1, seen
+        assert seen[0] == seen[1] == seen[2]
+        assert len(webhook_server.received) == 6
+    finally:
+        worker.stop()

@@ -112,6 +112,9 @@ def request_new(http_request):
     form = RequestForm(http_request.POST, http_request.FILES)
     context = {"form": form}
     ip = ratelimit.client_ip(http_request)
+    if http_request.POST.get("edit") == "1":
+        # "Change my report" on the "is it one of these?" answer: the whole form, as sent.
+        return _form_again(http_request, template, context, ip)
     if not form.is_valid():
         return _form_again(http_request, template, context, ip)
     data = form.cleaned_data
@@ -138,6 +141,14 @@ def request_new(http_request):
             form.data = form.data.copy()
             form.data["confirm_new"] = "1"
             context["similar"] = _similar_rows(similar)
+            # Not the whole form again: what was sent rides in hidden fields under one button
+            # ("send mine"), with a short summary to compare; "change my report" shows the form.
+            context["carried"] = _carried_fields(form)
+            context["summary"] = {
+                "category": category.name,
+                "place": " ".join(filter(None, [building.address, data["address"]])),
+                "description": data["description"],
+            }
             context["support_form"] = SupportForm(
                 initial={"building": building.pk, "category": category.pk, "phone": data["phone"]}
             )
@@ -179,6 +190,17 @@ def request_new(http_request):
         form.add_error(None, exc.message)
         return render(http_request, template, context)
     return _to_submitted(http_request, request)
+
+
+def _carried_fields(form) -> list[tuple[str, str]]:
+    """The posted values of the form's own fields (not the photos: a browser sends a file only
+    from its own input), as (name, value) for hidden inputs that send them again."""
+    return [
+        (name, value)
+        for name in form.fields
+        if name != "photos"
+        for value in form.data.getlist(name)
+    ]
 
 
 def _form_again(http_request, template, context, ip):

@@ -3,11 +3,13 @@ needs, the states in their proportions, a progress bar, and the table's indexes 
 before when it drops them for a big load. It broke once unseen, when migrations added NOT NULL
 columns it did not fill."""
 
+import datetime
 import io
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from resident_requests.management.commands import seed_scale
 from resident_requests.models import ResidentRequest
@@ -86,3 +88,25 @@ def test_tracking_codes_never_collide_however_many_are_seeded(w, monkeypatch):
     suffixes = {code.split("-")[2] for code in codes}
     assert len(suffixes) == 450  # unique even without the day in front
     assert all(len(suffix) == 9 and suffix.startswith("Z") for suffix in suffixes)
+
+
+def test_the_backlog_is_a_working_districts(w):
+    """Requests still in hand are mostly recent ones, as in a district that finishes its work:
+    about 1.7 % of a year's, not a quarter of them whatever their age."""
+    with connection.cursor() as cursor:  # the same draws on every run: no flaky proportions
+        cursor.execute("SELECT setseed(0.15)")
+    call_command("seed_scale", requests=4000, stdout=io.StringIO())
+    seeded = ResidentRequest.objects.filter(description__startswith="规模测试数据")
+    in_hand = seeded.filter(status__in=["submitted", "accepted", "dispatched", "taken", "resolved"])
+    now = timezone.now()
+    recent = seeded.filter(created_at__gt=now - datetime.timedelta(days=5))
+    old = seeded.filter(created_at__lt=now - datetime.timedelta(days=60))
+    assert recent.count() >= 30 and old.count() >= 3000
+    # e^(-age/5) averages 0.63 over five days: 0.57 + 0.005 of them in hand; at 60 days, 0.005.
+    assert in_hand.filter(pk__in=recent).count() > 0.35 * recent.count()
+    assert in_hand.filter(pk__in=old).count() < 0.02 * old.count()
+    assert in_hand.count() < 0.05 * seeded.count()
+    # Each state still appears: the lists and dashboards have every kind of row to show.
+    assert set(seeded.values_list("status", flat=True)) >= {
+        "submitted", "accepted", "dispatched", "taken", "resolved", "closed", "rejected", "merged"
+    }  # fmt: skip

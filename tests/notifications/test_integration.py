@@ -182,6 +182,20 @@ def wait_until(condition, timeout=20, message="condition"):
     raise AssertionError(f"timed out waiting for {message}")
 
 
+def overdue_notices(key: str, count: int) -> list[Notification]:
+    """`count` pending group-robot notices of an overdue request, written straight to the
+    outbox (their idempotency keys start with `key`)."""
+    return Notification.objects.bulk_create(
+        Notification(
+            channel="wecom",
+            template_key="request.overdue",
+            context={"code": f"{key}-{i}", "category": "垃圾清运", "deadline": "2026-11-25"},
+            idempotency_key=f"{key}:{i}",
+        )
+        for i in range(count)
+    )
+
+
 def status_of(row_id):
     return Notification.objects.values_list("status", flat=True).get(pk=row_id)
 
@@ -317,16 +331,7 @@ def test_two_workers_given_the_same_batch_send_each_row_once(webhook_server, set
     settings.NOTIFICATIONS_HTTP_TIMEOUT = 5
     webhook_server.reset()
     webhook_server.delay = 0.01  # so that the two batches overlap
-    tag = uuid.uuid4().hex[:6]
-    rows = Notification.objects.bulk_create(
-        Notification(
-            channel="wecom",
-            template_key="request.overdue",
-            context={"code": f"TWICE-{i}", "category": "垃圾清运", "deadline": "2026-11-25"},
-            idempotency_key=f"twice:{tag}:{i}",
-        )
-        for i in range(40)
-    )
+    rows = overdue_notices(f"twice:{uuid.uuid4().hex[:6]}", 40)
     ids = [row.pk for row in rows]
     results = {}
     start = threading.Barrier(2)
@@ -383,19 +388,7 @@ def test_a_worker_keeps_its_database_connection_from_task_to_task(
     try:
         seen = []
         for batch in range(3):
-            rows = Notification.objects.bulk_create(
-                Notification(
-                    channel="wecom",
-                    template_key="request.overdue",
-                    context={
-                        "code": f"KEEP-{batch}-{i}",
-                        "category": "垃圾清运",
-                        "deadline": "2026-11-25",
-                    },
-                    idempotency_key=f"{app_name}:{batch}:{i}",
-                )
-                for i in range(2)
-            )
+            rows = overdue_notices(f"{app_name}:{batch}", 2)
             assert services.notifications_enqueue(ids=[row.pk for row in rows]) == 2
             wait_until(
                 lambda rows=rows: all(status_of(r.pk) == NotificationStatus.SENT for r in rows),

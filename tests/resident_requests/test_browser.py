@@ -179,3 +179,39 @@ def test_a_member_reports_done_with_a_big_photo_sent_at_once(bw, phone_page, liv
     stored = request.photos.get()
     assert (stored.width, stored.height) == (1500, 2000)
     assert not page.console_errors
+
+
+def test_without_javascript_the_me_too_answer_sends_the_report_as_typed(bw, browser, live_server):
+    """A phone without JavaScript: the first "Send" finds a neighbour's open request of the same
+    kind, the short answer shows it, and "send my report" stores the resident's own report,
+    its lines and signs as typed (they ride in hidden fields)."""
+    w = bw
+    submit(w, submitter_phone="13800000009")  # a neighbour's, open
+    context = browser.new_context(
+        viewport={"width": 360, "height": 780}, locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/requests/new/")
+        page.fill("#id_building_text", w.buildings[0].address)
+        page.select_option("#id_category", str(w.category.pk))
+        description = '楼道灯坏了\n"三楼" & <四楼>都黑\n  请尽快修'
+        page.fill("#id_description", description)
+        page.fill("#id_name", "李阿姨")
+        page.fill("#id_phone", "13912345678")
+        page.check("#id_consent")
+        page.click("button[data-once]")
+        answer = page.locator("#not-the-same")
+        assert answer.is_visible() and page.locator("#similar .similar-item").count() == 1
+        assert "&" in answer.locator(".report-summary").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert ResidentRequest.objects.count() == 1
+        with translation.override("zh-hans"):
+            send = gettext("Send my report")
+        page.get_by_role("button", name=send).click()
+        code = page.locator("#tracking-code").inner_text().strip()
+    finally:
+        context.close()
+    mine = ResidentRequest.objects.get(code=code)
+    assert mine.description.replace("\r\n", "\n") == description
+    assert (mine.submitter_name, mine.building) == ("李阿姨", w.buildings[0])

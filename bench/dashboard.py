@@ -254,6 +254,7 @@ def main() -> None:
         reset_queries()
         with CaptureQueriesContext(connection) as cold_queries:
             page()
+        page()  # the organization's figures cached again before the timed runs
         for label, captured in (
             ("profile", queries.captured_queries),
             ("profile of the first view after an edit", cold_queries.captured_queries),

@@ -9,6 +9,7 @@ insert view, called the same way.
     .venv/bin/python bench/load_profile.py --cycles 200 --top 40 --sort cumulative
     .venv/bin/python bench/load_profile.py --parts --cycles 300   # CPU per part of the path
     .venv/bin/python bench/load_profile.py --track --cycles 1000  # the tracking page's CPU
+    .venv/bin/python bench/load_profile.py --me-too --cycles 100  # the "me too" answer's CPU
 
 DATABASE_URL (PostgreSQL) and REDIS_URL / REDIS_CACHE_URL say where, as for bench/load.py.
 """
@@ -69,6 +70,12 @@ def main():
         action="store_true",
         help="post the form multipart, as a browser without JavaScript does (request_form.js "
         "sends a form without photos URL-encoded)",
+    )
+    parser.add_argument(
+        "--me-too",
+        action="store_true",
+        help='the CPU time of this process per "is it one of these?" answer (a first POST that '
+        "finds a similar open request) beside that of a POST that stores its request",
     )
     parser.add_argument(
         "--track",
@@ -149,22 +156,8 @@ def main():
         html = client.get("/requests/new/").content.decode()
         posted = time.perf_counter()
         phases["GET"] += posted - started
-        building_id, address, category_id = random.choice(places)  # noqa: S311
-        data = {
-            "csrfmiddlewaretoken": CSRF_RE.search(html).group(1),
-            "form_token": FORM_TOKEN_RE.search(html).group(1),
-            "name": "压测居民",
-            "phone": next_phone(),
-            "building_text": address,
-            "building": str(building_id),
-            "address": "2单元",
-            "category": str(category_id),
-            "description": "楼道灯坏了，晚上很黑，请尽快维修。",
-            "consent": "on",
-            "confirm_new": "",  # a first POST: the "me too" look-up runs
-            "website": "",
-            "request_type": "help",
-        }
+        # A first POST: the "me too" look-up runs.
+        data = form_fields(html, random.choice(places), confirm_new="")  # noqa: S311
 
         def post(data):
             if args.multipart:
@@ -195,6 +188,9 @@ def main():
         trace = None
     if args.track:
         _compare_tracking_with_bare(client, cycle, args.cycles)
+        return
+    if args.me_too:
+        _compare_me_too_with_stored(client, places, args.cycles)
         return
     for key in counts:
         counts[key] = 0
@@ -234,6 +230,27 @@ def main():
     if os.environ.get("PROFILE_CALLERS"):
         stats.print_callers(os.environ["PROFILE_CALLERS"])
     print(out.getvalue())
+
+
+def form_fields(html: str, place, confirm_new: str) -> dict:
+    """What a resident posts from the form page `html` at `place` (building id, address,
+    category id); `confirm_new` "1" says the report is new ("me too" not offered)."""
+    building_id, address, category_id = place
+    return {
+        "csrfmiddlewaretoken": CSRF_RE.search(html).group(1),
+        "form_token": FORM_TOKEN_RE.search(html).group(1),
+        "name": "压测居民",
+        "phone": next_phone(),
+        "building_text": address,
+        "building": str(building_id),
+        "address": "2单元",
+        "category": str(category_id),
+        "description": "楼道灯坏了，晚上很黑，请尽快维修。",
+        "consent": "on",
+        "confirm_new": confirm_new,
+        "website": "",
+        "request_type": "help",
+    }
 
 
 # The parts of the form's path --parts times: (module, attribute path).
@@ -396,6 +413,41 @@ def _compare_tracking_with_bare(client, cycle, n: int, chunk: int = 50) -> None:
         f"CPU of this process, {n} of each, interleaved: the tracking page {page:.2f} ms "
         f"({page_queries} SQL statements); the bare insert (one POST) {insert:.2f} ms: "
         f"ratio {insert / page:.3f}"
+    )
+
+
+def _compare_me_too_with_stored(client, places, n: int) -> None:
+    """This process's CPU time per answer "is it one of these?" beside that of a POST that
+    stores its request: at a place picked at random, a POST that says its report is new (stored,
+    and then open there), then a first POST at the same place (answered with the offer)."""
+
+    def posted(data):
+        started = time.process_time()
+        response = client.post(
+            "/requests/new/",
+            urlencode({**data, "photos": ""}),
+            content_type="application/x-www-form-urlencoded",
+        )
+        return response, time.process_time() - started
+
+    def form_data(place, confirm_new):
+        return form_fields(client.get("/requests/new/").content.decode(), place, confirm_new)
+
+    cpu = {"stored": 0.0, "answer": 0.0}
+    size = 0
+    for i in range(n + 5):  # the first 5 warm
+        place = random.choice(places)  # noqa: S311
+        response, stored = posted(form_data(place, "1"))
+        assert response.status_code == 302, response.status_code
+        response, answer = posted(form_data(place, ""))
+        assert response.status_code == 200 and b'id="similar"' in response.content
+        size = len(response.content)
+        if i >= 5:
+            cpu["stored"] += stored
+            cpu["answer"] += answer
+    print(
+        f'CPU of this process, {n} of each: the "me too" answer {cpu["answer"] / n * 1000:.2f} '
+        f"ms ({size:,} bytes); a POST that stores its request {cpu['stored'] / n * 1000:.2f} ms"
     )
 
 

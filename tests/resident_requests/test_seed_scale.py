@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from resident_requests.management.commands import seed_scale
-from resident_requests.models import ResidentRequest
+from resident_requests.models import OPEN_STATUSES, ResidentRequest, Status
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -97,7 +97,7 @@ def test_the_backlog_is_a_working_districts(w):
         cursor.execute("SELECT setseed(0.15)")
     call_command("seed_scale", requests=4000, stdout=io.StringIO())
     seeded = ResidentRequest.objects.filter(description__startswith="规模测试数据")
-    in_hand = seeded.filter(status__in=["submitted", "accepted", "dispatched", "taken", "resolved"])
+    in_hand = seeded.filter(status__in=[*OPEN_STATUSES, Status.RESOLVED])
     now = timezone.now()
     recent = seeded.filter(created_at__gt=now - datetime.timedelta(days=5))
     old = seeded.filter(created_at__lt=now - datetime.timedelta(days=60))

@@ -4,8 +4,11 @@
 
 Rows are made inside PostgreSQL by INSERT … SELECT over generate_series, in batches, spread over
 every building of the demo district, every leaf category and the past year, in realistic
-proportions of states and levels. Needs `load_demo` first (buildings and categories). Adds to what
-is there; timelines are not generated (the lists and dashboards read the requests' own columns).
+proportions of states and levels: a request is still in hand (open, or resolved and not yet
+rated) with the chance 0.9·e^(−days/5) + 0.005, so about 1.7 % of a year's are, most of them
+from the last week, a working district's backlog (drawn regardless of age, a quarter were).
+Needs `load_demo` first (buildings and categories). Adds to what is there; timelines are not
+generated (the lists and dashboards read the requests' own columns).
 """
 
 import time
@@ -17,12 +20,6 @@ from grids.models import Building
 from resident_requests.models import Category, ResidentRequest
 
 BATCH = 100_000
-
-# How a request's state depends on its age: in hand (open, or resolved and not yet rated) with
-# the chance 0.9·e^(−days/5) + 0.005, otherwise finished. So of a year's requests about 1.7 %
-# are in hand at any time, most of them from the last week: a district's real backlog. (Drawn
-# regardless of age, as before, 25 % were: 2.5 million of ten million, a year of problems
-# nobody had finished, which no dashboard of a working district ever counts.)
 
 # One INSERT … SELECT per batch (%(…)s are query parameters): each row picks a building by a
 # random row number and a category from the (short) array of leaf categories, uniformly.

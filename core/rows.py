@@ -12,8 +12,19 @@ value (the tracking page's request by its token, its timeline and its photos by 
 `insert_row` does the same for `obj.save()` of a new row (a new request, its timeline event and
 its short link are three INSERTs whose compiling cost more than their running), and
 `insert_new_rows` for the outbox's `bulk_create(…, ignore_conflicts=True)`.
+
+On PostgreSQL each of them runs, through `execute`, as a prepared statement of its connection
+(PREPARE once, then EXECUTE): PostgreSQL then plans it once, not at every call. Planning cost
+more than running for these short statements (pg_stat_statements in a `bench/load.py` run: the
+tracking page's request by its token 0.32 ms of planning against 0.07 ms of execution; a table
+with many indexes takes long to plan). `DATABASE_PREPARED_STATEMENTS=false` turns it off, for
+a pooler that hands one session's statements to another (PgBouncer in transaction mode).
 """
 
+import hashlib
+import re
+
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.signals import post_save, pre_save
@@ -43,6 +54,62 @@ def _prepared(obj, fields, connection) -> list | None:
             return None
         values.append(field.get_db_prep_save(value, connection=connection))
     return values
+
+
+# SQL with %s placeholders → (its prepared statement's name, its text with $1, $2, …).
+_STATEMENTS: dict[str, tuple[str, str]] = {}
+_PLACEHOLDER = re.compile(r"%[s%]")
+
+
+def _statement(sql: str) -> tuple[str, str]:
+    found = _STATEMENTS.get(sql)
+    if found is None:
+        numbers = iter(range(1, sql.count("%s") + 1))
+        text = _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else f"${next(numbers)}", sql)
+        name = "core_rows_" + hashlib.sha256(sql.encode()).hexdigest()[:20]
+        found = _STATEMENTS[sql] = (name, text)
+    return found
+
+
+def as_written(sql: str) -> str:
+    """The SQL a logged `EXECUTE name (…)` of `execute` runs, as its caller wrote it (with its
+    `%s` placeholders); any other SQL as it is."""
+    match = re.search(r"EXECUTE (core_rows_\w+)", sql)
+    if match is None:
+        return sql
+    return next(
+        (written for written, (name, _text) in _STATEMENTS.items() if name == match.group(1)),
+        sql,
+    )
+
+
+def execute(cursor, sql: str, params, *, before: str = "") -> None:
+    """`cursor.execute(before + sql, params)`, Django's cursor (logged, counted and wrapped as
+    usual); on PostgreSQL as this connection's prepared statement `EXECUTE name(…)`. `sql` is
+    one statement with positional `%s` placeholders whose types PostgreSQL can tell from the
+    statement (a column compared or written; else a cast: `%s::text IS NULL`); `before`,
+    statements without parameters run ahead of it in the same round trip (`SET LOCAL …;`).
+
+    The PREPARE is sent on the connection's own cursor the first time the connection runs
+    `sql`, as Django sends its session settings when it connects: not a query of the caller's.
+    PostgreSQL keeps a prepared statement for the session whatever becomes of the transaction
+    it was made in; a new connection prepares again.
+    """
+    db = cursor.db
+    if db.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        cursor.execute(before + sql, params)
+        return
+    name, text = _statement(sql)
+    raw = db.connection
+    made = getattr(db, "_core_rows_prepared", None)
+    if made is None or made[0] is not raw:
+        made = db._core_rows_prepared = (raw, set())
+    if name not in made[1]:
+        with db.wrap_database_errors, raw.cursor() as own:
+            own.execute(f"PREPARE {name} AS {text}")
+        made[1].add(name)
+    arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
+    cursor.execute(f"{before}EXECUTE {name}{arguments}", params)
 
 
 _BY_PK: dict = {}
@@ -93,7 +160,7 @@ class Prepared:
         params = list(params)
         params[position] = value
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            execute(cursor, sql, params)
             fetched = cursor.fetchall()
         return [
             model.from_db(using, names, _converted(row, converters, connection)) for row in fetched
@@ -181,7 +248,7 @@ def insert_row(obj, *, using: str = DEFAULT_DB_ALIAS):
         obj.save(using=using, force_insert=True)
         return obj
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        execute(cursor, sql, values)
         row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)
     row = _converted(row, converters, connection)
     for value, field in zip(row, returning, strict=True):
@@ -234,7 +301,7 @@ def insert_new_rows(objs: list, *, returning: list, using: str = DEFAULT_DB_ALIA
             return _insert_new_rows_by_orm(objs, returning, using)
         values += prepared
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        execute(cursor, sql, values)
         return [tuple(row) for row in cursor.fetchall()]
 
 

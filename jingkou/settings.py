@@ -123,6 +123,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL plans the hottest statements (the form's, the tracking page's, the outbox's) once
+# per connection (core.rows.execute). Off behind a pooler that shares sessions between clients
+# (PgBouncer in transaction mode): a prepared statement belongs to one session.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite, written by the web server and the embedded Celery worker at once (`make run`):
     # WAL lets readers go on beside the one writer; a transaction takes the write lock when it
@@ -473,6 +477,10 @@ REQUEST_DEADLINES = {
     "extensions_max": 2,
     "extension_working_days_max": 5,
 }
+# A process reads the versions of its in-memory reference lists (core.cache.LocalMemo: the form's
+# categories and communities, the staff a new request tells) at most this often: a change made
+# on another server shows within this many seconds.
+LOCAL_MEMO_RECHECK_SECONDS = env_float("LOCAL_MEMO_RECHECK_SECONDS", 2.0, minimum=0)
 # The dashboards read pre-aggregated daily rows (dashboards.models), kept current by Celery beat
 # and refreshed by the page itself when older than DASHBOARD_SUMMARY_MAX_AGE seconds (so the
 # portal stays current without a worker too). False: every figure is computed live.

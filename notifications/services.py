@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.rows import insert_new_rows, insert_row
+from core.rows import execute, insert_new_rows, insert_row
 
 from .channels import OutgoingMessage, PermanentSendError, TransientSendError, backend_for
 from .messages import TemplateError, render
@@ -355,17 +355,16 @@ def notification_resend(*, notifications: Iterable[Notification]) -> int:
 # and is sent again (at least once, like a worker that dies mid-send), never lost. The row's
 # first write, in the caller's transaction, is as durable as the caller's.
 _CLAIM_SQL = """
-SET LOCAL synchronous_commit TO OFF;
-UPDATE {table} SET status = 'sending', attempts = attempts + 1, claimed_at = %(now)s,
-    updated_at = %(now)s
+UPDATE {table} SET status = 'sending', attempts = attempts + 1, claimed_at = %s, updated_at = %s
 WHERE id IN (
     SELECT id FROM {table}
-    WHERE id = ANY(%(ids)s)
-      AND (status IN ('pending', 'failed') OR (status = 'sending' AND claimed_at < %(lease)s))
+    WHERE id = ANY(%s)
+      AND (status IN ('pending', 'failed') OR (status = 'sending' AND claimed_at < %s))
     FOR UPDATE SKIP LOCKED
 )
 RETURNING {columns}
 """
+_NOT_DURABLE = "SET LOCAL synchronous_commit TO OFF; "
 
 
 def _claim(ids: list[int]) -> list[Notification]:
@@ -388,7 +387,8 @@ def _claim(ids: list[int]) -> list[Notification]:
             columns=", ".join(connection.ops.quote_name(f.column) for f in fields),
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, {"ids": list(ids), "now": now, "lease": lease_expired})
+            # A prepared statement of the connection (core.rows.execute): planned once.
+            execute(cursor, sql, [now, now, list(ids), lease_expired], before=_NOT_DURABLE)
             results = cursor.fetchall()
         rows = []
         for values in results:
@@ -427,14 +427,15 @@ def _finish(row: Notification, status: str, *, error: str = "", **fields) -> boo
     # the outcome of the one that took the row over.
     if connection.vendor == "postgresql":
         table = Notification._meta.db_table
-        assignments = ", ".join(
-            f"{connection.ops.quote_name(name)} = %({name})s" for name in fields
-        )
+        names = sorted(fields)
+        assignments = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in names)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SET LOCAL synchronous_commit TO OFF; UPDATE {table} SET {assignments} "  # noqa: S608 (names are ours)
-                "WHERE id = %(pk)s AND status = 'sending' AND claimed_at = %(claimed_at)s",
-                {**fields, "pk": row.pk, "claimed_at": row.claimed_at},
+            execute(
+                cursor,
+                f"UPDATE {table} SET {assignments} "  # noqa: S608 (names are ours)
+                "WHERE id = %s AND status = 'sending' AND claimed_at = %s",
+                [*(fields[name] for name in names), row.pk, row.claimed_at],
+                before=_NOT_DURABLE,
             )
             updated = cursor.rowcount
     else:

@@ -1,6 +1,6 @@
 """core.rows: row_by_pk, the row by its primary key as the ORM gives it, in one query (None for
 a key no row has, also one beyond what the column can hold); insert_row, a new row as save()
-writes it, with the same errors."""
+writes it, with the same errors; on PostgreSQL each a prepared statement of its connection."""
 
 import re
 
@@ -10,7 +10,7 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.rows import Prepared, insert_new_rows, insert_row, row_by_pk
+from core.rows import Prepared, as_written, execute, insert_new_rows, insert_row, row_by_pk
 from grids.models import Building
 from notifications.models import ShortLink
 from resident_requests.models import ActorRole, EventKind, RequestEvent, ResidentRequest, Status
@@ -23,7 +23,8 @@ def test_the_row_is_the_orms_field_for_field_in_one_query():
     building = world().buildings[0]
     with CaptureQueriesContext(connection) as queries:
         found = row_by_pk(Building, building.pk)
-    assert len(queries) == 1 and "ORDER BY" not in queries[0]["sql"]
+    assert len(queries) == 1 and "ORDER BY" not in as_written(queries[0]["sql"])
+    assert "grids_building" in as_written(queries[0]["sql"])
     expected = Building.objects.get(pk=building.pk)
     assert type(found) is Building and found.pk == building.pk
     for field in Building._meta.concrete_fields:
@@ -62,7 +63,7 @@ def test_insert_row_writes_the_row_save_writes_in_one_query():
     )
     with CaptureQueriesContext(connection) as queries:
         assert insert_row(made) is made
-    assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT")
+    assert len(queries) == 1 and as_written(queries[0]["sql"]).startswith("INSERT")
     saved.save()
     assert made.pk and made.pk != saved.pk and not made._state.adding
     assert made._state.db == "default" and made.created_at is not None
@@ -234,3 +235,84 @@ def test_prepared_keeps_the_orms_way_where_the_sql_cannot_be_reused():
     ] == [request.pk]
     with pytest.raises(TypeError):
         Prepared(lambda pk: ResidentRequest.objects.filter(pk=pk), float)
+
+
+# --- prepared statements (PostgreSQL) ---------------------------------------------------------
+
+
+def _prepared_here() -> dict[str, str]:
+    """This connection's prepared statements of core.rows: name → text."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'core_rows_%%'"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # closes its connection
+def test_a_statement_is_prepared_once_per_connection_and_then_only_executed():
+    w = world()
+    building = w.buildings[0]
+    connection.close()  # a new session: nothing prepared yet
+    with CaptureQueriesContext(connection) as queries:
+        first = row_by_pk(Building, building.pk)
+        second = row_by_pk(Building, w.buildings[1].pk)
+    assert (first.pk, second.pk) == (building.pk, w.buildings[1].pk)
+    # Two runs, each one EXECUTE of the same statement: the PREPARE is not the caller's query.
+    names = {re.match(r"EXECUTE (\w+)", q["sql"]).group(1) for q in queries}
+    assert len(queries) == 2 and len(names) == 1
+    prepared = _prepared_here()
+    (name,) = names
+    assert set(prepared) == {name}
+    assert 'FROM "grids_building"' in prepared[name] and "$1" in prepared[name]
+    # A new connection prepares again, and the rows are the same.
+    connection.close()
+    assert row_by_pk(Building, building.pk).pk == building.pk
+    assert set(_prepared_here()) == {name}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # closes its connection
+def test_a_statement_prepared_in_a_rolled_back_block_serves_on():
+    w = world()
+    connection.close()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        assert row_by_pk(Building, w.buildings[0].pk) is not None
+        insert_row(ShortLink(token="x", target="/a/"))
+        insert_row(ShortLink(token="x", target="/b/"))  # the token is taken: rolled back
+    assert not ShortLink.objects.filter(token="x").exists()
+    before = _prepared_here()
+    assert len(before) == 2  # the SELECT's and the INSERT's
+    assert row_by_pk(Building, w.buildings[0].pk).pk == w.buildings[0].pk
+    made = insert_row(ShortLink(token="y", target="/c/"))
+    assert ShortLink.objects.get(pk=made.pk).target == "/c/"
+    assert _prepared_here() == before  # nothing prepared twice
+
+
+@pytest.mark.postgres
+def test_values_of_every_kind_and_a_literal_percent_sign_go_through_as_written():
+    when = timezone.now()
+    sql = (
+        "SELECT %s::int + 1, %s || '%%', %s::timestamptz, %s::int = ANY(%s::int[]), "
+        "%s::text IS NULL, %s::jsonb ->> 'k'"
+    )
+    params = [41, "五成", when, 3, [1, 2, 3], None, '{"k": "值"}']
+    with connection.cursor() as cursor:
+        execute(cursor, sql, params)
+        prepared = cursor.fetchone()
+        cursor.execute(sql, params)
+        plain = cursor.fetchone()
+    assert prepared == plain == (42, "五成%", when, True, True, "值")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # closes its connection
+def test_without_prepared_statements_the_sql_runs_as_written(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    w = world()
+    connection.close()
+    with CaptureQueriesContext(connection) as queries:
+        assert row_by_pk(Building, w.buildings[0].pk).pk == w.buildings[0].pk
+    assert queries[0]["sql"].startswith("SELECT")
+    assert _prepared_here() == {}

@@ -11,7 +11,10 @@ LocalMemo: a value built from the database (a list of choices, the HTML rendered
 kept in the memory of each process, under a version that lives in the shared cache as a small
 integer. Reading it costs one tiny cache read (memo_values() reads the versions of several memos
 in one round trip) instead of unpickling the value; changing the data drops the version (now
-and again after the commit), and every process builds the value again on its next read.
+and again after the commit), and every process builds the value again on its next read. A
+process reads the versions it has just read again only after LOCAL_MEMO_RECHECK_SECONDS (a
+change made in another process shows here within that time; one made here shows at once), so
+that the pages every resident opens do not each wait for that round trip.
 
 pickle (bandit B403, B301): only the cache's own values, written and read by this backend as
 Django's cache backends do.
@@ -25,12 +28,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+_clock = time.monotonic  # the memos' clock (tests move it)
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
 
@@ -72,7 +77,7 @@ class LocalMemo:
 
     def _current(self, version: int | None) -> Any:
         local = self._local
-        now = time.monotonic()
+        now = _clock()
         fresh = local is not None and local[0] == version and now - local[2] < self.max_age
         if version is not None and fresh:
             return local[1]
@@ -92,14 +97,31 @@ class LocalMemo:
         sees its own change at once) and again after the commit (a read between the two could
         have built it from the data as it was before the change)."""
         self._local = None
+        forget_versions()
         cache.delete(self.version_key)
-        transaction.on_commit(lambda: cache.delete(self.version_key))
+        transaction.on_commit(lambda: (forget_versions(), cache.delete(self.version_key)))
+
+
+# The versions this process read last, by the keys read together: (read at, versions).
+_versions_read: dict[tuple[str, ...], tuple[float, dict]] = {}
+
+
+def forget_versions() -> None:
+    """Read the versions again on the next read (a change here, a cache emptied)."""
+    _versions_read.clear()
 
 
 def memo_values(*memos: LocalMemo) -> list[Any]:
-    """The current values of `memos`, their versions read in one round trip."""
-    versions = cache.get_many([memo.version_key for memo in memos])
-    return [memo._current(versions.get(memo.version_key)) for memo in memos]
+    """The current values of `memos`, their versions read in one round trip, at most once in
+    LOCAL_MEMO_RECHECK_SECONDS for the same memos."""
+    keys = tuple(memo.version_key for memo in memos)
+    now = _clock()
+    read = _versions_read.get(keys)
+    if read is None or now - read[0] >= settings.LOCAL_MEMO_RECHECK_SECONDS:
+        read = (now, cache.get_many(list(keys)))
+        if all(key in read[1] for key in keys):  # a version missing is started by _current
+            _versions_read[keys] = read
+    return [memo._current(read[1].get(memo.version_key)) for memo in memos]
 
 
 class CountingDatabaseCache(DatabaseCache):

@@ -121,7 +121,10 @@ def _clear_cache():
     """Rate limits and cached figures live in the cache: every test starts from an empty one."""
     from django.core.cache import cache
 
+    from core.cache import forget_versions
+
     cache.clear()
+    forget_versions()  # the versions of the in-memory lists this process read last
     yield
 
 

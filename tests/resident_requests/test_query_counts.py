@@ -9,6 +9,7 @@ if they must grow, raise the bound here on purpose, with the reason.
 import re
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
@@ -169,21 +170,43 @@ def test_form_submission_costs_the_same_queries_at_any_size(
     )
 
 
-def test_a_category_changed_by_another_process_shows_on_the_form(client, w):
+def test_a_category_changed_by_another_process_shows_on_the_form(client, w, monkeypatch):
     """The picker is kept in each process's memory under a version in the shared cache: a
     change made elsewhere (here a queryset.update(), which sends no signal, then what another
-    process's save does: it drops the version) shows on the next page."""
+    process's save does: it drops the version) shows on the first page once this process reads
+    the versions again, LOCAL_MEMO_RECHECK_SECONDS after it last read them."""
+    import core.cache
+
+    now = [1000.0]
+    monkeypatch.setattr(core.cache, "_clock", lambda: now[0])
     assert w.category.name in client.get(NEW).content.decode()
     Category.objects.filter(pk=w.category.pk).update(name="另一个进程改的名字")
     assert "另一个进程改的名字" not in client.get(NEW).content.decode()  # from memory
     cache.delete(CATEGORY_CHOICES.version_key)
+    now[0] += settings.LOCAL_MEMO_RECHECK_SECONDS / 2
+    assert "另一个进程改的名字" not in client.get(NEW).content.decode()  # not read again yet
+    now[0] += settings.LOCAL_MEMO_RECHECK_SECONDS / 2
     assert "另一个进程改的名字" in client.get(NEW).content.decode()
     # And a posted choice is checked against the new list.
     Category.objects.filter(pk=w.category.pk).update(active=False)
     cache.delete(CATEGORY_CHOICES.version_key)
+    now[0] += settings.LOCAL_MEMO_RECHECK_SECONDS
     response = client.post(NEW, form_data(w))
     assert response.status_code == 200
     assert ResidentRequest.objects.count() == 0
+
+
+def test_a_category_changed_here_shows_at_once(client, w, monkeypatch):
+    """A save in this process drops the version and what this process read of it: the next
+    page shows the change without waiting for LOCAL_MEMO_RECHECK_SECONDS."""
+    import core.cache
+
+    monkeypatch.setattr(core.cache, "_clock", lambda: 1000.0)  # time stands still
+    assert w.category.name in client.get(NEW).content.decode()
+    category = Category.objects.get(pk=w.category.pk)
+    category.name = "这个进程改的名字"
+    category.save()
+    assert "这个进程改的名字" in client.get(NEW).content.decode()
 
 
 @pytest.mark.parametrize("similar", [1, 12])

@@ -40,7 +40,7 @@ from bench.load_support import (  # noqa: E402
     portal_env,
     run_clients,
     start_gunicorn,
-    start_worker,
+    start_notify_worker,
     submit_form,
 )
 
@@ -75,9 +75,11 @@ def main():
     )
     if not env["DATABASE_URL"].startswith("postgres"):
         sys.exit("bench/load.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    if args.submissions:
-        # Workers that served every submission: gunicorn's max_requests would replace them.
-        env["GUNICORN_CMD_ARGS"] = "--max-requests 0"
+    # gunicorn's max_requests off: the workers that served the run are the ones measured
+    # (--submissions), and no phase pays for a worker's replacement (1.65 s of imports, some
+    # 0.8 ms a request over 2,000 requests) that falls in it by chance: with it on, the
+    # replacements landed in one phase or another and moved the same-run ratios by half.
+    env["GUNICORN_CMD_ARGS"] = "--max-requests 0"
     django_setup(env)
     from django.db import connection
 
@@ -107,7 +109,7 @@ def main():
     connection.close()
     base = f"http://127.0.0.1:{args.port}"
     web = start_gunicorn(env, args.port)
-    worker = start_worker(env, f"load-worker-{args.port}")
+    worker = start_notify_worker(env, f"load-worker-{args.port}")
     memory = MemorySampler({"gunicorn": web, "celery worker": worker})
     cpu_meter = CpuMeter({"gunicorn": web, "celery worker": worker})
     cpu: dict[str, dict[str, float]] = {}  # phase → part → CPU seconds

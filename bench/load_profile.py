@@ -66,6 +66,12 @@ def main():
         "--trace", action="store_true", help="print one cycle's SQL and Redis commands first"
     )
     parser.add_argument(
+        "--sql",
+        action="store_true",
+        help="without cProfile: the wall time per cycle of each SQL statement and COMMIT, "
+        "summed by statement over the cycles (PostgreSQL's work plus a round trip)",
+    )
+    parser.add_argument(
         "--multipart",
         action="store_true",
         help="post the form multipart, as a browser without JavaScript does (request_form.js "
@@ -112,8 +118,18 @@ def main():
 
     trace: list[str] | None = None
 
+    sql_times: dict[str, list] | None = None
+
     def count_sql(execute, sql, params, many, context):
         counts["sql"] += 1
+        if sql_times is not None:
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                entry = sql_times.setdefault(_statement_name(sql), [0, 0.0])
+                entry[0] += 1
+                entry[1] += time.perf_counter() - started
         if trace is None:
             return execute(sql, params, many, context)
         started = time.perf_counter()
@@ -197,9 +213,12 @@ def main():
     phases.update(GET=0.0, POST=0.0)
     profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     parts = _time_parts() if args.parts else None
+    if args.sql:
+        sql_times = {}
+        _time_commits(sql_times)
     with connection.execute_wrapper(count_sql):
         started = time.perf_counter()
-        if not (args.no_profile or args.parts):
+        if profiler_on(args):
             profiler.enable()
         for _ in range(args.cycles):
             cycle()
@@ -207,7 +226,7 @@ def main():
         elapsed = time.perf_counter() - started
 
     n = args.cycles
-    how = "without cProfile" if args.no_profile or args.parts else "under cProfile"
+    how = "under cProfile" if profiler_on(args) else "without cProfile"
     print(
         f"{n} cycles (GET + POST), {elapsed / n * 1000:.1f} ms a cycle {how} (GET "
         f"{phases['GET'] / n * 1000:.1f} ms, POST {phases['POST'] / n * 1000:.1f} ms); per cycle: "
@@ -216,6 +235,11 @@ def main():
         f"{counts['pickle_loads'] / n:.1f} pickle.loads of {counts['pickle_bytes'] / n:.0f} bytes; "
         f"{counts['me_too']} of {n} first POSTs were offered similar requests and sent again"
     )
+    if sql_times is not None:
+        print("Wall time of each statement, per cycle (count, ms):")
+        for name, (count, seconds) in sorted(sql_times.items(), key=lambda item: -item[1][1]):
+            print(f"  {count / n:4.1f}  {seconds / n * 1000:6.2f} ms  {name}")
+        return
     if parts is not None:
         print("CPU of each part, per cycle (a part's time includes the parts it calls):")
         for name, seconds in sorted(parts.items(), key=lambda item: -item[1]):
@@ -230,6 +254,43 @@ def main():
     if os.environ.get("PROFILE_CALLERS"):
         stats.print_callers(os.environ["PROFILE_CALLERS"])
     print(out.getvalue())
+
+
+def profiler_on(args) -> bool:
+    return not (args.no_profile or args.parts or args.sql)
+
+
+def _statement_name(sql: str) -> str:
+    """A statement's kind and table, e.g. 'INSERT INTO "notifications_notification"'."""
+    sql = sql.lstrip()
+    if sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+        return sql.rsplit(" ", 1)[0]
+    match = re.match(r'(INSERT INTO|UPDATE|DELETE FROM)\s+("?\w+"?)', sql) or re.search(
+        r"FROM\s+(\"?\w+\"?)(?:\s+\w+)?", sql
+    )
+    if match is None:
+        return sql[:60]
+    if sql.startswith(("INSERT", "UPDATE", "DELETE")):
+        return " ".join(match.groups())
+    return "SELECT … FROM " + match.group(1)  # noqa: S608 (a label printed, not SQL run)
+
+
+def _time_commits(sql_times: dict) -> None:
+    """Add the wall time of each COMMIT (Django's, not an execute()) to `sql_times`."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    original = BaseDatabaseWrapper._commit
+
+    def commit(self):
+        started = time.perf_counter()
+        try:
+            return original(self)
+        finally:
+            entry = sql_times.setdefault("COMMIT", [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - started
+
+    BaseDatabaseWrapper._commit = commit
 
 
 def form_fields(html: str, place, confirm_new: str) -> dict:
@@ -297,6 +358,17 @@ def _time_parts() -> dict[str, float]:
     return spent
 
 
+def _backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend process so far."""
+    from django.db import connection
+
+    from bench.load_support import cpu_seconds
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cpu_seconds(cursor.fetchone()[0])
+
+
 def _compare_with_bare(cycle, n: int, chunk: int = 10) -> None:
     """This process's CPU time per cycle of the form beside bench/load_urls.py's bare views,
     called the same way: interleaved in chunks of `chunk` (form, bare ModelForm, bare insert,
@@ -327,15 +399,6 @@ def _compare_with_bare(cycle, n: int, chunk: int = 10) -> None:
         )
         assert response.status_code == 302, response.status_code
 
-    from django.db import connection
-
-    from bench.load_support import cpu_seconds
-
-    def backend_cpu() -> float:  # this connection's PostgreSQL backend process
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            return cpu_seconds(cursor.fetchone()[0])
-
     runs = {"form": cycle, "bare_cycle": bare_cycle, "bare_insert": bare_insert}
     cpu = dict.fromkeys(runs, 0.0)
     database = dict.fromkeys(runs, 0.0)
@@ -345,12 +408,12 @@ def _compare_with_bare(cycle, n: int, chunk: int = 10) -> None:
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
         for name, run in runs.items():
-            backend_before = backend_cpu()
+            backend_before = _backend_cpu()
             started = time.process_time()
             for _ in range(size):
                 run()
             cpu[name] += time.process_time() - started
-            database[name] += backend_cpu() - backend_before
+            database[name] += _backend_cpu() - backend_before
     form, bare_cycle_cpu, insert = (cpu[name] / n * 1000 for name in runs)
     print(
         f"CPU of this process, {n} of each, interleaved: the form cycle {form:.2f} ms; the bare "
@@ -395,6 +458,7 @@ def _compare_tracking_with_bare(client, cycle, n: int, chunk: int = 50) -> None:
 
     runs = {"track": track, "bare_insert": bare_insert}
     cpu = dict.fromkeys(runs, 0.0)
+    database = dict.fromkeys(runs, 0.0)
     for run in runs.values():  # warm
         for i in range(20):
             run(i)
@@ -404,15 +468,23 @@ def _compare_tracking_with_bare(client, cycle, n: int, chunk: int = 50) -> None:
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
         for name, run in runs.items():
+            backend_before = _backend_cpu()
             started = time.process_time()
             for i in range(start, start + size):
                 run(i)
             cpu[name] += time.process_time() - started
+            database[name] += _backend_cpu() - backend_before
     page, insert = (cpu[name] / n * 1000 for name in runs)
     print(
         f"CPU of this process, {n} of each, interleaved: the tracking page {page:.2f} ms "
         f"({page_queries} SQL statements); the bare insert (one POST) {insert:.2f} ms: "
         f"ratio {insert / page:.3f}"
+    )
+    page_db, insert_db = (database[name] / n * 1000 for name in runs)
+    print(
+        f"CPU of PostgreSQL's backend for this process, per answer: the tracking page "
+        f"{page_db:.2f} ms, the bare insert {insert_db:.2f} ms (in ticks of "
+        f"{1000 / os.sysconf('SC_CLK_TCK'):.0f} ms: a rough figure)"
     )
 
 

@@ -232,16 +232,30 @@ def start_gunicorn(env: dict, port: int) -> Process:
     return proc
 
 
-def start_worker(env: dict, name: str, concurrency: int = 2) -> Process:
+def start_worker(
+    env: dict,
+    name: str,
+    concurrency: int = 2,
+    *,
+    pool: str = "prefork",
+    queues: str = "notifications,celery",
+) -> Process:
     return Process(
         name,
         [
             str(VENV_BIN / "celery"), "-A", "jingkou", "worker", "--loglevel=WARNING",
-            "--queues=notifications,celery", f"--concurrency={concurrency}",
+            f"--queues={queues}", f"--pool={pool}", f"--concurrency={concurrency}",
             f"--hostname={name}@bench", "--without-gossip", "--without-mingle",
         ],
         env,
     )  # fmt: skip
+
+
+def start_notify_worker(env: dict, name: str) -> Process:
+    """The worker of the "notifications" queue as deployed (deploy/systemd/
+    jingkou-notify-worker.service, the Procfile's "notify"): one process, 16 threads. The form
+    publishes nothing else."""
+    return start_worker(env, name, 16, pool="threads", queues="notifications")
 
 
 def start_beat(env: dict, name: str) -> Process:
@@ -519,24 +533,6 @@ async def run_clients(clients: int, duration: float, iteration, until=None) -> f
 # --- Memory: the resident set of each process of a Process (its session) ----------------------
 
 
-def session_processes(session_id: int) -> dict[int, tuple[int, str]]:
-    """pid → (parent pid, command line) of every live process in the session `session_id`
-    (a Process started with start_new_session: its own pid)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        if int(fields[3]) == session_id:
-            found[int(entry.name)] = (int(fields[1]), cmdline)
-    return found
-
-
 def rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -545,6 +541,30 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def process_table() -> dict[int, tuple[int, int, str, float]]:
+    """pid → (parent pid, session id, command name, CPU seconds so far) of every live process:
+    one read of /proc/<pid>/stat each (the meter reads it twice a second, in this process)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as file:
+                stat = file.read().decode(errors="replace")
+        except OSError:
+            continue
+        close = stat.rindex(")")
+        fields = stat[close + 2 :].split()  # field 3 (state) first
+        table[int(name)] = (
+            int(fields[1]),
+            int(fields[3]),
+            stat[stat.index("(") + 1 : close],
+            (int(fields[11]) + int(fields[12])) / tick,  # utime + stime
+        )
+    return table
 
 
 def cpu_seconds(pid: int) -> float:
@@ -575,29 +595,22 @@ class CpuMeter:
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
         self._thread.start()
 
-    def _pids(self) -> dict[str, list[int]]:
-        pids = {
-            name: list(session_processes(process.popen.pid))
-            for name, process in self.processes.items()
-        }
-        pids.update(postgres=[], redis=[])
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    comm = (entry / "comm").read_text().strip()
-                except OSError:
-                    continue
-                for server in ("postgres", "redis"):
-                    if comm.startswith(server):
-                        pids[server].append(int(entry.name))
-        pids["load generator"] = [os.getpid()]
-        return pids
-
     def _sample(self) -> None:
-        for name, pids in self._pids().items():
-            for pid in pids:
-                spent = cpu_seconds(pid)
-                with self._lock:
+        table = process_table()
+        parts: dict[str, list[int]] = {name: [] for name in self.processes}
+        parts.update(postgres=[], redis=[])
+        sessions = {process.popen.pid: name for name, process in self.processes.items()}
+        for pid, (_parent, session, comm, _cpu) in table.items():
+            if session in sessions:
+                parts[sessions[session]].append(pid)
+            for server in ("postgres", "redis"):
+                if comm.startswith(server):
+                    parts[server].append(pid)
+        parts["load generator"] = [os.getpid()]
+        with self._lock:
+            for name, pids in parts.items():
+                for pid in pids:
+                    spent = table[pid][3]
                     if spent >= self._seen.get((name, pid), 0.0):
                         self._seen[(name, pid)] = spent
 
@@ -633,8 +646,8 @@ class MemorySampler:
         """(the main process's RSS, [its workers' RSS]) in MB, now."""
         main = self.processes[name].popen.pid
         workers = []
-        for pid, (parent, _cmdline) in session_processes(main).items():
-            if parent == main and (value := rss_mb(pid)) is not None:
+        for pid, (parent, session, _comm, _cpu) in process_table().items():
+            if session == main and parent == main and (value := rss_mb(pid)) is not None:
                 workers.append(value)
         return rss_mb(main), sorted(workers)
 

@@ -116,12 +116,13 @@ def main():
     import multiprocessing
 
     form_phase = (
-        f"the form phase until {args.submissions} submissions are stored, workers not recycled"
+        f"the form phase until {args.submissions} submissions are stored"
         if args.submissions
         else ""
     )
     print(
-        f"gunicorn: {os.cpu_count()} cores → workers and threads per deploy/gunicorn.conf.py; "
+        f"gunicorn: {os.cpu_count()} cores → workers and threads per deploy/gunicorn.conf.py, "
+        "not recycled; Celery: the notifications worker, 16 threads; "
         f"{clients} clients, {seconds:.0f} s per phase{'; ' + form_phase if form_phase else ''}; "
         f"PostgreSQL + Redis; load generator in this process (same "
         f"{multiprocessing.cpu_count()} cores); load average before: "

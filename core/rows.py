@@ -25,7 +25,7 @@ import hashlib
 import re
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
@@ -93,23 +93,50 @@ def execute(cursor, sql: str, params, *, before: str = "") -> None:
     The PREPARE is sent on the connection's own cursor the first time the connection runs
     `sql`, as Django sends its session settings when it connects: not a query of the caller's.
     PostgreSQL keeps a prepared statement for the session whatever becomes of the transaction
-    it was made in; a new connection prepares again.
+    it was made in; a new connection prepares again. A statement PostgreSQL can no longer run
+    as prepared (a migration changed the type of a column it returns: "cached plan must not
+    change result type"; or the session's statements were dropped) is prepared again: at once
+    outside a transaction; inside one, the transaction fails as it would on any error, and the
+    connection's statements are dropped and prepared again at their next use.
     """
     db = cursor.db
     if db.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
         cursor.execute(before + sql, params)
         return
     name, text = _statement(sql)
+    arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
+    for last_try in (False, True):
+        _prepare(db, name, text)
+        try:
+            cursor.execute(f"{before}EXECUTE {name}{arguments}", params)
+            return
+        except DatabaseError as error:
+            if getattr(error.__cause__, "pgcode", None) not in _PREPARE_AGAIN:
+                raise
+            db._core_rows_prepared = (db.connection, set(), True)  # DEALLOCATE ALL first
+            if last_try or db.in_atomic_block:
+                raise
+
+
+# SQLSTATEs of a prepared statement to make again: "cached plan must not change result type"
+# (feature_not_supported) and "prepared statement … does not exist" (invalid_sql_statement_name).
+_PREPARE_AGAIN = {"0A000", "26000"}
+
+
+def _prepare(db, name: str, text: str) -> None:
+    """PREPARE `name` on `db`'s connection unless it is there already."""
     raw = db.connection
     made = getattr(db, "_core_rows_prepared", None)
     if made is None or made[0] is not raw:
-        made = db._core_rows_prepared = (raw, set())
+        made = db._core_rows_prepared = (raw, set(), False)
+    if made[2]:  # drop what the session has before preparing again
+        with db.wrap_database_errors, raw.cursor() as own:
+            own.execute("DEALLOCATE ALL")
+        made = db._core_rows_prepared = (raw, set(), False)
     if name not in made[1]:
         with db.wrap_database_errors, raw.cursor() as own:
             own.execute(f"PREPARE {name} AS {text}")
         made[1].add(name)
-    arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
-    cursor.execute(f"{before}EXECUTE {name}{arguments}", params)
 
 
 _BY_PK: dict = {}

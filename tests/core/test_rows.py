@@ -5,7 +5,7 @@ writes it, with the same errors; on PostgreSQL each a prepared statement of its 
 import re
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -316,3 +316,28 @@ def test_without_prepared_statements_the_sql_runs_as_written(settings):
         assert row_by_pk(Building, w.buildings[0].pk).pk == w.buildings[0].pk
     assert queries[0]["sql"].startswith("SELECT")
     assert _prepared_here() == {}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # outside a transaction, and then inside one
+def test_a_statement_whose_result_type_changed_is_prepared_again():
+    """A migration that changes the type of a column a prepared statement returns: PostgreSQL
+    refuses to run it as prepared ("cached plan must not change result type"). Outside a
+    transaction it is prepared again at once; inside one, that transaction fails as on any
+    error, and the next use prepares it again."""
+    sql = "SELECT note FROM core_rows_probe WHERE id = %s"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE core_rows_probe (id int, note varchar(10))")
+        cursor.execute("INSERT INTO core_rows_probe VALUES (1, '一')")
+        execute(cursor, sql, [1])
+        assert cursor.fetchone() == ("一",)
+        cursor.execute("ALTER TABLE core_rows_probe ALTER note TYPE int USING 7")
+        execute(cursor, sql, [1])
+        assert cursor.fetchone() == (7,)
+        cursor.execute("ALTER TABLE core_rows_probe ALTER note TYPE text USING 'text'")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        execute(cursor, sql, [1])
+    with connection.cursor() as cursor:
+        execute(cursor, sql, [1])
+        assert cursor.fetchone() == ("text",)
+        cursor.execute("DROP TABLE core_rows_probe")

@@ -543,38 +543,38 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def _process_stat(pid: int | str) -> tuple[int, int, str, float] | None:
+    """(parent pid, session id, command name, CPU seconds so far) of `pid`, from one read of
+    /proc/<pid>/stat; None for a process that is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            stat = file.read().decode(errors="replace")
+    except OSError:
+        return None
+    close = stat.rindex(")")
+    fields = stat[close + 2 :].split()  # field 3 (state) first
+    return (
+        int(fields[1]),
+        int(fields[3]),
+        stat[stat.index("(") + 1 : close],
+        (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),  # utime + stime
+    )
+
+
 def process_table() -> dict[int, tuple[int, int, str, float]]:
-    """pid → (parent pid, session id, command name, CPU seconds so far) of every live process:
-    one read of /proc/<pid>/stat each (the meter reads it twice a second, in this process)."""
-    tick = os.sysconf("SC_CLK_TCK")
+    """pid → _process_stat(pid) of every live process (the meter reads it twice a second, in
+    this process)."""
     table = {}
     for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as file:
-                stat = file.read().decode(errors="replace")
-        except OSError:
-            continue
-        close = stat.rindex(")")
-        fields = stat[close + 2 :].split()  # field 3 (state) first
-        table[int(name)] = (
-            int(fields[1]),
-            int(fields[3]),
-            stat[stat.index("(") + 1 : close],
-            (int(fields[11]) + int(fields[12])) / tick,  # utime + stime
-        )
+        if name.isdigit() and (stat := _process_stat(name)) is not None:
+            table[int(name)] = stat
     return table
 
 
 def cpu_seconds(pid: int) -> float:
     """The CPU time (user + system) `pid` has spent so far; 0 for a process that is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(")") + 2 :].split()  # field 3 (state) first
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    stat = _process_stat(pid)
+    return 0.0 if stat is None else stat[3]
 
 
 class CpuMeter:

@@ -216,6 +216,49 @@ class Prepared:
         return (query.model, sql, tuple(params), positions[0], names, converters)
 
 
+# How the columns a raw query returns read as fields, by model, connection and column names.
+_RAW_COLUMNS: dict[tuple, tuple] = {}
+
+
+def raw_rows(model, sql: str, params, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """`model.objects.raw(sql, params)` through `execute` (on PostgreSQL a prepared statement):
+    for each row, an instance of `model` with the columns of its own the SQL selects (by their
+    column names; the other fields deferred), converted as the ORM converts them, and a dict of
+    the other columns (joined tables' columns, by their names or aliases)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        execute(cursor, sql, params)
+        columns = tuple(column[0] for column in cursor.description)
+        fetched = cursor.fetchall()
+    key = (model, connection, columns)
+    if key not in _RAW_COLUMNS:
+        by_column = {field.column: field for field in model._meta.concrete_fields}
+        own = sorted(
+            (i for i, name in enumerate(columns) if name in by_column),
+            key=lambda i: model._meta.concrete_fields.index(by_column[columns[i]]),
+        )
+        converters = []
+        for i in own:
+            col = by_column[columns[i]].get_col(model._meta.db_table)
+            functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if functions:
+                converters.append((i, (functions, col)))
+        names = [by_column[columns[i]].attname for i in own]
+        extra = [(i, name) for i, name in enumerate(columns) if name not in by_column]
+        _RAW_COLUMNS[key] = (own, names, converters, extra)
+    own, names, converters, extra = _RAW_COLUMNS[key]
+    rows = []
+    for row in fetched:
+        row = _converted(row, converters, connection) if converters else row
+        rows.append(
+            (
+                model.from_db(using, names, [row[i] for i in own]),
+                {name: row[i] for i, name in extra},
+            )
+        )
+    return rows
+
+
 _INSERTS: dict[tuple, tuple | None] = {}
 
 

@@ -120,7 +120,12 @@ class Building(TimeStampedModel):
         verbose_name = _("building")
         verbose_name_plural = _("buildings")
         ordering = ["grid_id", "name"]
-        indexes = [models.Index(fields=["address"], name="building_address_idx")]
+        indexes = [
+            models.Index(fields=["address"], name="building_address_idx"),
+            # The buildings within 250 m of one (the "me too" look-up, resident_requests'
+            # similar_open_requests): a band of latitude, then longitude, read in the index.
+            models.Index(fields=["lat", "lng"], name="building_lat_lng_idx"),
+        ]
 
     def __str__(self):
         return self.address

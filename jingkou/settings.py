@@ -127,6 +127,14 @@ DATABASES = {
 # per connection (core.rows.execute). Off behind a pooler that shares sessions between clients
 # (PgBouncer in transaction mode): a prepared statement belongs to one session.
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Each is planned once for any values (a generic plan): they are all written to have one
+    # good plan (by a key; the "me too" look-up from the buildings nearby). By default PostgreSQL
+    # plans again for each call's values while the one plan looks costlier, which for the
+    # "me too" look-up it always did. Only prepared statements are concerned; Django's other
+    # queries are planned as they come.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c plan_cache_mode=force_generic_plan"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite, written by the web server and the embedded Celery worker at once (`make run`):
     # WAL lets readers go on beside the one writer; a transaction takes the write lock when it

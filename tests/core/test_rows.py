@@ -10,7 +10,15 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.rows import Prepared, as_written, execute, insert_new_rows, insert_row, row_by_pk
+from core.rows import (
+    Prepared,
+    as_written,
+    execute,
+    insert_new_rows,
+    insert_row,
+    raw_rows,
+    row_by_pk,
+)
 from grids.models import Building
 from notifications.models import ShortLink
 from resident_requests.models import ActorRole, EventKind, RequestEvent, ResidentRequest, Status
@@ -235,6 +243,34 @@ def test_prepared_keeps_the_orms_way_where_the_sql_cannot_be_reused():
     ] == [request.pk]
     with pytest.raises(TypeError):
         Prepared(lambda pk: ResidentRequest.objects.filter(pk=pk), float)
+
+
+# --- raw_rows ---------------------------------------------------------------------------------
+
+
+def test_raw_rows_are_the_orms_instances_with_the_other_columns_beside_them():
+    w = world()
+    made = submit(w, description="楼道灯坏了")
+    sql = (
+        "SELECT b.address AS at_address, r.created_at, r.status, r.id, r.public_allowed "
+        "FROM resident_requests_residentrequest r "
+        "JOIN grids_building b ON b.id = r.building_id WHERE r.id = %s"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        ((found, extra),) = raw_rows(ResidentRequest, sql, [made.pk])
+    assert len(queries) == 1
+    expected = ResidentRequest.objects.get(pk=made.pk)
+    assert type(found) is ResidentRequest and found.pk == made.pk
+    # Converted as the ORM converts (on SQLite a timestamp is text and a boolean an integer).
+    assert found.created_at == expected.created_at and found.created_at.tzinfo is not None
+    assert found.public_allowed is expected.public_allowed
+    assert found.status == expected.status
+    assert extra == {"at_address": made.building.address}
+    # What was not selected is deferred, read when asked for, as after .only().
+    assert {"description", "building_id"} <= found.get_deferred_fields()
+    assert found.description == "楼道灯坏了"
+    assert not found._state.adding and found._state.db == "default"
+    assert raw_rows(ResidentRequest, sql, [made.pk + 1000]) == []
 
 
 # --- prepared statements (PostgreSQL) ---------------------------------------------------------

@@ -52,3 +52,29 @@ def test_equally_supported_requests_are_offered_newest_first(w):
     ResidentRequest.objects.filter(pk=older.pk).update(created_at=now - 2 * DAY)
 
     assert _offered(w) == [newer.pk, older.pk]
+
+
+def _plans() -> tuple[int, int]:
+    """The generic and custom plans PostgreSQL made so far for this session's look-up."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ["%resident_requests_requestevent%b.lat BETWEEN%"],
+        )
+        return cursor.fetchone() or (0, 0)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_look_up_is_prepared_and_planned_once_for_any_values(w):
+    """The look-up runs as a prepared statement whose one (generic) plan serves every building
+    and category (settings: plan_cache_mode), instead of planning at every first post."""
+    offered = submit(w)
+    before = _plans()
+    for _ in range(3):
+        assert _offered(w) == [offered.pk]
+        selectors.similar_open_requests(building=w.buildings[1], category=w.category)
+    generic, custom = _plans()
+    assert (generic - before[0], custom - before[1]) == (6, 0)

@@ -11,7 +11,8 @@ value (the tracking page's request by its token, its timeline and its photos by 
 
 `insert_row` does the same for `obj.save()` of a new row (a new request, its timeline event and
 its short link are three INSERTs whose compiling cost more than their running), and
-`insert_new_rows` for the outbox's `bulk_create(…, ignore_conflicts=True)`.
+`insert_new_rows` for the outbox's `bulk_create(…, ignore_conflicts=True)`. `raw_rows` runs SQL
+written by hand (the form's "me too" look-up) and reads its rows as `Model.objects.raw` would.
 
 On PostgreSQL each of them runs, through `execute`, as a prepared statement of its connection
 (PREPARE once, then EXECUTE): PostgreSQL then plans it once, not at every call. Planning cost
@@ -19,6 +20,9 @@ more than running for these short statements (pg_stat_statements in a `bench/loa
 tracking page's request by its token 0.32 ms of planning against 0.07 ms of execution; a table
 with many indexes takes long to plan). `DATABASE_PREPARED_STATEMENTS=false` turns it off, for
 a pooler that hands one session's statements to another (PgBouncer in transaction mode).
+Otherwise the connections also set `plan_cache_mode=force_generic_plan` (settings): every
+statement prepared here is written to have one good plan whatever its values, and PostgreSQL
+then plans it once instead of again at each call while that plan looks costlier.
 """
 
 import hashlib

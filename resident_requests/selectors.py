@@ -706,8 +706,11 @@ def _similar_sql(vendor: str) -> str:
         f"JOIN {q(Building._meta.db_table)} b ON b.id = r.building_id "
         f"JOIN {q(Category._meta.db_table)} c ON c.id = r.category_id "
         f"WHERE r.category_id = %s AND r.status IN ({statuses}) "
-        f"AND (r.updated_at >= %s OR EXISTS (SELECT 1 FROM {q(RequestEvent._meta.db_table)} e "
-        "WHERE e.request_id = r.id AND e.created_at >= %s)) "
+        # The newest event of the row by rr_event_request_idx, one probe a row: as an EXISTS,
+        # the plan made once for any values (core.rows) hashed every event of the month
+        # instead (1.1 ms at ten million requests).
+        f"AND (r.updated_at >= %s OR (SELECT max(e.created_at) FROM "
+        f"{q(RequestEvent._meta.db_table)} e WHERE e.request_id = r.id) >= %s) "
         # The building's own id on the building's side of the join, as the box is: PostgreSQL
         # then starts from the few buildings in the box and reads each one's open requests of
         # the category by rr_building_cat_idx, instead of every open request of the category

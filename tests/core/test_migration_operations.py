@@ -1,6 +1,8 @@
 """core.migration_operations.DropPatternIndexes: the requests table and the outbox carry no LIKE
 index that no query reads, and the migrations that dropped them can be undone."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.apps import apps
 from django.db import connection
@@ -60,15 +62,12 @@ def test_the_drop_can_be_undone_and_done_again():
 
 
 def test_elsewhere_it_changes_nothing():
-    if connection.vendor == "postgresql":
-        pytest.skip("the other databases' case")
     state = ProjectState.from_apps(apps)
     operation = DropPatternIndexes(model_name="residentrequest", fields=["access_token"])
     executed = []
 
-    class Editor:  # SQLite's own refuses to open inside the test's transaction
-        def __init__(self):
-            self.connection = connection
+    class Editor:  # a schema editor of another database: only its vendor is read
+        connection = SimpleNamespace(vendor="sqlite", in_atomic_block=False)
 
         def execute(self, sql, params=()):
             executed.append(sql)
@@ -76,5 +75,5 @@ def test_elsewhere_it_changes_nothing():
     operation.database_forwards("resident_requests", Editor(), state, state)
     operation.database_backwards("resident_requests", Editor(), state, state)
     assert executed == []
-    # What the same operation says on PostgreSQL is in the two tests above.
+    # What the same operation does on PostgreSQL is in the two tests above.
     assert operation.describe() == "Drop the LIKE indexes of residentrequest: access_token"

@@ -60,11 +60,9 @@ class DropPatternIndexes(Operation):
                     f"DROP INDEX{concurrently} IF EXISTS {schema_editor.quote_name(index)}"
                 )
             else:
-                opclass = (
-                    "text_pattern_ops"
-                    if field.db_type(connection) == "text"
-                    else ("varchar_pattern_ops")
-                )
+                # As Django chooses it (_create_like_index_sql): by the column's type.
+                text = field.db_type(connection).startswith("text")
+                opclass = "text_pattern_ops" if text else "varchar_pattern_ops"
                 statements.append(
                     f"CREATE INDEX{concurrently} IF NOT EXISTS {schema_editor.quote_name(index)} "
                     f"ON {schema_editor.quote_name(model._meta.db_table)} "

@@ -708,7 +708,7 @@ def _similar_sql(vendor: str) -> str:
         f"WHERE r.category_id = %s AND r.status IN ({statuses}) "
         # The newest event of the row by rr_event_request_idx, one probe a row: as an EXISTS,
         # the plan made once for any values (core.rows) hashed every event of the month
-        # instead (1.1 ms at ten million requests).
+        # instead (at ten million requests 1.6 ms a look-up, against 0.3–0.4 ms now).
         f"AND (r.updated_at >= %s OR (SELECT max(e.created_at) FROM "
         f"{q(RequestEvent._meta.db_table)} e WHERE e.request_id = r.id) >= %s) "
         # The building's own id on the building's side of the join, as the box is: PostgreSQL

@@ -7,7 +7,7 @@ import datetime
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -33,10 +33,22 @@ def indexes() -> set[tuple]:
         return set(cursor.fetchall())
 
 
+def constraints() -> set[tuple]:
+    """The table's constraints: name, kind and definition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass",
+            [seed_scale.TABLE],
+        )
+        return set(cursor.fetchall())
+
+
 def test_it_adds_whole_requests_with_a_progress_bar_and_keeps_the_indexes(w, monkeypatch):
     monkeypatch.setattr(seed_scale, "BATCH", 250)
     monkeypatch.setattr(seed_scale, "DROP_INDEXES_FROM", 400)  # this load drops and rebuilds
     before_indexes = indexes()
+    before_constraints = constraints()
     before = ResidentRequest.objects.count()
     out = io.StringIO()
     call_command("seed_scale", requests=600, stdout=out)
@@ -46,11 +58,19 @@ def test_it_adds_whole_requests_with_a_progress_bar_and_keeps_the_indexes(w, mon
     assert any("250 / 600 requests" in line and "left" in line for line in lines)
     with connection.cursor() as cursor:
         cursor.execute("SELECT conname FROM pg_constraint")
-        constraints = {name for (name,) in cursor.fetchall()}
-    plain = [row[0] for row in before_indexes if row[0] not in constraints]
+        names = {name for (name,) in cursor.fetchall()}
+    plain = [row[0] for row in before_indexes if row[0] not in names]
     assert len(plain) >= 10  # the dashboards' and lists' indexes
     assert sum(" index " in line for line in lines) == len(plain)  # each rebuilt, timed
     assert indexes() == before_indexes
+    # The unique constraints and foreign keys were dropped for the load and are back as they
+    # were, each timed; the primary key and the CHECKs stayed.
+    added_back = [line for line in lines if " constraint " in line]
+    kinds = [kind for _name, kind, _definition in before_constraints]
+    assert len(added_back) == kinds.count("u") + kinds.count("f") >= 10
+    assert any("resident_requests_residentrequest_access_token_key" in x for x in added_back)
+    assert any("_fk_grids_bui" in line for line in added_back)
+    assert constraints() == before_constraints
     # Rows the portal can show: codes, tokens, a place, a state and its dates.
     seeded = ResidentRequest.objects.exclude(description="").filter(
         description__startswith="规模测试数据"
@@ -110,3 +130,38 @@ def test_the_backlog_is_a_working_districts(w):
     assert set(seeded.values_list("status", flat=True)) >= {
         "submitted", "accepted", "dispatched", "taken", "resolved", "closed", "rejected", "merged"
     }  # fmt: skip
+
+
+def test_a_constraint_the_rows_break_is_named_and_the_rest_are_added_back(w, monkeypatch):
+    """The unique constraints are off during a big load and checked when added back: rows that
+    break one (here every row has the same access token) stop the command with the statement
+    to run once they are fixed, and every other constraint and index is back."""
+    monkeypatch.setattr(seed_scale, "BATCH", 250)
+    monkeypatch.setattr(seed_scale, "DROP_INDEXES_FROM", 400)
+    monkeypatch.setattr(
+        seed_scale,
+        "INSERT_SQL",
+        seed_scale.INSERT_SQL.replace(
+            "md5(random()::text || g::text) || md5(random()::text || %(salt)s)",
+            "repeat('0', 64)",
+        ),
+    )
+    before_indexes, before_constraints = indexes(), constraints()
+    name = "resident_requests_residentrequest_access_token_key"
+    try:
+        with pytest.raises(CommandError) as raised:
+            call_command("seed_scale", requests=500, stdout=io.StringIO())
+        assert f'ADD CONSTRAINT "{name}" UNIQUE (access_token)' in str(raised.value)
+        assert "could not create unique index" in str(raised.value)
+        missing = {row for row in before_constraints if row[0] == name}
+        assert constraints() == before_constraints - missing
+        assert {row for row in indexes() if row[0] != name} == {
+            row for row in before_indexes if row[0] != name
+        }
+    finally:  # the schema outlives the test's rows: put the constraint back for the others
+        ResidentRequest.objects.filter(description__startswith="规模测试数据").delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ALTER TABLE {seed_scale.TABLE} ADD CONSTRAINT {name} UNIQUE (access_token)"
+            )
+    assert constraints() == before_constraints

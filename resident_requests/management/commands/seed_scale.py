@@ -8,13 +8,15 @@ proportions of states and levels: a request is still in hand (open, or resolved 
 rated) with the chance 0.9·e^(−days/5) + 0.005, so about 1.7 % of a year's are, most of them
 from the last week, a working district's backlog (drawn regardless of age, a quarter were).
 Needs `load_demo` first (buildings and categories). Adds to what is there; timelines are not
-generated (the lists and dashboards read the requests' own columns).
+generated (the lists and dashboards read the requests' own columns). A load of 200,000 or more
+drops the table's secondary indexes, unique constraints and foreign keys and adds them back at
+the end (checked then): run it on a benchmark's database, not beside a working portal.
 """
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from grids.models import Building
 from resident_requests.models import Category, ResidentRequest
@@ -35,11 +37,12 @@ WITH b AS (
     SELECT g,
            1 + floor(random() * nb.n)::bigint AS bi,
            c.ids[1 + floor(random() * cardinality(c.ids))::int] AS category_id,
-           now() - random() * interval '365 days' AS created,
+           random() AS r_age,
            random() AS r_status, random() AS r_level, random() AS r_more, random() AS r_kind
     FROM generate_series(1, %(count)s) AS g, nb, c
 ), rows AS (
-    SELECT picks.*, b.id AS building_id, b.grid_id, b.address
+    SELECT picks.*, now() - r_age * interval '365 days' AS created,
+           b.id AS building_id, b.grid_id, b.address
     FROM picks JOIN b ON b.n = picks.bi
 ), shaped AS (
     SELECT *,
@@ -47,7 +50,7 @@ WITH b AS (
            -- the last days' requests, few of the last month's, a stuck one in two hundred of
            -- the older ones (432,000 s: five days). The rest were closed, rejected or merged.
            CASE
-               WHEN r_status < 0.9 * exp(-extract(epoch FROM now() - created) / 432000) + 0.005
+               WHEN r_status < 0.9 * exp(-73 * r_age) + 0.005
                THEN CASE
                    WHEN r_kind < 0.20 THEN 'submitted'
                    WHEN r_kind < 0.40 THEN 'accepted'
@@ -135,9 +138,17 @@ class Command(BaseCommand):
         if total:
             requests = max(0, requests - ResidentRequest.objects.count())
         started = time.monotonic()
-        # Big loads: drop the secondary indexes and build them once at the end, much faster
-        # than updating a dozen indexes row by row.
-        dropped = self._drop_indexes() if requests >= DROP_INDEXES_FROM else []
+        # Big loads: drop the secondary indexes, the unique constraints and the foreign keys,
+        # and build them once at the end: much faster than updating a dozen indexes row by row
+        # (the unique ones on random tokens, at random places in trees larger than PostgreSQL's
+        # buffers) and queueing seven foreign-key checks per row. The rows' keys are unique
+        # and their buildings, grids and categories exist by construction; adding the
+        # constraints back checks both.
+        dropped = (
+            (self._drop_constraints(), self._drop_indexes())
+            if requests >= DROP_INDEXES_FROM
+            else ([], [])
+        )
         # Tracking codes numbered on from the rows already there: unique by construction (random
         # ones collide at millions of rows a year). The "Z" keeps them apart from random codes
         # (hexadecimal: earlier seeds) and from the portal's (new_tracking_code).
@@ -155,28 +166,47 @@ class Command(BaseCommand):
                 done += count
                 self._progress(done, requests, time.monotonic() - started)
         finally:
-            with connection.cursor() as cursor:
-                # Index builds sort: more memory and both cores' workers make them faster.
-                cursor.execute("SET maintenance_work_mem = '512MB'")
-                cursor.execute("SET max_parallel_maintenance_workers = 2")
-                for number, (name, definition) in enumerate(dropped, 1):
-                    index_started = time.monotonic()
-                    cursor.execute(definition)
-                    self.stdout.write(
-                        f"  index {number}/{len(dropped)} {name}: "
-                        f"{time.monotonic() - index_started:.1f} s"
-                    )
-                # VACUUM sets the visibility map, so the list's page ids and capped counts come
-                # from index-only scans straight away (autovacuum would get there later).
-                vacuum_started = time.monotonic()
-                cursor.execute(f"VACUUM ANALYZE {TABLE}")
-                self.stdout.write(f"  VACUUM ANALYZE: {time.monotonic() - vacuum_started:.1f} s")
+            self._restore(*dropped)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Added {done:,} requests in {time.monotonic() - started:.1f} s "
                 f"({ResidentRequest.objects.count():,} in all)."
             )
         )
+
+    def _restore(self, constraints, indexes) -> None:
+        """Add back what was dropped, each timed, then VACUUM ANALYZE. Every one is tried: a
+        constraint the rows break (a duplicate) is named with its definition, not left unseen."""
+        failed = []
+        with connection.cursor() as cursor:
+            # Index builds sort: more memory and both cores' workers make them faster.
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            cursor.execute("SET max_parallel_maintenance_workers = 2")
+            steps = [
+                ("constraint", name, f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}')
+                for name, definition in constraints
+            ] + [("index", name, definition) for name, definition in indexes]
+            for number, (kind, name, statement) in enumerate(steps, 1):
+                step_started = time.monotonic()
+                try:
+                    with transaction.atomic():
+                        cursor.execute(statement)
+                except DatabaseError as error:
+                    failed.append(f"{statement}: {error}".strip())
+                    continue
+                self.stdout.write(
+                    f"  {kind} {number}/{len(steps)} {name}: "
+                    f"{time.monotonic() - step_started:.1f} s"
+                )
+            # VACUUM sets the visibility map, so the list's page ids and capped counts come
+            # from index-only scans straight away (autovacuum would get there later).
+            vacuum_started = time.monotonic()
+            cursor.execute(f"VACUUM ANALYZE {TABLE}")
+            self.stdout.write(f"  VACUUM ANALYZE: {time.monotonic() - vacuum_started:.1f} s")
+        if failed:
+            raise CommandError(
+                "Could not add back (run these once the rows are fixed):\n" + "\n".join(failed)
+            )
 
     def _progress(self, done: int, wanted: int, seconds: float) -> None:
         """A progress bar, the rate and the time left: one line per batch (a log keeps them)."""
@@ -189,6 +219,24 @@ class Command(BaseCommand):
             f"  [{bar}] {share:6.1%}  {done:,} / {wanted:,} requests  {rate:,.0f}/s  "
             f"{seconds:,.0f} s, about {left:,.0f} s left"
         )
+
+    def _drop_constraints(self) -> list[tuple[str, str]]:
+        """Drop the table's unique constraints and foreign keys (not the primary key, which
+        other tables reference, nor the CHECKs, which cost nothing) and return their names and
+        definitions, unique ones first: the foreign keys are checked against the keys."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                WHERE conrelid = %s::regclass AND contype IN ('u', 'f')
+                ORDER BY contype DESC, conname
+                """,
+                [TABLE],
+            )
+            constraints = cursor.fetchall()
+            for name, _definition in constraints:
+                cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
+        return constraints
 
     def _drop_indexes(self) -> list[tuple[str, str]]:
         """Drop the table's plain indexes (not the primary key or unique constraints) and

@@ -8,7 +8,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import ProgrammingError, connection
 from django.utils import timezone
 
 from resident_requests.management.commands import seed_scale
@@ -164,4 +164,29 @@ def test_a_constraint_the_rows_break_is_named_and_the_rest_are_added_back(w, mon
             cursor.execute(
                 f"ALTER TABLE {seed_scale.TABLE} ADD CONSTRAINT {name} UNIQUE (access_token)"
             )
+    assert constraints() == before_constraints
+
+
+def test_a_load_that_fails_halfway_leaves_the_table_as_it_was_but_for_the_rows_stored(
+    w, monkeypatch
+):
+    """The second batch fails (a column the table lacks): the first batch's rows stay, and every
+    index and constraint dropped for the load is back before the error reaches the operator."""
+    monkeypatch.setattr(seed_scale, "BATCH", 250)
+    monkeypatch.setattr(seed_scale, "DROP_INDEXES_FROM", 400)
+    progress = seed_scale.Command._progress
+
+    def break_the_next_batch(self, *args):
+        progress(self, *args)
+        broken = seed_scale.INSERT_SQL.replace("supporters_count", "no_such_column")
+        monkeypatch.setattr(seed_scale, "INSERT_SQL", broken)
+
+    monkeypatch.setattr(seed_scale.Command, "_progress", break_the_next_batch)
+    before_indexes, before_constraints = indexes(), constraints()
+    out = io.StringIO()
+    with pytest.raises(ProgrammingError, match="no_such_column"):
+        call_command("seed_scale", requests=500, stdout=out)
+    assert ResidentRequest.objects.filter(description__startswith="规模测试数据").count() == 250
+    assert "constraint" in out.getvalue() and "VACUUM ANALYZE" in out.getvalue()
+    assert indexes() == before_indexes
     assert constraints() == before_constraints

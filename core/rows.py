@@ -275,7 +275,9 @@ def _insert_compiled(model, connection):
         ]
         returning = opts.db_returning_fields
         plain = (
-            model.save is models.Model.save  # a model's own save() must run: it keeps the ORM's way
+            # A model's own save() must run (it keeps the ORM's way), unless the model says it
+            # adds nothing to the INSERT of a new row (RequestEvent's refuses changes only).
+            (model.save is models.Model.save or getattr(model, "plain_insert", False))
             and not opts.parents
             and opts.order_with_respect_to is None
             and opts.auto_field is not None
@@ -307,8 +309,9 @@ def _insert_compiled(model, connection):
 
 def insert_row(obj, *, using: str = DEFAULT_DB_ALIAS):
     """Insert `obj`, a new instance, as `obj.save(force_insert=True)` does: the same row, its
-    id and database-made values set on it, the same errors. A model with its own save(), a
-    parent model, or receivers of pre_save or post_save is saved by the ORM itself."""
+    id and database-made values set on it, the same errors. A model with its own save() (unless
+    it sets `plain_insert = True`: that save() does nothing more for a new row), a parent
+    model, or receivers of pre_save or post_save is saved by the ORM itself."""
     model = type(obj)
     connection = connections[using]
     compiled = _insert_compiled(model, connection)

@@ -5,6 +5,7 @@ writes it, with the same errors; on PostgreSQL each a prepared statement of its 
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
@@ -126,6 +127,29 @@ def test_a_model_with_receivers_or_its_own_save_is_saved_by_the_orm():
     finally:
         post_save.disconnect(sender=ShortLink, dispatch_uid="test_rows_receiver")
     assert heard == [(link.pk, True)]
+    # A model's own save() runs: the building's keeps its search keys in step with its address.
+    w = world()
+    building = insert_row(Building(grid=w.grids[0], address="京口路9号", lat=32.2, lng=119.4))
+    assert building.search_key and Building.objects.get(pk=building.pk).search_key
+
+
+def test_a_timeline_event_is_written_by_the_compiled_insert_not_its_save(monkeypatch):
+    """RequestEvent's save() only refuses changes to a saved event (plain_insert): a new one,
+    one on every transition, skips the ORM's compiling; a change is still refused."""
+    old = submit(world())
+
+    def no_save(self, *args, **kwargs):
+        raise AssertionError("the ORM's save() ran")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RequestEvent, "save", no_save)
+        event = insert_row(
+            RequestEvent(request=old, kind=EventKind.OVERDUE, actor_role=ActorRole.SYSTEM)
+        )
+    assert RequestEvent.objects.filter(pk=event.pk, kind=EventKind.OVERDUE).exists()
+    event.internal_note = "改过"
+    with pytest.raises(ValidationError):
+        event.save()
 
 
 def test_insert_new_rows_leaves_out_the_rows_whose_key_is_taken():

@@ -61,6 +61,13 @@ def main():
         action="store_true",
         help="post the form multipart, as a browser without JavaScript does",
     )
+    parser.add_argument(
+        "--buildings",
+        type=int,
+        default=2025,
+        help="the bench grid's buildings the form posts to (a lattice 200 m apart): more of them, "
+        'fewer first POSTs offered "me too" as the run fills the grid with open requests',
+    )
     args = parser.parse_args()
     clients = args.clients or (10 if args.short else 50)
     seconds = args.seconds or (5.0 if args.short else 60.0)
@@ -105,7 +112,7 @@ def main():
     def last_notification() -> int:
         return Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
-    places = ensure_places()
+    places = ensure_places(buildings=args.buildings)
     connection.close()
     base = f"http://127.0.0.1:{args.port}"
     web = start_gunicorn(env, args.port)

@@ -144,11 +144,10 @@ class Command(BaseCommand):
         # buffers) and queueing seven foreign-key checks per row. The rows' keys are unique
         # and their buildings, grids and categories exist by construction; adding the
         # constraints back checks both.
-        dropped = (
-            (self._drop_constraints(), self._drop_indexes())
-            if requests >= DROP_INDEXES_FROM
-            else ([], [])
-        )
+        dropped = ([], [])
+        if requests >= DROP_INDEXES_FROM:
+            with transaction.atomic():  # all of them dropped, or none
+                dropped = (self._drop_constraints(), self._drop_indexes())
         # Tracking codes numbered on from the rows already there: unique by construction (random
         # ones collide at millions of rows a year). The "Z" keeps them apart from random codes
         # (hexadecimal: earlier seeds) and from the portal's (new_tracking_code).

@@ -1,16 +1,20 @@
-"""Load: the resident request form and the tracking page under gunicorn with PostgreSQL and
-Redis, 50 concurrent clients for 60 s each, beside two bare views (same server, same run): a
-bare Django ModelForm cycle (GET the page, POST it: one INSERT, issue 15's yardstick) and a
-POST that inserts one row with one SQL statement. Each client's form POST is URL-encoded, as
+"""Load: the resident request form and the tracking page under gunicorn with PostgreSQL and Redis,
+50 concurrent clients for 60 s each, beside two bare views (same server, same run): a bare
+Django ModelForm cycle (GET the page, POST it: one INSERT, issue 15's yardstick) and a POST that
+inserts one row with one SQL statement. Each client's form POST is URL-encoded, as
 request_form.js sends a form without photos (`--multipart`: multipart with an empty photo field,
 as a browser without JavaScript sends it). Prints req/s, p50/p99 and errors per kind, and the
-form's rate as a share of each bare view's. The tracking page is measured once the Celery worker has sent the form phase's messages
-(the time that took is printed too), so that its figure is the page's own. At the end it prints
-the resident set (RSS) of the gunicorn workers and of the Celery worker's processes, now and the
-largest seen during the run.
+form's rate as a share of each bare view's. The four phases run in turn three times
+(`--rounds`), each time for a third of the phase's seconds, so that the machine's drift during a
+run (on a shared 2-core machine the same phase measured ±30 % from one minute to the next) falls
+on every phase alike; each round's ratios are printed too. The tracking page is measured once
+the Celery worker has sent the form phase's messages (the time that took is printed too), so
+that its figure is the page's own. At the end it prints the resident set (RSS) of the gunicorn
+workers and of the Celery worker's processes, now and the largest seen during the run.
 
     .venv/bin/python bench/load.py            # 50 clients, 60 s per phase (about 4 minutes)
-    .venv/bin/python bench/load.py --short    # 10 clients, 5 s per phase (CI)
+    .venv/bin/python bench/load.py --short    # 10 clients, 5 s per phase, one round (CI)
+    .venv/bin/python bench/load.py --rounds 1 # each phase once, as before 2026-12-08
     .venv/bin/python bench/load.py --submissions 10000   # memory: the form phase runs until
         # 10,000 submissions are stored, with gunicorn's worker recycling (max_requests) off,
         # so that the RSS printed is that of workers that served all of them
@@ -44,6 +48,14 @@ from bench.load_support import (  # noqa: E402
     submit_form,
 )
 
+# The answer counted for each phase: a bare insert, a cycle (by its POST), a page.
+ANSWER_KIND = {
+    "bare": "bare insert",
+    "bare form": "bare POST",
+    "form": "form POST",
+    "track": "track GET",
+}
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -68,9 +80,21 @@ def main():
         help="the bench grid's buildings the form posts to (a lattice 200 m apart): more of them, "
         'fewer first POSTs offered "me too" as the run fills the grid with open requests',
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="run the four phases this many times in turn, each for its share of --seconds "
+        "(default 3; 1 with --short or --submissions): a drift of the machine's speed during "
+        "the run then falls on every phase alike instead of on whichever ran then",
+    )
     args = parser.parse_args()
     clients = args.clients or (10 if args.short else 50)
     seconds = args.seconds or (5.0 if args.short else 60.0)
+    rounds = args.rounds or (1 if args.short or args.submissions else 3)
+    if rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if rounds > 1 and args.submissions:
+        parser.error("--submissions runs one form phase to its count: use it with --rounds 1")
 
     sms = FakeSmsProvider(args.port + 1)
     env = portal_env(
@@ -130,7 +154,9 @@ def main():
     print(
         f"gunicorn: {os.cpu_count()} cores → workers and threads per deploy/gunicorn.conf.py, "
         "not recycled; Celery: the notifications worker, 16 threads; "
-        f"{clients} clients, {seconds:.0f} s per phase{'; ' + form_phase if form_phase else ''}; "
+        f"{clients} clients, {seconds:.0f} s per phase"
+        f"{f' in {rounds} rounds of {seconds / rounds:.0f} s' if rounds > 1 else ''}"
+        f"{'; ' + form_phase if form_phase else ''}; "
         f"PostgreSQL + Redis; load generator in this process (same "
         f"{multiprocessing.cpu_count()} cores); load average before: "
         f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}"
@@ -190,30 +216,46 @@ def main():
         wait_for_outbox(after_id=last_before_run, timeout=60)  # the warm-up's messages
         before = ResidentRequest.objects.count()
         first_notification = last_notification()
-        durations = {}
+        durations: dict[str, float] = {}
         # The worker sends a few messages per submission: give a long form phase its time.
         drain_limit = max(180.0, (args.submissions or 0) * 0.06)
+        drain_seconds = 0.0
         phases = (("bare", bare), ("bare form", bare_cycle), ("form", form), ("track", track))
-        for name, iteration in phases:
-            cpu_before = cpu_meter.read()
-            if name == "form" and args.submissions:
-                durations[name] = asyncio.run(
-                    run_clients(
-                        clients,
-                        24 * 3600,
-                        iteration,
-                        until=lambda: len(tokens) >= args.submissions,
+        # What each phase answered in each round: (answers, seconds), for the per-round ratios.
+        per_round: list[dict[str, tuple[int, float]]] = []
+        for _round in range(rounds):
+            this_round = {}
+            for name, iteration in phases:
+                answers_before = len(stats.latencies.get(ANSWER_KIND[name], []))
+                cpu_before = cpu_meter.read()
+                if name == "form" and args.submissions:
+                    took = asyncio.run(
+                        run_clients(
+                            clients,
+                            24 * 3600,
+                            iteration,
+                            until=lambda: len(tokens) >= args.submissions,
+                        )
                     )
-                )
-            else:
-                durations[name] = asyncio.run(run_clients(clients, seconds, iteration))
-            cpu_after = cpu_meter.read()
-            cpu[name] = {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
-            if name == "form":
-                # The worker delivers the form phase's messages (SMS to every grid leader) before
-                # the tracking page is measured: otherwise the tracking figure would measure that
-                # backlog, larger the faster the form is. How long it takes is printed below.
-                drain_seconds = wait_for_outbox(after_id=first_notification, timeout=drain_limit)
+                else:
+                    took = asyncio.run(run_clients(clients, seconds / rounds, iteration))
+                cpu_after = cpu_meter.read()
+                durations[name] = durations.get(name, 0.0) + took
+                spent = cpu.setdefault(name, dict.fromkeys(cpu_after, 0.0))
+                for part in cpu_after:
+                    spent[part] += cpu_after[part] - cpu_before[part]
+                answers = len(stats.latencies.get(ANSWER_KIND[name], [])) - answers_before
+                this_round[name] = (answers, took)
+                if name == "form":
+                    # The worker delivers the form phase's messages (SMS to every grid leader)
+                    # before the tracking page is measured: otherwise the tracking figure would
+                    # measure that backlog, larger the faster the form is. Printed below: the
+                    # longest it took.
+                    drain_seconds = max(
+                        drain_seconds,
+                        wait_for_outbox(after_id=first_notification, timeout=drain_limit),
+                    )
+            per_round.append(this_round)
         stored = ResidentRequest.objects.count() - before
         # Once the tracking phase is over and the outbox is sent: what the processes now hold.
         wait_for_outbox(after_id=first_notification, timeout=60)
@@ -252,12 +294,19 @@ def main():
     # What each answer cost each part of the machine, same run: CPU ms per bare insert, per
     # cycle (GET + POST) of either form, per tracking page. Gunicorn's figures are the web
     # server's own cost, whatever else shares the cores.
-    done = {
-        "bare": len(stats.latencies.get("bare insert", [])),
-        "bare form": len(stats.latencies.get("bare POST", [])),
-        "form": len(stats.latencies.get("form POST", [])),
-        "track": len(stats.latencies.get("track GET", [])),
-    }
+    if rounds > 1:
+        # Each round's own ratios: how much the machine moved the figures during the run.
+        for number, figures in enumerate(per_round, 1):
+            rate = {name: n / took if took else 0.0 for name, (n, took) in figures.items()}
+            parts = []
+            if rate["bare form"]:
+                parts.append(
+                    f"form {rate['form'] / rate['bare form']:.2f} of the bare ModelForm cycle"
+                )
+            if rate["bare"]:
+                parts.append(f"tracking page {rate['track'] / rate['bare']:.2f} of the bare insert")
+            print(f"  round {number}: {'; '.join(parts)}")
+    done = {name: len(stats.latencies.get(kind, [])) for name, kind in ANSWER_KIND.items()}
     print(
         "CPU ms per answer, by part (bare insert / bare ModelForm cycle / form cycle / tracking page):"
     )

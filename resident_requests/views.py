@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.audit import audit_personal_data_display
 from core.exceptions import ApplicationError
 from core.privacy import mask_phone, redact_text
+from core.rows import row_by_pk
 from core.views import TwoStepLoginMixin
 from grids.models import Building
 from organization.selectors import person_for_user
@@ -279,14 +280,24 @@ def similar_lookup(http_request):
             {"results": [], "error": _("Open the form again: this look-up belongs to it.")},
             status=403,
         )
-    if ratelimit.hit("similar_ip", ratelimit.client_ip(http_request)) or ratelimit.hit(
-        "similar_token", token
-    ):
+    # Called as the resident picks the building and the kind of problem: both counters in one
+    # Redis round trip, the building by its compiled SELECT, the kind from the form's own
+    # memoized choices (a request can only have one of those): two queries, the building and
+    # the look-up.
+    over = ratelimit.hit_all(
+        ratelimit.Count("similar_ip", ratelimit.client_ip(http_request)),
+        ratelimit.Count("similar_token", token),
+    )
+    if over not in (None, ratelimit.UNSURE):  # unsure: Redis is down, let it through
         return JsonResponse({"results": [], "error": _("Too many look-ups.")}, status=429)
     try:
-        building = Building.objects.get(pk=int(http_request.GET.get("building", "")))
-        category = Category.objects.get(pk=int(http_request.GET.get("category", "")))
-    except (ValueError, OverflowError, Building.DoesNotExist, Category.DoesNotExist):
+        building_id = int(http_request.GET.get("building", ""))
+        category_id = int(http_request.GET.get("category", ""))
+    except ValueError:
+        return JsonResponse({"results": []})
+    category = selectors.category_choices().leaves.get(category_id)
+    building = row_by_pk(Building, building_id) if category is not None else None
+    if building is None:
         return JsonResponse({"results": []})
     rows = _similar_rows(selectors.similar_open_requests(building=building, category=category))
     return JsonResponse({"results": rows}, json_dumps_params={"ensure_ascii": False})

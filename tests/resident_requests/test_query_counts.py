@@ -53,6 +53,10 @@ FORM_POST_COLD = FORM_POST_MAX + 2
 # The answer "is it one of these?" when similar requests are open nearby: the category, the
 # building, the double-submit check and the similar requests with their buildings.
 FORM_SIMILAR_MAX = 4
+# The "me too" look-up request_form.js makes as the resident picks the building and the kind of
+# problem: the building (its compiled SELECT) and the open requests nearby with their buildings;
+# the kind comes from the form's memoized choices. 3 before: the category was read each time.
+SIMILAR_LOOKUP_QUERIES = 2
 # The tracking page: the request, its photos, its public timeline (its category comes from the
 # form's memoized choices, read once per process and version).
 TRACK_QUERIES = 3
@@ -218,6 +222,68 @@ def test_similar_requests_answer_queries(client, w, similar):
     assert response.status_code == 200
     assert response.content.decode().count('name="ref"') == min(similar, 5)
     assert count <= FORM_SIMILAR_MAX, f"{count} queries"
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_similar_lookup_queries(client, w, size):
+    """The live "me too" box costs the same queries however many categories there are and
+    however many requests are open nearby; it shows at most five of them."""
+    similar = 1
+    if size == "large":
+        more_categories()
+        more_requests(w)  # 15 open in this building and category, 15 next door
+        similar = 5
+    else:
+        submit(w)
+    client.get(NEW)  # the form page the look-up belongs to reads the categories
+    url = reverse("resident_requests:similar_lookup")
+    query = {"building": w.buildings[0].pk, "category": w.category.pk, "token": new_form_token()}
+    response, count = queries(client, "get", url, query)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == similar
+    assert count == SIMILAR_LOOKUP_QUERIES
+    # A kind of problem the form does not offer (a group, or none): nothing, and no look-up.
+    for other in (w.category.parent_id, 0):
+        response, count = queries(client, "get", url, {**query, "category": other})
+        assert response.json() == {"results": []} and count == 0
+
+
+@pytest.mark.redis
+def test_similar_lookup_counts_both_limits_in_one_round_trip(client, w, settings):
+    """With the Redis cache (production): the address's and the form page's counters in one
+    script, and the page's limit still refuses once it is used up."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        pytest.skip("the default cache is not Redis (set REDIS_URL)")
+    submit(w)
+    client.get(NEW)
+    settings.RESIDENT_REQUEST_RATE_LIMITS = {"similar_token": (2, 3600)}
+    url = reverse("resident_requests:similar_lookup")
+    query = {"building": w.buildings[0].pk, "category": w.category.pk, "token": new_form_token()}
+    client.get(url, {**query, "token": new_form_token()})  # Redis has the script from now on
+    commands = []
+    connection_class = backend._cache.get_client(write=True).connection_pool.connection_class
+    real = connection_class.send_packed_command
+
+    def send(self, command, *args, **kwargs):
+        parts = command if isinstance(command, list) else [command]
+        commands.append(b"".join(bytes(part) for part in parts))
+        return real(self, command, *args, **kwargs)
+
+    connection_class.send_packed_command = send
+    try:
+        response = client.get(url, query)
+    finally:
+        connection_class.send_packed_command = real
+    assert response.status_code == 200 and len(response.json()["results"]) == 1
+    counters = [c for c in commands if b"rr:rate:" in c]
+    assert len(counters) == 1 and b"EVALSHA" in counters[0]
+    assert b"similar_ip" in counters[0] and b"similar_token" in counters[0]
+    assert client.get(url, query).status_code == 200
+    refused = client.get(url, query)
+    assert refused.status_code == 429 and refused.json()["results"] == []
 
 
 @pytest.mark.parametrize("size", ["small", "large"])

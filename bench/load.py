@@ -1,16 +1,19 @@
 """Load: the resident request form and the tracking page under gunicorn with PostgreSQL and Redis,
 50 concurrent clients for 60 s each, beside two bare views (same server, same run): a bare
 Django ModelForm cycle (GET the page, POST it: one INSERT, issue 15's yardstick) and a POST that
-inserts one row with one SQL statement. Each client's form POST is URL-encoded, as
-request_form.js sends a form without photos (`--multipart`: multipart with an empty photo field,
-as a browser without JavaScript sends it). Prints req/s, p50/p99 and errors per kind, and the
-form's rate as a share of each bare view's. The four phases run in turn three times
-(`--rounds`), each time for a third of the phase's seconds, so that the machine's drift during a
-run (on a shared 2-core machine the same phase measured ±30 % from one minute to the next) falls
-on every phase alike; each round's ratios are printed too. The tracking page is measured once
-the Celery worker has sent the form phase's messages (the time that took is printed too), so
-that its figure is the page's own. At the end it prints the resident set (RSS) of the gunicorn
-workers and of the Celery worker's processes, now and the largest seen during the run.
+inserts one row with one SQL statement. Each client's form cycle is what request_form.js does:
+GET the page, ask for similar open requests once the building and the kind are picked (the live
+"me too" look-up), POST the form URL-encoded as the script sends a form without photos
+(`--no-live-lookup`: no look-up before sending, so the first POST runs it and may be answered
+with them; with `--multipart` as well, a browser without JavaScript). Prints req/s, p50/p99 and
+errors per kind, and the form's rate as a share of each bare view's. The four phases run in turn
+three times (`--rounds`), each time for a third of the phase's seconds, so that the machine's
+drift during a run (on a shared 2-core machine the same phase measured ±30 % from one minute to
+the next) falls on every phase alike; each round's ratios are printed too. The tracking page is
+measured once the Celery worker has sent the form phase's messages (the time that took is
+printed too), so that its figure is the page's own. At the end it prints the resident set (RSS)
+of the gunicorn workers and of the Celery worker's processes, now and the largest seen during
+the run.
 
     .venv/bin/python bench/load.py            # 50 clients, 60 s per phase (about 4 minutes)
     .venv/bin/python bench/load.py --short    # 10 clients, 5 s per phase, one round (CI)
@@ -72,6 +75,13 @@ def main():
         "--multipart",
         action="store_true",
         help="post the form multipart, as a browser without JavaScript does",
+    )
+    parser.add_argument(
+        "--no-live-lookup",
+        action="store_true",
+        help='without the "me too" look-up request_form.js makes before sending (as every run '
+        "before 2026-12-08 did): the first POST runs it and, when similar requests are open, "
+        "is answered with them and sent again; with --multipart, a browser without JavaScript",
     )
     parser.add_argument(
         "--buildings",
@@ -168,7 +178,13 @@ def main():
 
         async def form(session):
             token = await submit_form(
-                session, base, stats, places, me_too=True, multipart=args.multipart
+                session,
+                base,
+                stats,
+                places,
+                me_too=True,
+                multipart=args.multipart,
+                live_lookup=not args.no_live_lookup,
             )
             if token:
                 tokens.append(token)
@@ -209,7 +225,9 @@ def main():
         warmup = Stats()
 
         async def warm(session):
-            await submit_form(session, base, warmup, places, me_too=True)
+            await submit_form(
+                session, base, warmup, places, me_too=True, live_lookup=not args.no_live_lookup
+            )
 
         last_before_run = last_notification()
         asyncio.run(run_clients(clients, 3.0, warm))
@@ -273,22 +291,26 @@ def main():
     print(stats.line("bare GET", durations["bare form"]))
     print(stats.line("bare POST", durations["bare form"]))
     print(stats.line("form GET", durations["form"]))
+    if "form look-up" in stats.latencies:
+        print(stats.line("form look-up", durations["form"]))
     print(stats.line("form POST", durations["form"]))
     print(stats.line("track GET", durations["track"]))
     bare_rate = stats.rate("bare insert", durations["bare"])
     cycle_rate = stats.rate("bare POST", durations["bare form"])
     submit_rate = stats.rate("form POST", durations["form"])
     track_rate = stats.rate("track GET", durations["track"])
+    cycle = "GET + POST" if args.no_live_lookup else "GET, look-up, POST"
     if cycle_rate:
         # Issue 15's goal: the form's cycle against the bare ModelForm's (GET + POST each).
         print(
             f"\nratio to the bare ModelForm cycle (GET + POST, one INSERT): form submission "
-            f"{submit_rate / cycle_rate:.2f}; tracking page (one GET) {track_rate / cycle_rate:.2f}"
+            f"({cycle}) {submit_rate / cycle_rate:.2f}; "
+            f"tracking page (one GET) {track_rate / cycle_rate:.2f}"
         )
     if bare_rate:
         print(
             f"ratio to the bare insert view (one POST, one SQL INSERT): form submission "
-            f"(GET + POST) {submit_rate / bare_rate:.2f} submissions per bare insert; "
+            f"({cycle}) {submit_rate / bare_rate:.2f} submissions per bare insert; "
             f"tracking page {track_rate / bare_rate:.2f}"
         )
     # What each answer cost each part of the machine, same run: CPU ms per bare insert, per
@@ -330,10 +352,20 @@ def main():
     )
     posted = len(stats.latencies.get("form POST", []))
     print(f"submissions answered as stored: {posted}; new rows in the database: {stored}")
-    print(
-        f'the "me too" look-up ran on every first POST ({len(places):,} building and category '
-        f"pairs); {stats.offered_similar} were offered similar open requests and sent again"
-    )
+    if args.no_live_lookup:
+        print(
+            f'the "me too" look-up ran on every first POST ({len(places):,} building and '
+            f"category pairs); {stats.offered_similar} were offered similar open requests and "
+            "sent again"
+        )
+    else:
+        print(
+            f'the "me too" look-up ran before every POST, from the page ({len(places):,} '
+            f"building and category pairs): it showed similar open requests on "
+            f"{stats.shown_similar} of {posted} forms, sent then as new; the others' first POST "
+            f"looked again, and {stats.offered_similar} of them were answered with requests "
+            "opened meanwhile and sent again"
+        )
     print(f"memory (RSS) after {stored} submissions:")
     for line in memory_lines:
         print(f"  {line}")

@@ -358,6 +358,8 @@ class Stats:
     clear_error_pages: int = 0
     # First POSTs answered with similar open requests ("me too"), then sent again.
     offered_similar: int = 0
+    # Forms whose live look-up (request_form.js) showed similar open requests before sending.
+    shown_similar: int = 0
 
     def answered(self, status: int, body: str) -> None:
         if status >= 500 and any(marker in body for marker in CLEAR_ERROR_PAGE_MARKERS):
@@ -404,13 +406,17 @@ async def submit_form(
     description: str = "楼道灯坏了，晚上很黑，请尽快维修。",
     me_too: bool = False,
     multipart: bool = False,
+    live_lookup: bool = False,
 ) -> str | None:
     """GET the form, POST it filled in; the access token of the stored request, or None.
     `place`: (building id, address, category id), or a list of them to pick from. With
     `me_too`, the first POST is a resident's first (the "me too" look-up runs); when similar
-    requests are offered, the resident says theirs is new and sends again. The POST is
-    URL-encoded, as request_form.js sends a form without photos; with `multipart`, multipart
-    with an empty photo field, as a browser without JavaScript sends it."""
+    requests are offered, the resident says theirs is new and sends again. With `live_lookup`
+    too, the page first asks for similar open requests as request_form.js does once the
+    building and the kind are picked (GET /requests/new/similar/); when it shows some, the
+    resident has seen them and the POST says theirs is new (confirm_new), as the script sets it.
+    The POST is URL-encoded, as request_form.js sends a form without photos; with `multipart`,
+    multipart with an empty photo field, as a browser without JavaScript sends it."""
     if isinstance(place, list):
         place = random.choice(place)  # noqa: S311 - picking a place to report
     building_id, building_address, category_id = place
@@ -443,6 +449,23 @@ async def submit_form(
         "request_type": "help",
     }
     import aiohttp
+
+    if me_too and live_lookup:
+        start = time.monotonic()
+        query = {"building": str(building_id), "category": str(category_id), "token": token}
+        try:
+            async with session.get(f"{base}/requests/new/similar/", params=query) as response:
+                found = await response.json(content_type=None)
+                if response.status != 200:
+                    stats.error(f"{kind} look-up", f"HTTP {response.status} {found!r:.120}")
+                    return None
+            stats.ok(f"{kind} look-up", time.monotonic() - start)
+        except Exception as exc:
+            stats.error(f"{kind} look-up", repr(exc)[:200])
+            return None
+        if found["results"]:
+            stats.shown_similar += 1
+            data["confirm_new"] = "1"
 
     def form_body():
         if not multipart:  # the empty file field as a URL-encoded form sends it: its name

@@ -11,6 +11,15 @@
   var category = form.querySelector("select[name=category]");
   var similarBox = document.getElementById("similar-live");
   var timer = null;
+  // The building (picked, and its text as the server will read it) and the kind the last
+  // look-up answered for. A form sent with those says the resident has seen what was open
+  // nearby, if anything (confirm_new), and the server does not look again; sent with others
+  // (the address typed again by hand), or after a look-up that failed, it does.
+  var lookedFor = null;
+
+  function placeKey() {
+    return [hiddenBuilding.value, textInput ? textInput.value : "", category ? category.value : ""].join("|");
+  }
 
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
@@ -181,15 +190,19 @@
 
   // "Me too": open requests of the same kind nearby, shown before the resident sends theirs.
   function loadSimilar() {
+    lookedFor = null;
     if (!similarBox || !hiddenBuilding.value || !category || !category.value) { if (similarBox) similarBox.hidden = true; return; }
+    var key = placeKey();
     // The look-up answers only with this page's own form token.
     var formToken = form.querySelector("[name=form_token]");
     var url = form.dataset.similarUrl + "?building=" + encodeURIComponent(hiddenBuilding.value) + "&category=" + encodeURIComponent(category.value) +
       "&token=" + encodeURIComponent(formToken ? formToken.value : "");
     fetch(url, { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+      .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         clear(similarBox);
+        if (!data || !data.results) { similarBox.hidden = true; return; }  // refused: not looked
+        lookedFor = key;
         if (!data.results.length) { similarBox.hidden = true; return; }
         var tpl = document.getElementById("similar-template");
         if (tpl) similarBox.appendChild(document.importNode(tpl.content, true));
@@ -244,8 +257,6 @@
           similarBox.appendChild(item);
         });
         similarBox.hidden = false;
-        // The resident has seen them: sending the form now means "mine is different".
-        form.querySelector("[name=confirm_new]").value = "1";
       })
       .catch(function () { similarBox.hidden = true; });
   }
@@ -259,6 +270,10 @@
 
   // One submit only: a double tap sends the form once (the server also ignores repeats).
   form.addEventListener("submit", function () {
+    // Looked up for this building and kind: what was open nearby the resident has seen (or
+    // there was none), so sending now means "mine is different". Otherwise the server looks.
+    var confirmNew = form.querySelector("[name=confirm_new]");
+    if (confirmNew && lookedFor !== null) confirmNew.value = lookedFor === placeKey() ? "1" : "";
     // Without photos the form goes URL-encoded, as a form with no file field does: a smaller
     // body than multipart's boundaries and headers, and cheaper for the server to read. Only
     // where the browser says no file is chosen: an old one that cannot say sends multipart.

@@ -3,17 +3,17 @@
 Django ModelForm cycle (GET the page, POST it: one INSERT, issue 15's yardstick) and a POST that
 inserts one row with one SQL statement. Each client's form cycle is what request_form.js does:
 GET the page, ask for similar open requests once the building and the kind are picked (the live
-"me too" look-up), POST the form URL-encoded as the script sends a form without photos
-(`--no-live-lookup`: no look-up before sending, so the first POST runs it and may be answered
-with them; with `--multipart` as well, a browser without JavaScript). Prints req/s, p50/p99 and
-errors per kind, and the form's rate as a share of each bare view's. The four phases run in turn
-three times (`--rounds`), each time for a third of the phase's seconds, so that the machine's
-drift during a run (on a shared 2-core machine the same phase measured ±30 % from one minute to
-the next) falls on every phase alike; each round's ratios are printed too. The tracking page is
-measured once the Celery worker has sent the form phase's messages (the time that took is
-printed too), so that its figure is the page's own. At the end it prints the resident set (RSS)
-of the gunicorn workers and of the Celery worker's processes, now and the largest seen during
-the run.
+"me too" look-up), POST the form URL-encoded as the script sends a form without photos, saying
+it was looked up (so the server does not look again) (`--no-live-lookup`: no look-up before
+sending, so the first POST runs it and may be answered with them; with `--multipart` as well, a
+browser without JavaScript). Prints req/s, p50/p99 and errors per kind, and the form's rate as a
+share of each bare view's. The four phases run in turn three times (`--rounds`), each time for a
+third of the phase's seconds, so that the machine's drift during a run (on a shared 2-core
+machine the same phase measured ±30 % from one minute to the next) falls on every phase alike;
+each round's ratios are printed too. The tracking page is measured once the Celery worker has
+sent the form phase's messages (the time that took is printed too), so that its figure is the
+page's own. At the end it prints the resident set (RSS) of the gunicorn workers and of the
+Celery worker's processes, now and the largest seen during the run.
 
     .venv/bin/python bench/load.py            # 50 clients, 60 s per phase (about 4 minutes)
     .venv/bin/python bench/load.py --short    # 10 clients, 5 s per phase, one round (CI)
@@ -375,9 +375,7 @@ def main():
         print(
             f'the "me too" look-up ran before every POST, from the page ({len(places):,} '
             f"building and category pairs): it showed similar open requests on "
-            f"{stats.shown_similar} of {posted} forms, sent then as new; the others' first POST "
-            f"looked again, and {stats.offered_similar} of them were answered with requests "
-            "opened meanwhile and sent again"
+            f"{stats.shown_similar} of {posted} forms; every form was then sent as new"
         )
     print(f"memory (RSS) after {stored} submissions:")
     for line in memory_lines:

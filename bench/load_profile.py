@@ -78,6 +78,12 @@ def main():
         "sends a form without photos URL-encoded)",
     )
     parser.add_argument(
+        "--no-live-lookup",
+        action="store_true",
+        help='without the "me too" look-up request_form.js makes before sending (as every run '
+        "before 2026-12-08 did); the first POST runs it either way",
+    )
+    parser.add_argument(
         "--me-too",
         action="store_true",
         help='the CPU time of this process per "is it one of these?" answer (a first POST that '
@@ -165,15 +171,28 @@ def main():
 
     client = Client(enforce_csrf_checks=True, SERVER_NAME="127.0.0.1", REMOTE_ADDR="10.1.2.3")
 
-    phases = {"GET": 0.0, "POST": 0.0}
+    phases = {"GET": 0.0, "look-up": 0.0, "POST": 0.0}
 
     def cycle():
         started = time.perf_counter()
         html = client.get("/requests/new/").content.decode()
         posted = time.perf_counter()
         phases["GET"] += posted - started
-        # A first POST: the "me too" look-up runs.
-        data = form_fields(html, random.choice(places), confirm_new="")  # noqa: S311
+        place = random.choice(places)  # noqa: S311
+        data = form_fields(html, place, confirm_new="")
+        if not args.no_live_lookup:
+            # What request_form.js asks once the building and the kind are picked; then the
+            # form is sent as new (confirm_new), as it sets: the resident has seen the answer.
+            found = client.get(
+                "/requests/new/similar/",
+                {"building": place[0], "category": place[2], "token": data["form_token"]},
+            )
+            assert found.status_code == 200, found.status_code
+            data["confirm_new"] = "1"
+            looked_up = time.perf_counter()
+            phases["look-up"] += looked_up - posted
+            posted = looked_up
+        # Otherwise a first POST: the "me too" look-up runs.
 
         def post(data):
             if args.multipart:
@@ -210,7 +229,7 @@ def main():
         return
     for key in counts:
         counts[key] = 0
-    phases.update(GET=0.0, POST=0.0)
+    phases.update({"GET": 0.0, "look-up": 0.0, "POST": 0.0})
     profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     parts = _time_parts() if args.parts else None
     if args.sql:
@@ -226,10 +245,13 @@ def main():
         elapsed = time.perf_counter() - started
 
     n = args.cycles
+    cycle_name = "GET + POST" if args.no_live_lookup else "GET, look-up, POST"
     how = "under cProfile" if profiler_on(args) else "without cProfile"
     print(
-        f"{n} cycles (GET + POST), {elapsed / n * 1000:.1f} ms a cycle {how} (GET "
-        f"{phases['GET'] / n * 1000:.1f} ms, POST {phases['POST'] / n * 1000:.1f} ms); per cycle: "
+        f"{n} cycles ({cycle_name}), {elapsed / n * 1000:.1f} ms a cycle {how} (GET "
+        f"{phases['GET'] / n * 1000:.1f} ms, "
+        + ("" if args.no_live_lookup else f"look-up {phases['look-up'] / n * 1000:.1f} ms, ")
+        + f"POST {phases['POST'] / n * 1000:.1f} ms); per cycle: "
         f"{counts['sql'] / n:.1f} SQL statements, {counts['redis_trips'] / n:.1f} Redis round "
         f"trips, {counts['redis_clients'] / n:.1f} Redis client objects built, "
         f"{counts['pickle_loads'] / n:.1f} pickle.loads of {counts['pickle_bytes'] / n:.0f} bytes; "

@@ -413,8 +413,8 @@ async def submit_form(
     `me_too`, the first POST is a resident's first (the "me too" look-up runs); when similar
     requests are offered, the resident says theirs is new and sends again. With `live_lookup`
     too, the page first asks for similar open requests as request_form.js does once the
-    building and the kind are picked (GET /requests/new/similar/); when it shows some, the
-    resident has seen them and the POST says theirs is new (confirm_new), as the script sets it.
+    building and the kind are picked (GET /requests/new/similar/); the resident has seen what it
+    showed, if anything, and the POST says theirs is new (confirm_new), as the script sets it.
     The POST is URL-encoded, as request_form.js sends a form without photos; with `multipart`,
     multipart with an empty photo field, as a browser without JavaScript sends it."""
     if isinstance(place, list):
@@ -465,7 +465,8 @@ async def submit_form(
             return None
         if found["results"]:
             stats.shown_similar += 1
-            data["confirm_new"] = "1"
+        # Looked up for this building and kind: sent as new, the server does not look again.
+        data["confirm_new"] = "1"
 
     def form_body():
         if not multipart:  # the empty file field as a URL-encoded form sends it: its name

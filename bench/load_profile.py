@@ -10,6 +10,7 @@ insert view, called the same way.
     .venv/bin/python bench/load_profile.py --parts --cycles 300   # CPU per part of the path
     .venv/bin/python bench/load_profile.py --track --cycles 1000  # the tracking page's CPU
     .venv/bin/python bench/load_profile.py --me-too --cycles 100  # the "me too" answer's CPU
+    .venv/bin/python bench/load_profile.py --lookup --cycles 2000 # the live look-up's CPU
 
 DATABASE_URL (PostgreSQL) and REDIS_URL / REDIS_CACHE_URL say where, as for bench/load.py.
 """
@@ -82,6 +83,12 @@ def main():
         action="store_true",
         help='without the "me too" look-up request_form.js makes before sending (as every run '
         "before 2026-12-08 did); the first POST runs it either way",
+    )
+    parser.add_argument(
+        "--lookup",
+        action="store_true",
+        help='the CPU time of this process per live "me too" look-up (request_form.js\'s GET '
+        "/requests/new/similar/) beside the bare insert's, interleaved",
     )
     parser.add_argument(
         "--me-too",
@@ -223,6 +230,9 @@ def main():
         trace = None
     if args.track:
         _compare_tracking_with_bare(client, cycle, args.cycles)
+        return
+    if args.lookup:
+        _compare_lookup_with_bare(client, places, args.cycles)
         return
     if args.me_too:
         _compare_me_too_with_stored(client, places, args.cycles)
@@ -450,13 +460,10 @@ def _compare_with_bare(cycle, n: int, chunk: int = 10) -> None:
     )
 
 
-def _compare_tracking_with_bare(client, cycle, n: int, chunk: int = 50) -> None:
+def _compare_tracking_with_bare(client, cycle, n: int) -> None:
     """This process's CPU time per view of a resident's tracking page (their own request, its
-    timeline and photos) beside bench/load_urls.py's bare insert, interleaved in chunks as in
-    _compare_with_bare. The pages are those of requests this run submits."""
-    from django.db import connection
-    from django.test import Client
-
+    timeline and photos) beside bench/load_urls.py's bare insert, interleaved. The pages are
+    those of requests this run submits."""
     from resident_requests.models import ResidentRequest
 
     for _ in range(20):
@@ -464,6 +471,49 @@ def _compare_tracking_with_bare(client, cycle, n: int, chunk: int = 50) -> None:
     tokens = list(
         ResidentRequest.objects.order_by("-pk").values_list("access_token", flat=True)[:20]
     )
+
+    def track(i):
+        response = client.get(f"/requests/t/{tokens[i % len(tokens)]}/")
+        assert response.status_code == 200, response.status_code
+
+    _compare_with_bare_insert("the tracking page", track, n)
+
+
+def _compare_lookup_with_bare(client, places, n: int) -> None:
+    """This process's CPU time per live "me too" look-up (GET /requests/new/similar/, what
+    request_form.js asks once the building and the kind are picked) beside the bare insert's,
+    interleaved; over the bench grid's places, with the form page's own token."""
+    token = ""
+    found = {"some": 0}
+
+    def lookup(i):
+        building, _address, category = places[(i * 7919) % len(places)]
+        response = client.get(
+            "/requests/new/similar/", {"building": building, "category": category, "token": token}
+        )
+        assert response.status_code == 200, response.status_code
+        found["some"] += bool(response.json()["results"])
+
+    # A form page's own limit is 30 look-ups an hour: one token per chunk of them.
+    def fresh_token(i):
+        nonlocal token
+        if i % 25 == 0:
+            token = FORM_TOKEN_RE.search(client.get("/requests/new/").content.decode()).group(1)
+
+    def run(i):
+        fresh_token(i)
+        lookup(i)
+
+    _compare_with_bare_insert("the look-up", run, n)
+    print(f"look-ups that found similar open requests: {found['some']}")
+
+
+def _compare_with_bare_insert(label: str, run, n: int, chunk: int = 50) -> None:
+    """This process's CPU time per call of `run(i)` beside bench/load_urls.py's bare insert,
+    interleaved in chunks as in _compare_with_bare; and its SQL statements."""
+    from django.db import connection
+    from django.test import Client
+
     bare = Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="10.1.2.3")
     queries = {"n": 0}
 
@@ -471,41 +521,37 @@ def _compare_tracking_with_bare(client, cycle, n: int, chunk: int = 50) -> None:
         queries["n"] += 1
         return execute(sql, params, many, context)
 
-    def track(i):
-        response = client.get(f"/requests/t/{tokens[i % len(tokens)]}/")
-        assert response.status_code == 200, response.status_code
-
     def bare_insert(_i):
         assert bare.post("/bench/insert/").status_code == 200
 
-    runs = {"track": track, "bare_insert": bare_insert}
+    runs = {"page": run, "bare_insert": bare_insert}
     cpu = dict.fromkeys(runs, 0.0)
     database = dict.fromkeys(runs, 0.0)
-    for run in runs.values():  # warm
+    for each in runs.values():  # warm
         for i in range(20):
-            run(i)
+            each(i)
     with connection.execute_wrapper(count):
-        track(0)
+        run(1)
     page_queries = queries["n"]
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
-        for name, run in runs.items():
+        for name, each in runs.items():
             backend_before = _backend_cpu()
             started = time.process_time()
             for i in range(start, start + size):
-                run(i)
+                each(i)
             cpu[name] += time.process_time() - started
             database[name] += _backend_cpu() - backend_before
     page, insert = (cpu[name] / n * 1000 for name in runs)
     print(
-        f"CPU of this process, {n} of each, interleaved: the tracking page {page:.2f} ms "
+        f"CPU of this process, {n} of each, interleaved: {label} {page:.2f} ms "
         f"({page_queries} SQL statements); the bare insert (one POST) {insert:.2f} ms: "
         f"ratio {insert / page:.3f}"
     )
     page_db, insert_db = (database[name] / n * 1000 for name in runs)
     print(
-        f"CPU of PostgreSQL's backend for this process, per answer: the tracking page "
-        f"{page_db:.2f} ms, the bare insert {insert_db:.2f} ms (in ticks of "
+        f"CPU of PostgreSQL's backend for this process, per answer: {label} {page_db:.2f} ms, "
+        f"the bare insert {insert_db:.2f} ms (in ticks of "
         f"{1000 / os.sysconf('SC_CLK_TCK'):.0f} ms: a rough figure)"
     )
 

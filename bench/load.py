@@ -123,6 +123,7 @@ def main():
     env["GUNICORN_CMD_ARGS"] = "--max-requests 0"
     django_setup(env)
     from django.db import connection
+    from django.db.models import Count, Q
 
     from notifications.models import Notification, NotificationStatus
     from resident_requests.models import ResidentRequest
@@ -279,14 +280,11 @@ def main():
         wait_for_outbox(after_id=first_notification, timeout=60)
         # Every message of the run delivered: the fake provider accepts them all, so a row left
         # pending, failed or dead is the portal's fault.
-        unsent = (
-            Notification.objects.filter(pk__gt=first_notification)
-            .exclude(status=NotificationStatus.SENT)
-            .count()
+        is_sent = Q(status=NotificationStatus.SENT)
+        outbox = Notification.objects.filter(pk__gt=first_notification).aggregate(
+            sent=Count("pk", filter=is_sent), unsent=Count("pk", filter=~is_sent)
         )
-        sent = Notification.objects.filter(
-            pk__gt=first_notification, status=NotificationStatus.SENT
-        ).count()
+        sent, unsent = outbox["sent"], outbox["unsent"]
         connection.close()
         memory.stop()
         memory_lines = [memory.report("gunicorn"), memory.report("celery worker")]
@@ -324,9 +322,6 @@ def main():
             f"({cycle}) {submit_rate / bare_rate:.2f} submissions per bare insert; "
             f"tracking page {track_rate / bare_rate:.2f}"
         )
-    # What each answer cost each part of the machine, same run: CPU ms per bare insert, per
-    # cycle (GET + POST) of either form, per tracking page. Gunicorn's figures are the web
-    # server's own cost, whatever else shares the cores.
     if rounds > 1:
         # Each round's own ratios: how much the machine moved the figures during the run.
         for number, figures in enumerate(per_round, 1):
@@ -339,6 +334,9 @@ def main():
             if rate["bare"]:
                 parts.append(f"tracking page {rate['track'] / rate['bare']:.2f} of the bare insert")
             print(f"  round {number}: {'; '.join(parts)}")
+    # What each answer cost each part of the machine, same run: CPU ms per bare insert, per
+    # cycle (GET + POST) of either form, per tracking page. Gunicorn's figures are the web
+    # server's own cost, whatever else shares the cores.
     done = {name: len(stats.latencies.get(kind, [])) for name, kind in ANSWER_KIND.items()}
     print(
         "CPU ms per answer, by part (bare insert / bare ModelForm cycle / form cycle / tracking page):"
